@@ -1,0 +1,55 @@
+import { decryptFile } from '../../api/decrypt.js';
+import { EnvcryptError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { formatFor, parseFormat, storeFor, formatFromName } from '../../stores/index.js';
+import { formatPath, getPath, parsePath } from '../../tree/path.js';
+import { optString, strings, type Command } from '../command.js';
+import { withIdentity } from '../identity-options.js';
+import { warning } from '../output.js';
+import { checkOutputPath } from '../paths.js';
+
+/** `envcrypt decrypt FILE [-o OUT] [--extract PATH] [--output-type T]`. */
+export const decryptCommand: Command = {
+  command: 'decrypt <file>',
+  describe: 'decrypt a file to stdout (or to -o OUT, mode 0600); the MAC is always verified',
+  builder: (y) =>
+    withIdentity(y)
+      .positional('file', { type: 'string', describe: 'encrypted file' })
+      .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the plaintext to OUT with mode 0600 (refuses to overwrite without --force)' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing OUT' })
+      .option('extract', { type: 'string', requiresArg: true, describe: `print one value: '["db"]["password"]' or db.password` })
+      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
+      .option('output-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: the input format, or from OUT)' })
+      .option('ignore-mac', { type: 'boolean', default: false, describe: 'skip the MAC check (recovery only: accepts forged values)' }),
+  async handler(args, io) {
+    const file = String(args.file);
+    const out = optString(args.output);
+    if (out !== undefined) checkOutputPath(out, file, !!args.force);
+    const inFormat = formatFor(file, optString(args['input-type']));
+    const outType = optString(args['output-type']);
+    const outFormat = outType ? parseFormat(outType, '--output-type') : (out && formatFromName(out)) || inFormat;
+    const dec = await decryptFile(file, {
+      format: inFormat,
+      identityFiles: strings(args.identity),
+      env: io.env,
+      ignoreMac: !!args['ignore-mac'],
+      onWarning: (m) => warning(io, m),
+    });
+    if (args['ignore-mac']) warning(io, `the MAC of ${file} was not checked; values may have been forged`);
+    const store = await storeFor(outFormat);
+    let text: string | Uint8Array;
+    const extract = optString(args.extract);
+    if (extract !== undefined) {
+      const steps = parsePath(extract);
+      const node = dec.branches[0] ? getPath(dec.branches[0], steps) : undefined;
+      if (!node) throw new EnvcryptError('USAGE', `${file} has no value at ${formatPath(steps)}`);
+      // A string is printed raw with no newline added, as sops does, so it can be piped.
+      text = node.kind === 'str' ? node.value : node.kind === 'map' ? store.emitPlain([node]) : store.emitValue(node);
+    } else {
+      text = store.emitPlain(dec.branches);
+    }
+    if (out === undefined) io.stdout(text);
+    else writeFileAtomic(out, text, { forceMode: 0o600 });
+    return 0;
+  },
+};

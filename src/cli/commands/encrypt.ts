@@ -1,0 +1,104 @@
+import { existsSync } from 'node:fs';
+import { decryptFile, type DecryptedFile } from '../../api/decrypt.js';
+import { encryptText } from '../../api/encrypt.js';
+import { type Selector, type SelectorKind } from '../../crypto/selector.js';
+import { EnvcryptError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { readTextFile } from '../../io/read.js';
+import { resolveCreation } from '../../project/rules.js';
+import { formatFor, formatFromName } from '../../stores/index.js';
+import { optString, strings, type Command } from '../command.js';
+import { withIdentity } from '../identity-options.js';
+import { note, warning, type Io } from '../output.js';
+import { samePath } from '../paths.js';
+
+const SELECTOR_FLAGS: SelectorKind[] = ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'];
+
+/** `envcrypt encrypt FILE [-r R…] [-o OUT | --in-place]`. */
+export const encryptCommand: Command = {
+  command: 'encrypt <file>',
+  describe: 'encrypt the values of a .env, YAML or JSON file (to stdout unless -o or --in-place)',
+  builder: (y) => {
+    let b = withIdentity(y)
+      .positional('file', { type: 'string', describe: 'plaintext file to encrypt' })
+      .option('recipient', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'age recipient (repeatable); default: ENVCRYPT_AGE_RECIPIENTS, SOPS_AGE_RECIPIENTS, then .sops.yaml' })
+      .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to OUT; an existing encrypted OUT keeps the ciphertext of unchanged values' })
+      .option('in-place', { type: 'boolean', default: false, describe: 'replace FILE with its encryption' })
+      .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing OUT that is not an encrypted file' })
+      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
+      .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })
+      .option('mac-only-encrypted', { type: 'boolean', describe: 'hash only encrypted values into the MAC' })
+      .option('indent', { type: 'number', requiresArg: true, describe: 'YAML/JSON indentation' })
+      .option('verbose', { type: 'boolean', default: false, describe: 'say where recipients came from' })
+      .conflicts('output', 'in-place');
+    for (const f of SELECTOR_FLAGS) {
+      b = b.option(f.replaceAll('_', '-'), { type: 'string', requiresArg: true, describe: `sops selector ${f}` });
+    }
+    return b;
+  },
+  async handler(args, io) {
+    const file = String(args.file);
+    const format = formatFor(file, optString(args['input-type']));
+    const out = args['in-place'] ? file : optString(args.output);
+    const selectors = SELECTOR_FLAGS.filter((f) => args[f.replaceAll('_', '-')] !== undefined);
+    if (selectors.length > 1) {
+      throw new EnvcryptError('USAGE', `only one selector may be given, got ${selectors.map((s) => '--' + s.replaceAll('_', '-')).join(' and ')}`);
+    }
+    const creation = resolveCreation(file, {
+      recipients: strings(args.recipient).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
+      env: io.env,
+      ...(optString(args.config) ? { configPath: optString(args.config)! } : {}),
+      onWarning: (m) => warning(io, m),
+    });
+    if (args.verbose) note(io, `encrypting ${file} to ${creation.recipients.length} recipient(s) from ${creation.source}`);
+    const selector: Selector | undefined = selectors[0]
+      ? { kind: selectors[0], value: String(args[selectors[0].replaceAll('_', '-')]) }
+      : creation.selector;
+    const text = readTextFile(file);
+    const previous = out && !samePath(out, file) ? await previousVersion(out, format, strings(args.identity), !!args.force, io) : undefined;
+    const indent = args.indent !== undefined ? Number(args.indent) : format === 'yaml' ? creation.stores?.yaml?.indent : format === 'json' ? creation.stores?.json?.indent : undefined;
+    const result = await encryptText(text, file, {
+      format,
+      recipients: creation.recipients,
+      ...(selector ? { selector } : {}),
+      ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : creation.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: creation.macOnlyEncrypted } : {}),
+      ...(previous ? { previous } : {}),
+      ...(indent !== undefined ? { indent } : {}),
+    });
+    if (out === undefined) {
+      io.stdout(result);
+      return 0;
+    }
+    if (previous && readTextFile(out) === result) {
+      note(io, `${out} is unchanged`);
+      return 0;
+    }
+    writeFileAtomic(out, result);
+    return 0;
+  },
+};
+
+/**
+ * When OUT already holds an encrypted version of this file, decrypt it so its
+ * data key and IVs are reused (no churn for unchanged values). A plaintext OUT
+ * is only replaced with --force; an OUT we cannot decrypt is re-encrypted fresh.
+ */
+async function previousVersion(out: string, format: ReturnType<typeof formatFor>, identityFiles: string[], force: boolean, io: Io): Promise<DecryptedFile | undefined> {
+  if (!existsSync(out)) return undefined;
+  const outFormat = formatFromName(out) ?? format;
+  try {
+    return await decryptFile(out, { format: outFormat, identityFiles, env: io.env, onWarning: (m) => warning(io, m) });
+  } catch (e) {
+    if (e instanceof EnvcryptError && e.code === 'NOT_ENCRYPTED') {
+      if (force) return undefined;
+      throw new EnvcryptError('REFUSED', `refusing to overwrite ${out}, which exists and is not an encrypted file`, {
+        hints: ['choose another path with -o/--output, or pass --force to replace it'],
+      });
+    }
+    if (e instanceof EnvcryptError && e.code === 'NO_IDENTITY') {
+      warning(io, `cannot decrypt the existing ${out}, so every value gets new ciphertext`);
+      return undefined;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,12 @@
+import type { Argv } from 'yargs';
+
+/** `-i/--identity`, shared by every command that decrypts. */
+export function withIdentity(y: Argv): Argv {
+  return y.option('identity', {
+    alias: 'i',
+    type: 'string',
+    array: true,
+    describe: 'age identity file to decrypt with (repeatable; tried before ENVCRYPT_AGE_KEY* and the default key files)',
+    requiresArg: true,
+  });
+}

@@ -1,0 +1,64 @@
+import yargs from 'yargs';
+import { EnvcryptError, ExitCode } from '../errors.js';
+import { cleanupPendingWrites } from '../io/atomic.js';
+import type { Command } from './command.js';
+import { commands } from './commands/index.js';
+import { runExec } from './exec-cli.js';
+import { error, hint, processIo, type Io } from './output.js';
+import { renderError } from './render-error.js';
+
+declare const __ENVCRYPT_VERSION__: string | undefined;
+const VERSION = typeof __ENVCRYPT_VERSION__ === 'string' ? __ENVCRYPT_VERSION__ : '0.0.0-dev';
+
+/**
+ * Run the CLI with `argv` (without node and the script) and return the exit
+ * code. Nothing below this calls `process.exit`.
+ */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv[0] === 'exec') return runExec(argv.slice(1), io);
+  let code: number = ExitCode.ok;
+  const wrap = (c: Command) => async (args: Record<string, unknown>) => {
+    try {
+      code = await c.handler(args as Parameters<Command['handler']>[0], io);
+    } catch (e) {
+      code = renderError(io, e);
+    }
+  };
+  const y = yargs([...argv])
+    .scriptName('envcrypt')
+    .usage('$0 <command> [options]\n\nEncrypt the values of .env, YAML and JSON files to age recipients (SOPS format).')
+    .version(VERSION)
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'a command is required')
+    .recommendCommands()
+    .exitProcess(false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .epilogue('Exit codes: 0 ok, 1 error, 2 usage, 3 MAC/tamper, 4 no identity, 5 parse, 6 not found, 7 already encrypted, 8 not encrypted, 9 refused, 10 conflict; exec passes the command\'s status through (126/127 when it cannot start).')
+    .fail((msg, err) => {
+      if (err && !(err instanceof EnvcryptError)) throw err;
+      code = err ? renderError(io, err) : ExitCode.usage;
+      if (!err) {
+        error(io, (msg ?? 'invalid usage').replace(/^./, (c) => c.toLowerCase()).replace(/\.$/, ''));
+        hint(io, 'run "envcrypt --help" or "envcrypt <command> --help"');
+      }
+    });
+  for (const c of commands) y.command({ command: c.command, describe: c.describe, builder: c.builder, handler: wrap(c) });
+  y.command({ command: 'exec', describe: 'run a command with the decrypted values in its environment (see "envcrypt exec --help")', handler: () => undefined });
+  try {
+    await y.parseAsync();
+  } catch (e) {
+    code = renderError(io, e);
+  }
+  return code;
+}
+
+/** Remove temp files and exit on SIGINT/SIGTERM during non-exec commands. */
+export function installSignalCleanup(): void {
+  for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+    process.once(sig, () => {
+      cleanupPendingWrites();
+      process.exit(128 + n);
+    });
+  }
+}

@@ -1,0 +1,41 @@
+/** Writers for the CLI's one voice: `envcrypt: error|hint|warning: …` on stderr. */
+
+/** Where CLI text goes; injected so tests and the library can capture it. */
+export interface Io {
+  stdout: (s: string | Uint8Array) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdoutIsTTY: boolean;
+  stdinIsTTY: boolean;
+}
+
+/** The real process streams. */
+export function processIo(): Io {
+  return {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    env: process.env,
+    stdoutIsTTY: !!process.stdout.isTTY,
+    stdinIsTTY: !!process.stdin.isTTY,
+  };
+}
+
+/** Print an error line. */
+export function error(io: Io, msg: string): void {
+  io.stderr(`envcrypt: error: ${msg}\n`);
+}
+
+/** Print a hint line. */
+export function hint(io: Io, msg: string): void {
+  io.stderr(`envcrypt: hint: ${msg}\n`);
+}
+
+/** Print a warning line. */
+export function warning(io: Io, msg: string): void {
+  io.stderr(`envcrypt: warning: ${msg}\n`);
+}
+
+/** Print a neutral note (progress, "file has not changed"). */
+export function note(io: Io, msg: string): void {
+  io.stderr(`envcrypt: ${msg}\n`);
+}

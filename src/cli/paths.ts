@@ -1,0 +1,32 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { EnvcryptError } from '../errors.js';
+
+/** True when two paths name the same file (after resolving links, where they exist). */
+export function samePath(a: string, b: string): boolean {
+  const canon = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return canon(a) === canon(b);
+}
+
+/**
+ * Refuse to write plaintext over the input or over an existing file unless
+ * `force` is set (age's foot-gun rule: the escape hatch is named in the hint).
+ */
+export function checkOutputPath(out: string, input: string, force: boolean): void {
+  if (samePath(out, input)) {
+    throw new EnvcryptError('REFUSED', `refusing to write the output over its input ${input}`, {
+      hints: ['choose another path with -o/--output'],
+    });
+  }
+  if (!force && existsSync(out)) {
+    throw new EnvcryptError('REFUSED', `refusing to overwrite ${out}, which already exists`, {
+      hints: ['choose another path with -o/--output, or pass --force to replace it'],
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { EnvcryptError } from '../errors.js';
+import { prepareIdentities, unwrapAgeEntry } from '../keys/age-unwrap.js';
+import { identitySources, type KeyOptions } from '../keys/discovery.js';
+import { shortRecipient } from '../keys/recipient.js';
+import { ageRecipients, type Metadata } from './metadata.js';
+
+/** A fresh 32-byte data key from the CSPRNG. */
+export function newDataKey(): Uint8Array {
+  return new Uint8Array(randomBytes(32));
+}
+
+/**
+ * Find the data key: try each identity source in the documented order against
+ * every age stanza, and stop at the first that opens. Sources after that are
+ * not read. When none opens, the error lists the recipients and every place
+ * searched, with what was found there.
+ */
+export async function recoverDataKey(md: Metadata, file: string, opts: KeyOptions = {}): Promise<Uint8Array> {
+  if (md.groups.length > 1) {
+    throw new EnvcryptError('UNSUPPORTED', `${file} uses ${md.groups.length} key groups (Shamir secret sharing), which envcrypt does not read yet`);
+  }
+  const entries = md.groups[0]!.age;
+  const searched: string[] = [];
+  for (const source of identitySources(opts)) {
+    let ids: string[] | null;
+    try {
+      ids = source.load();
+    } catch (e) {
+      searched.push(`${source.label} (${e instanceof EnvcryptError ? e.message : 'unreadable'})`);
+      continue;
+    }
+    if (ids === null) {
+      searched.push(`${source.label} (${source.label.includes('not given') ? 'skipped' : /^[A-Z_]+$/.test(source.label) ? 'unset' : 'not found'})`);
+      continue;
+    }
+    const prepared = prepareIdentities(ids);
+    for (const entry of entries) {
+      const key = await unwrapAgeEntry(entry.enc, prepared, entry.recipient);
+      if (key === null) continue;
+      if (key.length !== 32) {
+        throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(entry.recipient)} in ${file} is ${key.length} bytes, not 32`);
+      }
+      return key;
+    }
+    searched.push(`${source.label} (${ids.length} ${ids.length === 1 ? 'identity' : 'identities'}, none matched)`);
+  }
+  const recipients = ageRecipients(md);
+  const others = md.groups[0]!.other.map((p) => p.key);
+  throw new EnvcryptError(
+    'NO_IDENTITY',
+    recipients.length
+      ? `no identity matched any of the ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${file}`
+      : `${file} has no age recipients (only ${others.join(', ')} keys), which envcrypt cannot use`,
+    {
+      file,
+      hints: [
+        ...(recipients.length ? [`the file is encrypted to ${recipients.map(shortRecipient).join(', ')}`] : []),
+        `searched ${searched.join(', ')}`,
+        `send your public key to someone who can decrypt the file and ask them to run "envcrypt recipients add <key> ${file}"`,
+      ],
+    },
+  );
+}

@@ -1,0 +1,185 @@
+import { EnvcryptError } from '../errors.js';
+import type { ListNode, MapNode, Node, Pair } from '../tree/types.js';
+import { bool, int, list, map, pair, str } from '../tree/types.js';
+import { DEFAULT_SELECTOR, SELECTOR_KINDS, type Selector, type SelectorKind } from './selector.js';
+
+/** The sops version envcrypt writes into `version` (it emulates 3.13.2's format). */
+export const SOPS_VERSION = '3.13.2';
+
+/** One age master key: its recipient and the armored age file holding the data key. */
+export interface AgeEntry {
+  recipient: string;
+  enc: string;
+}
+
+/** A key group: age keys, plus other key types kept verbatim (pgp, kms, …). */
+export interface KeyGroup {
+  age: AgeEntry[];
+  other: Pair[];
+}
+
+/** The internal form of the `sops` metadata block (SOPS-FORMAT §6). */
+export interface Metadata {
+  groups: KeyGroup[];
+  shamirThreshold?: number;
+  lastmodified: string;
+  mac: string;
+  selector: Selector;
+  macOnlyEncrypted: boolean;
+  version: string;
+  /** Fields envcrypt does not interpret, written back as they were. */
+  extra: Pair[];
+}
+
+const KEY_TYPES = ['age', 'pgp', 'kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault'];
+const KNOWN = new Set([...KEY_TYPES, 'key_groups', 'shamir_threshold', 'lastmodified', 'mac', 'mac_only_encrypted', 'version', ...SELECTOR_KINDS]);
+
+function bad(msg: string, hints: string[] = []): EnvcryptError {
+  return new EnvcryptError('BAD_METADATA', `invalid sops metadata: ${msg}`, { hints });
+}
+
+function scalarText(n: Node | undefined): string | undefined {
+  if (!n) return undefined;
+  switch (n.kind) {
+    case 'str':
+    case 'time':
+      return n.value;
+    case 'int':
+      return n.value.toString();
+    case 'bool':
+      return n.value ? 'true' : 'false';
+    case 'float':
+      return String(n.value);
+    default:
+      return undefined;
+  }
+}
+
+function get(m: MapNode, key: string): Node | undefined {
+  for (const it of m.items) if (it.kind === 'pair' && it.key === key) return it.value;
+  return undefined;
+}
+
+function listItems(n: Node | undefined, what: string): Node[] {
+  if (!n || n.kind === 'null') return [];
+  if (n.kind !== 'list') throw bad(`${what} is not a list`);
+  return n.items.filter((x): x is Node => x.kind !== 'comment');
+}
+
+function readAge(n: Node | undefined, where: string): AgeEntry[] {
+  return listItems(n, where).map((e, i) => {
+    if (e.kind !== 'map') throw bad(`${where}[${i}] is not a mapping`);
+    const recipient = scalarText(get(e, 'recipient'))?.trim();
+    const enc = scalarText(get(e, 'enc'));
+    if (!recipient || !enc) throw bad(`${where}[${i}] needs both recipient and enc`);
+    return { recipient, enc };
+  });
+}
+
+function readGroup(m: MapNode, where: string): KeyGroup {
+  const other = m.items.filter(
+    (p): p is Pair => p.kind === 'pair' && p.key !== 'age' && KEY_TYPES.includes(p.key) && listItems(p.value, p.key).length > 0,
+  );
+  return { age: readAge(get(m, 'age'), `${where}age`), other };
+}
+
+/** Parse an RFC 3339 timestamp and re-format it as Go's `time.RFC3339` does (the MAC's AAD). */
+export function canonicalLastModified(s: string): string | null {
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(s);
+  if (!m) return null;
+  const zone = m[3]!.toUpperCase() === 'Z' || m[3] === '+00:00' || m[3] === '-00:00' ? 'Z' : m[3]!;
+  return `${m[1]}T${m[2]}${zone}`;
+}
+
+/** `lastmodified` for "now", in the layout sops writes (UTC, whole seconds). */
+export function nowLastModified(now: Date = new Date()): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** sops accepts semver `X.Y.Z` (optional leading v, pre-release/build) or anything starting with `1.`. */
+export function isValidVersion(v: string): boolean {
+  return /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(v) || v.startsWith('1.');
+}
+
+/**
+ * Read and validate the metadata tree a store extracted. Loose coercion as
+ * sops does (a dotenv file holds every field as a string).
+ */
+export function readMetadata(node: MapNode): Metadata {
+  const top = readGroup(node, '');
+  let groups: KeyGroup[];
+  if (top.age.length > 0 || top.other.length > 0) {
+    groups = [top];
+  } else {
+    groups = listItems(get(node, 'key_groups'), 'key_groups').map((g, i) => {
+      if (g.kind !== 'map') throw bad(`key_groups[${i}] is not a mapping`);
+      return readGroup(g, `key_groups[${i}].`);
+    });
+  }
+  if (groups.length === 0 || groups.every((g) => g.age.length === 0 && g.other.length === 0)) {
+    throw bad('no keys found in the file', ['a sops file needs at least one age (or other) master key']);
+  }
+  const version = scalarText(get(node, 'version'));
+  if (!version || !isValidVersion(version)) throw bad('version is missing or not semver');
+  const lastmodified = scalarText(get(node, 'lastmodified'));
+  if (!lastmodified || !canonicalLastModified(lastmodified)) throw bad('lastmodified is missing or not an RFC 3339 time');
+  const mac = scalarText(get(node, 'mac')) ?? '';
+  const present = SELECTOR_KINDS.filter((k) => scalarText(get(node, k)) !== undefined && scalarText(get(node, k)) !== '');
+  if (present.length > 1) throw bad(`more than one selector is set (${present.join(', ')})`);
+  const kind: SelectorKind | undefined = present[0];
+  const selector = kind ? { kind, value: scalarText(get(node, kind))! } : DEFAULT_SELECTOR;
+  const macOnly = scalarText(get(node, 'mac_only_encrypted'));
+  const threshold = scalarText(get(node, 'shamir_threshold'));
+  const extra = node.items.filter((p): p is Pair => p.kind === 'pair' && !KNOWN.has(p.key));
+  const md: Metadata = {
+    groups,
+    lastmodified,
+    mac,
+    selector,
+    macOnlyEncrypted: macOnly === 'true' || macOnly === 'True' || macOnly === '1',
+    version,
+    extra,
+  };
+  if (threshold !== undefined && threshold !== '0') {
+    const t = Number(threshold);
+    if (!Number.isInteger(t) || t < 1) throw bad('shamir_threshold is not a positive integer');
+    md.shamirThreshold = t;
+  }
+  return md;
+}
+
+function ageList(entries: AgeEntry[]): ListNode {
+  return list(entries.map((e) => map([pair('enc', str(e.enc)), pair('recipient', str(e.recipient))])));
+}
+
+function groupPairs(g: KeyGroup): Pair[] {
+  const out: Pair[] = [...g.other];
+  if (g.age.length > 0) out.push(pair('age', ageList(g.age)));
+  return out;
+}
+
+/**
+ * The metadata tree as sops 3.13 writes it: keys in alphabetical order at
+ * every level, empty lists omitted, `key_groups` only for several groups.
+ */
+export function writeMetadata(md: Metadata): MapNode {
+  const items: Pair[] = [...md.extra];
+  if (md.groups.length === 1) items.push(...groupPairs(md.groups[0]!));
+  else items.push(pair('key_groups', list(md.groups.map((g) => map(sortPairs(groupPairs(g)))))));
+  items.push(pair('lastmodified', str(md.lastmodified)));
+  items.push(pair('mac', str(md.mac)));
+  if (md.macOnlyEncrypted) items.push(pair('mac_only_encrypted', bool(true)));
+  if (md.shamirThreshold !== undefined) items.push(pair('shamir_threshold', int(BigInt(md.shamirThreshold))));
+  items.push(pair(md.selector.kind, str(md.selector.value)));
+  items.push(pair('version', str(md.version)));
+  return map(sortPairs(items));
+}
+
+function sortPairs(items: Pair[]): Pair[] {
+  return [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Every age recipient of the file, across groups, in file order. */
+export function ageRecipients(md: Metadata): string[] {
+  return md.groups.flatMap((g) => g.age.map((e) => e.recipient));
+}

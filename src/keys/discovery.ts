@@ -1,0 +1,132 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { EnvcryptError } from '../errors.js';
+import { parseIdentityText } from './identity-text.js';
+import { splitCommand } from './shell-split.js';
+
+/** Where identities may come from, for the library and CLI. */
+export interface KeyOptions {
+  /** `-i/--identity` files, tried first, in order. */
+  identityFiles?: readonly string[];
+  /** The environment to read `ENVCRYPT_*` / `SOPS_*` variables from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Receives warnings such as a key file readable by others (default: printed to stderr). */
+  onWarning?: (message: string) => void;
+}
+
+/** One place searched for identities, and what was found there. */
+export interface SourceReport {
+  label: string;
+  status: string;
+}
+
+/** A lazily loaded source of identities. */
+export interface IdentitySource {
+  label: string;
+  /** Returns the identities, or null when the source is absent (unset or no such file). */
+  load(): string[] | null;
+}
+
+function configHome(env: NodeJS.ProcessEnv): string {
+  return env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
+}
+
+/** Default path of envcrypt's own key file. */
+export function defaultKeyFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(configHome(env), 'envcrypt', 'keys.txt');
+}
+
+type Warn = (message: string) => void;
+
+/** The default warning sink, in the CLI's voice. */
+export const stderrWarning: Warn = (m) => {
+  process.stderr.write(`envcrypt: warning: ${m}\n`);
+};
+
+function fileSource(label: string, path: string | undefined, required: boolean, warn: Warn): IdentitySource {
+  return {
+    label: path ? `${label}=${path}` : label,
+    load() {
+      if (!path) return null;
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw new EnvcryptError('NOT_FOUND', `cannot read identity file ${path} (from ${label})`, { cause: e });
+      }
+      warnIfReadableByOthers(path, warn);
+      return parseIdentityText(text, path);
+    },
+  };
+}
+
+function warnIfReadableByOthers(path: string, warn: Warn): void {
+  try {
+    const mode = statSync(path).mode;
+    if (mode & 0o077) {
+      warn(`identity file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run "chmod 600 ${path}"`);
+    }
+  } catch {
+    /* the read already succeeded; a failed stat only skips the warning */
+  }
+}
+
+function textSource(label: string, text: string | undefined): IdentitySource {
+  return { label, load: () => (text === undefined || text === '' ? null : parseIdentityText(text, label)) };
+}
+
+function commandSource(label: string, cmd: string | undefined, env: NodeJS.ProcessEnv): IdentitySource {
+  return {
+    label,
+    load() {
+      if (!cmd) return null;
+      const [file, ...args] = splitCommand(cmd);
+      if (!file) throw new EnvcryptError('BAD_KEY', `${label} is empty`);
+      // Run directly, not through a shell; stderr goes to the user (it may be a prompt).
+      const r = spawnSync(file, args, { env, encoding: 'utf8', stdio: ['inherit', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+      if (r.error || r.status !== 0) {
+        throw new EnvcryptError('BAD_KEY', `the command in ${label} failed (${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status ?? r.signal}`})`, {
+          hints: [`check ${label}; its stdout must be an age identity file`],
+        });
+      }
+      try {
+        return parseIdentityText(r.stdout, `the output of ${label}`);
+      } catch {
+        // Never echo the output: it is supposed to be a secret key.
+        throw new EnvcryptError('BAD_KEY', `the command in ${label} did not print age identities`, {
+          hints: ['its stdout must contain AGE-SECRET-KEY-1… lines'],
+        });
+      }
+    },
+  };
+}
+
+/**
+ * The identity sources in the documented order:
+ * `-i` files, `ENVCRYPT_AGE_KEY`, `ENVCRYPT_AGE_KEY_FILE`, `ENVCRYPT_AGE_KEY_CMD`,
+ * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`,
+ * `$XDG_CONFIG_HOME/envcrypt/keys.txt`, `$XDG_CONFIG_HOME/sops/age/keys.txt`.
+ */
+export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
+  const env = opts.env ?? process.env;
+  const files = opts.identityFiles ?? [];
+  const warn = opts.onWarning ?? stderrWarning;
+  const sources: IdentitySource[] = files.length
+    ? files.map((f) => fileSource('-i/--identity', f, true, warn))
+    : [{ label: '-i/--identity (not given)', load: () => null }];
+  sources.push(
+    textSource('ENVCRYPT_AGE_KEY', env.ENVCRYPT_AGE_KEY),
+    fileSource('ENVCRYPT_AGE_KEY_FILE', env.ENVCRYPT_AGE_KEY_FILE || undefined, true, warn),
+    commandSource('ENVCRYPT_AGE_KEY_CMD', env.ENVCRYPT_AGE_KEY_CMD, env),
+    textSource('SOPS_AGE_KEY', env.SOPS_AGE_KEY),
+    fileSource('SOPS_AGE_KEY_FILE', env.SOPS_AGE_KEY_FILE || undefined, true, warn),
+    commandSource('SOPS_AGE_KEY_CMD', env.SOPS_AGE_KEY_CMD, env),
+    fileSource('', defaultKeyFile(env), false, warn),
+    fileSource('', join(configHome(env), 'sops', 'age', 'keys.txt'), false, warn),
+  );
+  for (const s of sources) if (s.label.startsWith('=')) s.label = s.label.slice(1);
+  return sources;
+}

@@ -1,0 +1,29 @@
+import { EnvcryptError } from '../errors.js';
+
+/**
+ * Parse key-file text in the `age-keygen` format: one identity per line
+ * (several on one line, separated by whitespace, as sops 3.13 allows),
+ * `#` comments and blank lines skipped, a trailing CR dropped. Errors name
+ * the line number only, since the line may hold a secret.
+ */
+export function parseIdentityText(text: string, source: string): string[] {
+  const out: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.replace(/\r$/, '').trim();
+    if (line === '' || line.startsWith('#')) continue;
+    for (const tok of line.split(/\s+/)) {
+      if (/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(tok)) {
+        out.push(tok);
+        continue;
+      }
+      const hints = tok.startsWith('age1')
+        ? ['this looks like a recipient (public key); an identity file holds AGE-SECRET-KEY-1… lines']
+        : tok.startsWith('AGE-PLUGIN-')
+          ? ['age plugin identities are not supported']
+          : ['each line must be an AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1… identity, or a # comment'];
+      throw new EnvcryptError('BAD_KEY', `invalid identity on line ${i + 1} of ${source}`, { hints });
+    }
+  }
+  return out;
+}

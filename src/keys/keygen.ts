@@ -1,0 +1,29 @@
+import { nowLastModified } from '../crypto/metadata.js';
+import { EnvcryptError } from '../errors.js';
+import { parseIdentityText } from './identity-text.js';
+
+/** A new identity and its recipient. */
+export interface NewIdentity {
+  identity: string;
+  recipient: string;
+}
+
+/** Generate an X25519 (or, with `pq`, a hybrid post-quantum) identity. */
+export async function newIdentity(pq: boolean): Promise<NewIdentity> {
+  const age = await import('age-encryption');
+  const identity = pq ? await age.generateHybridIdentity() : await age.generateX25519Identity();
+  return { identity, recipient: await age.identityToRecipient(identity) };
+}
+
+/** Key-file text in the `age-keygen` layout: created date, public key, identity. */
+export function identityFileText(id: NewIdentity, now: Date = new Date()): string {
+  return `# created: ${nowLastModified(now)}\n# public key: ${id.recipient}\n${id.identity}\n`;
+}
+
+/** The recipients of every identity in a key file (`age-keygen -y`). */
+export async function publicKeyOf(text: string, source: string): Promise<string[]> {
+  const ids = parseIdentityText(text, source);
+  if (ids.length === 0) throw new EnvcryptError('BAD_KEY', `${source} holds no identity`);
+  const age = await import('age-encryption');
+  return Promise.all(ids.map((i) => age.identityToRecipient(i)));
+}

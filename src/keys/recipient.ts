@@ -1,0 +1,77 @@
+import { bech32 } from '@scure/base';
+import { EnvcryptError } from '../errors.js';
+
+/** The kinds of recipient envcrypt encrypts to. */
+export type RecipientKind = 'x25519' | 'pq' | 'ssh-ed25519' | 'ssh-rsa';
+
+/** A validated recipient string and its kind. */
+export interface ParsedRecipient {
+  kind: RecipientKind;
+  /** The normalised text stored in the file's metadata. */
+  text: string;
+}
+
+const ACCEPTED = 'accepted forms are age1… (X25519), age1pq1… (post-quantum hybrid), "ssh-ed25519 AAAA…" and "ssh-rsa AAAA…"';
+
+function bechOk(s: string, hrp: string): boolean {
+  try {
+    const d = bech32.decodeUnsafe(s, 2000);
+    if (d?.prefix !== hrp) return false;
+    const bytes = bech32.fromWords(d.words);
+    return hrp === 'age' ? bytes.length === 32 : bytes.length > 32;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validate one recipient string. Prefixes are dispatched longest first
+ * (`age1pq1` before `age1`). Throws `BAD_KEY` naming the accepted forms.
+ */
+export function parseRecipient(input: string): ParsedRecipient {
+  const s = input.trim();
+  if (s.startsWith('age1pq1')) {
+    if (bechOk(s, 'age1pq')) return { kind: 'pq', text: s };
+  } else if (s.startsWith('age1')) {
+    if (bechOk(s, 'age')) return { kind: 'x25519', text: s };
+    if (/^age1[a-z0-9]+1/.test(s)) {
+      throw new EnvcryptError('UNSUPPORTED', `age plugin recipients are not supported: ${s.slice(0, 16)}…`, { hints: [ACCEPTED] });
+    }
+  } else if (/^ssh-(ed25519|rsa) /.test(s)) {
+    const [type, body] = s.split(/\s+/);
+    if (body && /^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+      return { kind: type === 'ssh-rsa' ? 'ssh-rsa' : 'ssh-ed25519', text: `${type} ${body}` };
+    }
+  } else if (s.startsWith('AGE-SECRET-KEY-')) {
+    throw new EnvcryptError('BAD_KEY', 'expected a recipient (public key) but got an identity (secret key)', {
+      hints: ['give the public key: "age-keygen -y key.txt" prints it', 'never share a secret key'],
+    });
+  }
+  throw new EnvcryptError('BAD_KEY', `malformed recipient "${s.length > 80 ? s.slice(0, 77) + '…' : s}"`, { hints: [ACCEPTED] });
+}
+
+/** Shorten a recipient for messages: `age1je6k…9dqvr`. */
+export function shortRecipient(r: string): string {
+  if (r.startsWith('ssh-')) {
+    const [t, b = '', ...c] = r.split(/\s+/);
+    return `${t} ${b.slice(0, 6)}…${b.slice(-2)}${c.length ? ' ' + c.join(' ') : ''}`;
+  }
+  return r.length > 20 ? `${r.slice(0, r.startsWith('age1pq1') ? 7 : 8)}…${r.slice(-5)}` : r;
+}
+
+/**
+ * age's rule: post-quantum and classic recipients are not mixed, since the
+ * file would only be as strong as its classic recipients. Throws when mixed.
+ */
+export function checkPqMix(recipients: readonly ParsedRecipient[]): void {
+  const pq = recipients.some((r) => r.kind === 'pq');
+  const classic = recipients.some((r) => r.kind !== 'pq');
+  if (pq && classic) {
+    throw new EnvcryptError('USAGE', 'refusing to mix post-quantum (age1pq1…) and classic recipients in one file', {
+      hints: [
+        'a quantum computer could recover the data key through any classic recipient, so the mix gives no post-quantum protection; age refuses it for the same reason',
+        'give every member an age1pq1 key (envcrypt keygen --pq), or use only classic keys',
+      ],
+    });
+  }
+}

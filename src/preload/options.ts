@@ -1,0 +1,21 @@
+import type { ConfigOptions } from '../api/load.js';
+
+/**
+ * Preload options from the environment:
+ * - `ENVCRYPT_CONFIG_PATH`: comma-separated files, layered in order; a name
+ *   ending in `?` may be missing (default `.env.enc`);
+ * - `ENVCRYPT_CONFIG_OVERRIDE`: `true`/`1` lets file values beat variables
+ *   already set;
+ * - the usual key variables (`ENVCRYPT_AGE_KEY`, `SOPS_AGE_KEY_FILE`, …).
+ */
+export function preloadOptions(env: NodeJS.ProcessEnv): ConfigOptions {
+  const raw = (env.ENVCRYPT_CONFIG_PATH ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = raw.length ? raw : ['.env.enc'];
+  const optional = list.filter((p) => p.endsWith('?')).map((p) => p.slice(0, -1));
+  return {
+    path: list.map((p) => (p.endsWith('?') ? p.slice(0, -1) : p)),
+    optional,
+    override: /^(1|true|yes)$/i.test(env.ENVCRYPT_CONFIG_OVERRIDE ?? ''),
+    env,
+  };
+}
