@@ -37,7 +37,8 @@ export const DEFAULT_SELECTOR: Selector = { kind: 'unencrypted_suffix', value: '
  */
 export function compileRe2(pattern: string, where: string): RegExp {
   let src = pattern;
-  let flags = 'u';
+  // No `u` flag: RE2 accepts identity escapes such as `\_` that `u` rejects.
+  let flags = '';
   const lead = /^\(\?([imsU]+)\)/.exec(src);
   if (lead) {
     for (const f of lead[1]!) {

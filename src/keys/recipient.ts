@@ -42,12 +42,13 @@ export function parseRecipient(input: string): ParsedRecipient {
     if (body && /^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
       return { kind: type === 'ssh-rsa' ? 'ssh-rsa' : 'ssh-ed25519', text: `${type} ${body}` };
     }
-  } else if (s.startsWith('AGE-SECRET-KEY-')) {
+  } else if (/^age-secret-key-/i.test(s)) {
     throw new EnvcryptError('BAD_KEY', 'expected a recipient (public key) but got an identity (secret key)', {
       hints: ['give the public key: "age-keygen -y key.txt" prints it', 'never share a secret key'],
     });
   }
-  throw new EnvcryptError('BAD_KEY', `malformed recipient "${s.length > 80 ? s.slice(0, 77) + '…' : s}"`, { hints: [ACCEPTED] });
+  // Echo only a short prefix: a mistyped secret key must not be printed whole.
+  throw new EnvcryptError('BAD_KEY', `malformed recipient "${s.slice(0, 8)}…" (${s.length} characters)`, { hints: [ACCEPTED] });
 }
 
 /** Shorten a recipient for messages: `age1je6k…9dqvr`. */
