@@ -1,4 +1,5 @@
 /** Writers for the CLI's one voice: `envcrypt: error|hint|warning: …` on stderr. */
+import { isatty } from 'node:tty';
 
 /** Where CLI text goes; injected so tests and the library can capture it. */
 export interface Io {
@@ -15,8 +16,10 @@ export function processIo(): Io {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     env: process.env,
-    stdoutIsTTY: !!process.stdout.isTTY,
-    stdinIsTTY: !!process.stdin.isTTY,
+    // isatty(fd), not process.stdin.isTTY: creating the stdin stream would put
+    // a piped stdin into non-blocking mode, and an exec child shares it.
+    stdoutIsTTY: isatty(1),
+    stdinIsTTY: isatty(0),
   };
 }
 
