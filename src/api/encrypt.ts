@@ -6,7 +6,7 @@ import { EnvcryptError } from '../errors.js';
 import { wrapDataKey } from '../keys/age-wrap.js';
 import { checkPqMix, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
-import type { EmitOptions, Format } from '../stores/store.js';
+import type { EmitOptions, Format, Store } from '../stores/store.js';
 import { nodesEqual } from '../tree/equal.js';
 import type { Branch } from '../tree/types.js';
 import type { DecryptedFile } from './decrypt.js';
@@ -95,6 +95,20 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
   return { branches, metadata };
 }
 
+function alreadyEncrypted(name: string): EnvcryptError {
+  return new EnvcryptError('ALREADY_ENCRYPTED', `${name} is already encrypted (it has sops metadata)`, {
+    hints: ['decrypt it first, or use "envcrypt edit" / "envcrypt set" to change it'],
+  });
+}
+
+function hasSopsMetadata(store: Store, text: string): boolean {
+  try {
+    return store.parseEncrypted(text).metadata !== null;
+  } catch {
+    return false;
+  }
+}
+
 /** Options for {@link encryptText}. */
 export interface EncryptTextOptions extends EncryptOptions, EmitOptions {
   format?: Format;
@@ -108,11 +122,17 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
   try {
     const format = opts.format ?? formatFor(name);
     const store = await storeFor(format);
-    const plain = store.parsePlain(text);
+    let plain: Branch[];
+    try {
+      plain = store.parsePlain(text);
+    } catch (e) {
+      // A sops dotenv file may not be valid plaintext dotenv (e.g. a quote in an
+      // unencrypted value); say "already encrypted" rather than "parse error".
+      if (e instanceof EnvcryptError && e.code === 'PARSE' && hasSopsMetadata(store, text)) throw alreadyEncrypted(name);
+      throw e;
+    }
     if (store.hasMetadata(plain)) {
-      throw new EnvcryptError('ALREADY_ENCRYPTED', `${name} is already encrypted (it has sops metadata)`, {
-        hints: ['decrypt it first, or use "envcrypt edit" / "envcrypt set" to change it'],
-      });
+      throw alreadyEncrypted(name);
     }
     const enc = await encryptBranches(plain, opts);
     return store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), opts.indent !== undefined ? { indent: opts.indent } : {});

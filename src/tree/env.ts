@@ -1,6 +1,6 @@
-import { formatGoFloat } from '../crypto/values.js';
 import { EnvcryptError } from '../errors.js';
-import type { Branch, Leaf, Node } from './types.js';
+import { scalarText } from './scalar-text.js';
+import type { Branch, Node } from './types.js';
 
 /** How nested values are named in the environment. */
 export interface FlattenOptions {
@@ -8,39 +8,6 @@ export interface FlattenOptions {
   separator?: string;
   /** `upper` (default) upper-cases nested names (`db.host` → `DB_HOST`); `preserve` keeps keys as written. Top-level keys are never changed. */
   case?: 'upper' | 'preserve';
-}
-
-/**
- * Go's `strconv.FormatFloat(f, 'G', -1, 64)` with ".0" added when the result
- * has neither a point nor an exponent — how sops's exec-env writes floats.
- */
-export function envFloat(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf';
-  if (f === 0) return Object.is(f, -0) ? '-0.0' : '0.0';
-  const [mant, expText] = f.toExponential().split('e') as [string, string];
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 21) {
-    const e = Math.abs(exp);
-    return `${mant.toUpperCase()}E${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
-  }
-  const s = formatGoFloat(f);
-  return s.includes('.') ? s : `${s}.0`;
-}
-
-/** The text of a scalar in an environment variable (and in plaintext dotenv output). */
-export function envText(leaf: Exclude<Leaf, { kind: 'null' }>): string {
-  switch (leaf.kind) {
-    case 'str':
-    case 'time':
-      return leaf.value;
-    case 'int':
-      return leaf.value.toString();
-    case 'bool':
-      return leaf.value ? 'true' : 'false';
-    case 'float':
-      return envFloat(leaf.value);
-  }
 }
 
 /**
@@ -79,7 +46,7 @@ export function toEnv(branches: readonly Branch[], opts: FlattenOptions = {}): R
       for (const it of node.items) if (it.kind !== 'comment') walk(it, `${name}${sep}${i}`, `${where}[${i++}]`);
       return;
     }
-    put(name, where, envText(node));
+    put(name, where, scalarText(node));
   };
   const first = branches[0];
   if (!first) return out;
