@@ -12,7 +12,7 @@ import { FIXTURES } from './helpers/paths.js';
 interface Vector {
   dataKeyHex: string;
   lastmodified: string;
-  leavesInOrder: { aad?: string; type?: string; plaintext: string; encrypted?: boolean; comment?: boolean }[];
+  leavesInOrder: { aad?: string; type?: string; plaintext?: string; macBytes?: string; encrypted?: boolean; comment?: boolean }[];
 }
 
 const cases: { name: string; file: string; key?: string; vectors: string }[] = [
@@ -48,7 +48,7 @@ describe('sops-written fixtures', () => {
         if (n.kind === 'comment' && !vec.leavesInOrder.some((l) => l.comment)) return;
         got.push({ aad: aadFor(ctx.path), text: canonicalText(n), comment: n.kind === 'comment' });
       });
-      const want = vec.leavesInOrder.map((l) => ({ text: l.plaintext, comment: !!l.comment }));
+      const want = vec.leavesInOrder.map((l) => ({ text: l.plaintext ?? l.macBytes, comment: !!l.comment }));
       expect(got.map((g) => ({ text: g.text, comment: g.comment }))).toEqual(want);
       for (const [i, l] of vec.leavesInOrder.entries()) if (l.aad && !l.comment) expect(got[i]!.aad).toBe(l.aad);
     });
