@@ -17,7 +17,11 @@ const VERSION = typeof __ENVCRYPT_VERSION__ === 'string' ? __ENVCRYPT_VERSION__ 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   if (argv[0] === 'exec') return runExec(argv.slice(1), io);
   let code: number = ExitCode.ok;
+  // With exitProcess(false), yargs still runs the handler after a validation
+  // failure (conflicting or unknown flags); this flag stops it.
+  let failed = false;
   const wrap = (c: Command) => async (args: Record<string, unknown>) => {
+    if (failed) return;
     try {
       code = await c.handler(args as Parameters<Command['handler']>[0], io);
     } catch (e) {
@@ -36,6 +40,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .wrap(Math.min(100, process.stdout.columns || 100))
     .epilogue('Exit codes: 0 ok, 1 error, 2 usage, 3 MAC/tamper, 4 no identity, 5 parse, 6 not found, 7 already encrypted, 8 not encrypted, 9 refused, 10 conflict; exec passes the command\'s status through (126/127 when it cannot start).')
     .fail((msg, err) => {
+      failed = true;
       if (err && !(err instanceof EnvcryptError)) throw err;
       code = err ? renderError(io, err) : ExitCode.usage;
       if (!err) {

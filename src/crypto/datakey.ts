@@ -31,7 +31,7 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
       continue;
     }
     if (ids === null) {
-      searched.push(`${source.label} (${source.label.includes('not given') ? 'skipped' : /^[A-Z_]+$/.test(source.label) ? 'unset' : 'not found'})`);
+      searched.push(`${source.label} (${source.absent})`);
       continue;
     }
     const prepared = prepareIdentities(ids);

@@ -25,6 +25,8 @@ export interface SourceReport {
 /** A lazily loaded source of identities. */
 export interface IdentitySource {
   label: string;
+  /** What to report when {@link IdentitySource.load} returns null: "unset", "not found", "not given". */
+  absent: string;
   /** Returns the identities, or null when the source is absent (unset or no such file). */
   load(): string[] | null;
 }
@@ -48,6 +50,7 @@ export const stderrWarning: Warn = (m) => {
 function fileSource(label: string, path: string | undefined, required: boolean, warn: Warn): IdentitySource {
   return {
     label: path ? `${label}=${path}` : label,
+    absent: path ? 'not found' : 'unset',
     load() {
       if (!path) return null;
       let text: string;
@@ -75,12 +78,13 @@ function warnIfReadableByOthers(path: string, warn: Warn): void {
 }
 
 function textSource(label: string, text: string | undefined): IdentitySource {
-  return { label, load: () => (text === undefined || text === '' ? null : parseIdentityText(text, label)) };
+  return { label, absent: 'unset', load: () => (text === undefined || text === '' ? null : parseIdentityText(text, label)) };
 }
 
 function commandSource(label: string, cmd: string | undefined, env: NodeJS.ProcessEnv): IdentitySource {
   return {
     label,
+    absent: 'unset',
     load() {
       if (!cmd) return null;
       const [file, ...args] = splitCommand(cmd);
@@ -116,7 +120,7 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
   const warn = opts.onWarning ?? stderrWarning;
   const sources: IdentitySource[] = files.length
     ? files.map((f) => fileSource('-i/--identity', f, true, warn))
-    : [{ label: '-i/--identity (not given)', load: () => null }];
+    : [{ label: '-i/--identity', absent: 'not given', load: () => null }];
   sources.push(
     textSource('ENVCRYPT_AGE_KEY', env.ENVCRYPT_AGE_KEY),
     fileSource('ENVCRYPT_AGE_KEY_FILE', env.ENVCRYPT_AGE_KEY_FILE || undefined, true, warn),

@@ -23,7 +23,7 @@ export const encryptCommand: Command = {
       .positional('file', { type: 'string', describe: 'plaintext file to encrypt' })
       .option('recipient', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'age recipient (repeatable); default: ENVCRYPT_AGE_RECIPIENTS, SOPS_AGE_RECIPIENTS, then .sops.yaml' })
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to OUT; an existing encrypted OUT keeps the ciphertext of unchanged values' })
-      .option('in-place', { type: 'boolean', default: false, describe: 'replace FILE with its encryption' })
+      .option('in-place', { type: 'boolean', describe: 'replace FILE with its encryption' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing OUT that is not an encrypted file' })
       .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })

@@ -12,7 +12,7 @@ export const keygenCommand: Command = {
   builder: (y) =>
     y
       .option('output', { alias: 'o', type: 'string', describe: 'write the identity to FILE (mode 0600; never overwrites)', requiresArg: true })
-      .option('pq', { type: 'boolean', default: false, describe: 'generate a post-quantum hybrid identity (age1pq1… recipient)' })
+      .option('pq', { type: 'boolean', describe: 'generate a post-quantum hybrid identity (age1pq1… recipient)' })
       .option('y', { type: 'string', describe: 'print the public key(s) of an existing identity FILE', requiresArg: true })
       .conflicts('y', ['output', 'pq']),
   async handler(args, io) {
