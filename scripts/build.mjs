@@ -1,5 +1,8 @@
-// Bundle the CLI and library with esbuild. Separate entries share chunks
-// (ESM splitting), so `exec` loads no yargs and a dotenv file loads no YAML.
+// Bundle envcrypt with esbuild:
+// - dist/runtime.cjs: exec and the preloads, one CommonJS file (fast start-up);
+//   yaml and age-encryption stay external and load only when a file needs them;
+// - dist/cli.js: every other command (ESM, with yargs);
+// - dist/index.js / index.cjs: the library; dist/config.js / config.cjs: preloads.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
@@ -8,32 +11,26 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  sourcemap: false,
   legalComments: 'none',
   define: { __ENVCRYPT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 };
+// Some bundled CommonJS dependencies call require(); give ESM output one.
+const esmBanner = { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" };
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
-  ...common,
-  entryPoints: {
-    cli: 'src/cli/entry-cli.ts',
-    exec: 'src/cli/entry-exec.ts',
-    index: 'src/index.ts',
-    config: 'src/config.ts',
-  },
-  outdir: 'dist',
-  format: 'esm',
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  // Some bundled CommonJS dependencies call require(); give ESM output one.
-  banner: { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" },
-});
-await build({
-  ...common,
-  entryPoints: { index: 'src/index.ts', config: 'src/config-cjs.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  format: 'cjs',
-});
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { runtime: 'src/runtime-entry.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    external: ['yaml', 'age-encryption'],
+  }),
+  build({ ...common, entryPoints: { cli: 'src/cli/entry-cli.ts', index: 'src/index.ts' }, outdir: 'dist', format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
+  build({ ...common, entryPoints: { config: 'src/config.ts' }, outdir: 'dist', format: 'esm', external: ['./runtime.cjs'] }),
+  build({ ...common, entryPoints: { index: 'src/index.ts', config: 'src/config-cjs.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+]);

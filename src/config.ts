@@ -1,14 +1,10 @@
 /**
  * ESM preload: `node --import envcrypt/config app.js`. Decrypts the files
  * named by `ENVCRYPT_CONFIG_PATH` (default `.env.enc`) into `process.env`
- * before the app runs, or stops the process with envcrypt's error.
+ * before the app runs, or stops the process with envcrypt's error. The work
+ * is done by the CommonJS runtime bundle, which loads faster than ESM chunks.
  */
-import { config } from './api/load.js';
-import { preloadOptions } from './preload/options.js';
-import { failPreload } from './preload/fail.js';
+import { createRequire } from 'node:module';
 
-try {
-  await config({ ...preloadOptions(process.env), processEnv: process.env });
-} catch (e) {
-  failPreload(e);
-}
+const runtime = createRequire(import.meta.url)('./runtime.cjs') as typeof import('./runtime-entry.js');
+await runtime.preloadConfig();

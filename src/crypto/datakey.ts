@@ -25,7 +25,7 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
   for (const source of identitySources(opts)) {
     let ids: string[] | null;
     try {
-      ids = source.load();
+      ids = await source.load();
     } catch (e) {
       searched.push(`${source.label} (${e instanceof EnvcryptError ? e.message : 'unreadable'})`);
       continue;

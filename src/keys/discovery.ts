@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +27,7 @@ export interface IdentitySource {
   /** What to report when {@link IdentitySource.load} returns null: "unset", "not found", "not given". */
   absent: string;
   /** Returns the identities, or null when the source is absent (unset or no such file). */
-  load(): string[] | null;
+  load(): string[] | null | Promise<string[] | null>;
 }
 
 function configHome(env: NodeJS.ProcessEnv): string {
@@ -85,8 +84,10 @@ function commandSource(label: string, cmd: string | undefined, env: NodeJS.Proce
   return {
     label,
     absent: 'unset',
-    load() {
+    async load() {
       if (!cmd) return null;
+      // Loaded here, not at the top: the preload never needs child_process otherwise.
+      const { spawnSync } = await import('node:child_process');
       const [file, ...args] = splitCommand(cmd);
       if (!file) throw new EnvcryptError('BAD_KEY', `${label} is empty`);
       // Run directly, not through a shell; stderr goes to the user (it may be a prompt).
