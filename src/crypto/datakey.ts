@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
 import { prepareIdentities, unwrapAgeEntry } from '../keys/age-unwrap.js';
-import { identitySources, type KeyOptions } from '../keys/discovery.js';
-import { shortRecipient } from '../keys/recipient.js';
+import { identitySources, type FoundIdentity, type KeyOptions } from '../keys/discovery.js';
+import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from './metadata.js';
 
 /** A fresh 32-byte data key from the CSPRNG. */
@@ -23,7 +23,7 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
   const entries = md.groups[0]!.age;
   const searched: string[] = [];
   for (const source of identitySources(opts)) {
-    let ids: string[] | null;
+    let ids: FoundIdentity[] | null;
     try {
       ids = await source.load();
     } catch (e) {
@@ -34,7 +34,7 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
       searched.push(`${source.label} (${source.absent})`);
       continue;
     }
-    const prepared = prepareIdentities(ids);
+    const prepared = prepareIdentities(ids, opts.sshPassphrase);
     for (const entry of entries) {
       const key = await unwrapAgeEntry(entry.enc, prepared, entry.recipient);
       if (key === null) continue;
@@ -43,7 +43,7 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
       }
       return key;
     }
-    searched.push(`${source.label} (${ids.length} ${ids.length === 1 ? 'identity' : 'identities'}, none matched)`);
+    searched.push(`${source.label || 'ssh key'} (${ids.length} ${ids.length === 1 ? 'identity' : 'identities'}, none matched)`);
   }
   const recipients = ageRecipients(md);
   const others = md.groups[0]!.other.map((p) => p.key);

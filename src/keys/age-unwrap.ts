@@ -1,18 +1,30 @@
+import type { Identity } from 'age-encryption';
 import { EnvcryptError } from '../errors.js';
+import type { FoundIdentity } from './discovery.js';
 import { decodeArmor } from './age-armor.js';
 import { parseX25519Identity, unwrapNative, type X25519Identity } from './x25519-native.js';
 
 /** Identities prepared once per source, so each stanza is tried without re-parsing keys. */
 export interface PreparedIdentities {
   native: X25519Identity[];
-  /** Every identity string, for the general `age-encryption` path. */
-  all: string[];
+  /** Post-quantum identity strings and SSH keys, for the general `age-encryption` path. */
+  general: FoundIdentity[];
+  /** Asks for a protected SSH key's passphrase. */
+  sshPassphrase?: (source: string) => Promise<string>;
 }
 
-/** Parse identity strings once. */
-export function prepareIdentities(ids: readonly string[]): PreparedIdentities {
-  const native = ids.filter((s) => s.startsWith('AGE-SECRET-KEY-1')).map((s) => parseX25519Identity(s));
-  return { native, all: [...ids] };
+/** Parse X25519 identities once; keep the rest for the general path. */
+export function prepareIdentities(ids: readonly FoundIdentity[], sshPassphrase?: (source: string) => Promise<string>): PreparedIdentities {
+  const isNative = (s: FoundIdentity): s is string => typeof s === 'string' && s.startsWith('AGE-SECRET-KEY-1');
+  const native = ids.filter(isNative).map((s) => parseX25519Identity(s));
+  return { native, general: ids.filter((s) => !isNative(s)), ...(sshPassphrase ? { sshPassphrase } : {}) };
+}
+
+async function generalIdentity(id: FoundIdentity, ids: PreparedIdentities): Promise<string | Identity> {
+  if (typeof id === 'string') return id;
+  const { sshIdentity } = await import('./ssh.js');
+  const ask = ids.sshPassphrase;
+  return sshIdentity(id.text, id.source, ask ? { passphrase: () => ask(id.source) } : {});
 }
 
 /**
@@ -32,14 +44,14 @@ export async function unwrapAgeEntry(enc: string, ids: PreparedIdentities, recip
     const r = unwrapNative(file, ids.native);
     if (r instanceof Uint8Array) return r;
   }
-  const general = ids.all.filter((s) => !s.startsWith('AGE-SECRET-KEY-1'));
-  if (general.length === 0) return null;
+  if (ids.general.length === 0) return null;
   const age = await import('age-encryption');
   const d = new age.Decrypter();
-  for (const g of general) d.addIdentity(g);
+  for (const g of ids.general) d.addIdentity(await generalIdentity(g, ids));
   try {
     return await d.decrypt(file);
   } catch (cause) {
+    if (cause instanceof EnvcryptError) throw cause;
     if (/no identity matched/i.test(String((cause as Error)?.message))) return null;
     throw new EnvcryptError('DECRYPT_FAILED', `could not open the wrapped data key for ${recipient.slice(0, 24)}…`, { cause });
   }

@@ -1,5 +1,6 @@
 import { EnvcryptError } from '../errors.js';
 import type { ParsedRecipient } from './recipient.js';
+import { sshRecipient } from './ssh.js';
 
 /**
  * Wrap the data key for one recipient: a complete age file with that single
@@ -9,10 +10,7 @@ import type { ParsedRecipient } from './recipient.js';
 export async function wrapDataKey(dataKey: Uint8Array, recipient: ParsedRecipient): Promise<string> {
   const age = await import('age-encryption');
   const e = new age.Encrypter();
-  if (recipient.kind === 'ssh-ed25519' || recipient.kind === 'ssh-rsa') {
-    throw new EnvcryptError('UNSUPPORTED', 'ssh recipients are not supported yet', { hints: ['use an age1… recipient'] });
-  }
-  e.addRecipient(recipient.text);
+  e.addRecipient(recipient.kind === 'ssh-ed25519' || recipient.kind === 'ssh-rsa' ? sshRecipient(recipient.text) : recipient.text);
   try {
     return age.armor.encode(await e.encrypt(dataKey));
   } catch (cause) {

@@ -13,7 +13,19 @@ export interface KeyOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives warnings such as a key file readable by others (default: printed to stderr). */
   onWarning?: (message: string) => void;
+  /** Asks for the passphrase of a protected SSH key (the CLI prompts on a TTY); without it such keys fail clearly. */
+  sshPassphrase?: (source: string) => Promise<string>;
 }
+
+/** An SSH private key found by discovery, kept as text until a stanza needs it. */
+export interface SshKeyText {
+  kind: 'ssh';
+  text: string;
+  source: string;
+}
+
+/** What a source yields: age identity strings and SSH private keys. */
+export type FoundIdentity = string | SshKeyText;
 
 /** One place searched for identities, and what was found there. */
 export interface SourceReport {
@@ -27,7 +39,7 @@ export interface IdentitySource {
   /** What to report when {@link IdentitySource.load} returns null: "unset", "not found", "not given". */
   absent: string;
   /** Returns the identities, or null when the source is absent (unset or no such file). */
-  load(): string[] | null | Promise<string[] | null>;
+  load(): FoundIdentity[] | null | Promise<FoundIdentity[] | null>;
 }
 
 function configHome(env: NodeJS.ProcessEnv): string {
@@ -76,6 +88,25 @@ function warnIfReadableByOthers(path: string, warn: Warn): void {
   }
 }
 
+function sshFileSource(label: string, path: string | undefined, required: boolean, warn: Warn): IdentitySource {
+  return {
+    label: path ? `${label}=${path}` : label,
+    absent: path ? 'not found' : 'unset',
+    load() {
+      if (!path) return null;
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw new EnvcryptError('NOT_FOUND', `cannot read ssh key ${path} (from ${label || 'the default ssh keys'})`, { cause: e });
+      }
+      warnIfReadableByOthers(path, warn);
+      return [{ kind: 'ssh', text, source: path }];
+    },
+  };
+}
+
 function textSource(label: string, text: string | undefined): IdentitySource {
   return { label, absent: 'unset', load: () => (text === undefined || text === '' ? null : parseIdentityText(text, label)) };
 }
@@ -113,7 +144,8 @@ function commandSource(label: string, cmd: string | undefined, env: NodeJS.Proce
  * The identity sources in the documented order:
  * `-i` files, `ENVCRYPT_AGE_KEY`, `ENVCRYPT_AGE_KEY_FILE`, `ENVCRYPT_AGE_KEY_CMD`,
  * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`,
- * `$XDG_CONFIG_HOME/envcrypt/keys.txt`, `$XDG_CONFIG_HOME/sops/age/keys.txt`.
+ * `$XDG_CONFIG_HOME/envcrypt/keys.txt`, `$XDG_CONFIG_HOME/sops/age/keys.txt`,
+ * then SSH keys: `SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`.
  */
 export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
   const env = opts.env ?? process.env;
@@ -131,6 +163,9 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
     commandSource('SOPS_AGE_KEY_CMD', env.SOPS_AGE_KEY_CMD, env),
     fileSource('', defaultKeyFile(env), false, warn),
     fileSource('', join(configHome(env), 'sops', 'age', 'keys.txt'), false, warn),
+    sshFileSource('SOPS_AGE_SSH_PRIVATE_KEY_FILE', env.SOPS_AGE_SSH_PRIVATE_KEY_FILE || undefined, true, warn),
+    sshFileSource('', join(env.HOME ?? homedir(), '.ssh', 'id_ed25519'), false, warn),
+    sshFileSource('', join(env.HOME ?? homedir(), '.ssh', 'id_rsa'), false, warn),
   );
   for (const s of sources) if (s.label.startsWith('=')) s.label = s.label.slice(1);
   return sources;

@@ -1,5 +1,8 @@
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../errors.js';
+import { parseSshPublicKey } from './ssh-parse.js';
+
+export { shortRecipient } from './short-recipient.js';
 
 /** The kinds of recipient envcrypt encrypts to. */
 export type RecipientKind = 'x25519' | 'pq' | 'ssh-ed25519' | 'ssh-rsa';
@@ -37,11 +40,10 @@ export function parseRecipient(input: string): ParsedRecipient {
     if (/^age1[a-z0-9]+1/.test(s)) {
       throw new EnvcryptError('UNSUPPORTED', `age plugin recipients are not supported: ${s.slice(0, 16)}…`, { hints: [ACCEPTED] });
     }
-  } else if (/^ssh-(ed25519|rsa) /.test(s)) {
-    const [type, body] = s.split(/\s+/);
-    if (body && /^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-      return { kind: type === 'ssh-rsa' ? 'ssh-rsa' : 'ssh-ed25519', text: `${type} ${body}` };
-    }
+  } else if (/^ssh-(ed25519|rsa)\s/.test(s)) {
+    // Full check of the key blob; the text is kept as given (trimmed), as sops stores it.
+    const key = parseSshPublicKey(s);
+    return { kind: key.type === 'ssh-rsa' ? 'ssh-rsa' : 'ssh-ed25519', text: s };
   } else if (/^age-secret-key-/i.test(s)) {
     throw new EnvcryptError('BAD_KEY', 'expected a recipient (public key) but got an identity (secret key)', {
       hints: ['give the public key: "age-keygen -y key.txt" prints it', 'never share a secret key'],
@@ -49,15 +51,6 @@ export function parseRecipient(input: string): ParsedRecipient {
   }
   // Echo only a short prefix: a mistyped secret key must not be printed whole.
   throw new EnvcryptError('BAD_KEY', `malformed recipient "${s.slice(0, 8)}…" (${s.length} characters)`, { hints: [ACCEPTED] });
-}
-
-/** Shorten a recipient for messages: `age1je6k…9dqvr`. */
-export function shortRecipient(r: string): string {
-  if (r.startsWith('ssh-')) {
-    const [t, b = '', ...c] = r.split(/\s+/);
-    return `${t} ${b.slice(0, 6)}…${b.slice(-2)}${c.length ? ' ' + c.join(' ') : ''}`;
-  }
-  return r.length > 20 ? `${r.slice(0, r.startsWith('age1pq1') ? 7 : 8)}…${r.slice(-5)}` : r;
 }
 
 /**

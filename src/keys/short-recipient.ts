@@ -1,0 +1,8 @@
+/** Shorten a recipient for messages: `age1je6k…9dqvr`, `ssh-ed25519 AAAAC3…Qz comment`. */
+export function shortRecipient(r: string): string {
+  if (r.startsWith('ssh-')) {
+    const [t, b = '', ...c] = r.split(/\s+/);
+    return `${t} ${b.slice(0, 6)}…${b.slice(-2)}${c.length ? ' ' + c.join(' ') : ''}`;
+  }
+  return r.length > 20 ? `${r.slice(0, r.startsWith('age1pq1') ? 7 : 8)}…${r.slice(-5)}` : r;
+}
