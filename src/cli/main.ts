@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { EnvcryptError, ExitCode } from '../errors.js';
 import { cleanupPendingWrites } from '../io/atomic.js';
+import { allowSymlinksOutsideRepo } from '../io/symlink.js';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';
 import { runExec } from './exec-cli.js';
@@ -33,6 +34,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .usage('$0 <command> [options]\n\nEncrypt the values of .env, YAML and JSON files to age recipients (SOPS format).')
     .version(VERSION)
     .alias('h', 'help')
+    .option('follow-symlinks', { type: 'boolean', global: true, describe: 'allow writing through a symbolic link that leads out of the repository' })
+    .middleware((a) => allowSymlinksOutsideRepo(!!a['follow-symlinks']))
     .strict()
     .demandCommand(1, 'a command is required')
     .recommendCommands()

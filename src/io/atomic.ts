@@ -2,6 +2,7 @@ import { closeSync, constants, fsyncSync, openSync, renameSync, statSync, unlink
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { EnvcryptError } from '../errors.js';
+import { resolveWriteTarget } from './symlink.js';
 
 /** Temp files not yet renamed into place; removed if the process exits early. */
 const pending = new Set<string>();
@@ -32,7 +33,8 @@ export interface AtomicWriteOptions {
  * file, never a torn one: a temp file in the same directory, fsync, rename,
  * then fsync of the directory.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+export function writeFileAtomic(target: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): void {
+  const path = resolveWriteTarget(target);
   let mode = opts.forceMode ?? opts.mode ?? 0o666;
   if (opts.forceMode === undefined) {
     try {
