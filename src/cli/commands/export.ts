@@ -1,0 +1,99 @@
+import { appendFileSync } from 'node:fs';
+import { loadDetailed } from '../../api/load.js';
+import { EnvcryptError, isEnvcryptError } from '../../errors.js';
+import { EXPORT_FORMATS, exportEnv, parseExportFormat, type Exported } from '../../export/index.js';
+import { checkNamespace, checkSecretName } from '../../export/k8s.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { parseFormat } from '../../stores/index.js';
+import { optString, strings, type Command } from '../command.js';
+import { withIdentity } from '../identity-options.js';
+import { note, warning, type Io } from '../output.js';
+import { checkOutputPath } from '../paths.js';
+
+/**
+ * `envcrypt export FILE --format k8s|docker|json|shell|github [-o OUT]`.
+ *
+ * The plaintext goes to stdout, or with `-o OUT` to a new file of mode 0600
+ * (an existing OUT only with `--force`, never the input). `github` is the
+ * exception, because its output has two destinations (see
+ * `src/export/github.ts`): the `::add-mask::` lines always go to stdout, and
+ * the `$GITHUB_ENV` lines go to `-o OUT` when given, else are appended to the
+ * file named by `$GITHUB_ENV` when it is set, else printed to stdout after
+ * the masks (for trying it out locally).
+ */
+export const exportCommand: Command = {
+  command: 'export <file>',
+  describe: 'print the decrypted values as a kubernetes secret, docker env-file, JSON, sh exports or GitHub Actions env',
+  builder: (y) =>
+    withIdentity(y)
+      .positional('file', { type: 'string', describe: 'encrypted file' })
+      .option('format', { alias: 'F', type: 'string', choices: EXPORT_FORMATS, demandOption: true, requiresArg: true, describe: 'output format' })
+      .option('name', { type: 'string', requiresArg: true, describe: 'k8s: secret name (default: from the file name, e.g. .env.production.enc → env-production)' })
+      .option('namespace', { type: 'string', requiresArg: true, describe: 'k8s: namespace (default: none, kubectl\'s current one)' })
+      .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to OUT with mode 0600 (refuses to overwrite without --force); github: the GITHUB_ENV lines' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing OUT' })
+      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
+      .option('flatten-separator', { type: 'string', requiresArg: true, describe: 'joins nested YAML/JSON names (default _)' })
+      .option('flatten-case', { type: 'string', choices: ['upper', 'preserve'], requiresArg: true, describe: 'upper (default) or preserve, for nested names' }),
+  async handler(args, io) {
+    const file = String(args.file);
+    const format = parseExportFormat(String(args.format));
+    const name = optString(args.name);
+    const namespace = optString(args.namespace);
+    const out = optString(args.output);
+    // Every check that needs no key runs before decryption.
+    if ((name !== undefined || namespace !== undefined) && format !== 'k8s') {
+      throw new EnvcryptError('USAGE', `--name and --namespace apply only to --format k8s, not ${format}`);
+    }
+    if (name !== undefined) checkSecretName(name);
+    if (namespace !== undefined) checkNamespace(namespace);
+    if (out !== undefined) checkOutputPath(out, file, !!args.force);
+    const inputType = optString(args['input-type']);
+    const separator = optString(args['flatten-separator']);
+    const flattenCase = optString(args['flatten-case']);
+    const { values } = await loadDetailed({
+      path: file,
+      identityFiles: strings(args.identity),
+      env: io.env,
+      onWarning: (m) => warning(io, m),
+      ...(inputType !== undefined ? { format: parseFormat(inputType, '--input-type') } : {}),
+      ...(separator !== undefined ? { separator } : {}),
+      ...(flattenCase === 'upper' || flattenCase === 'preserve' ? { case: flattenCase } : {}),
+    });
+    let result: Exported;
+    try {
+      result = exportEnv(values, format, { source: file, ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) });
+    } catch (e) {
+      throw isEnvcryptError(e) ? e.inFile(file) : e;
+    }
+    if (result.masks !== undefined) {
+      writeGithub(result.text, result.masks, out, io);
+      return 0;
+    }
+    if (out === undefined) io.stdout(result.text);
+    else writeFileAtomic(out, result.text, { forceMode: 0o600 });
+    return 0;
+  },
+};
+
+// Masks first, so the runner knows them before any value can reach the log.
+function writeGithub(env: string, masks: string, out: string | undefined, io: Io): void {
+  io.stdout(masks);
+  if (out !== undefined) {
+    writeFileAtomic(out, env, { forceMode: 0o600 });
+    return;
+  }
+  const target = io.env.GITHUB_ENV;
+  if (target === undefined || target === '') {
+    io.stdout(env);
+    note(io, 'GITHUB_ENV is not set, so the environment lines were printed to stdout');
+    return;
+  }
+  try {
+    // The runner creates this file and reads it after the step; appending
+    // keeps what earlier commands of the same step wrote.
+    appendFileSync(target, env, { mode: 0o600 });
+  } catch (cause) {
+    throw new EnvcryptError('IO', `cannot append to ${target} (GITHUB_ENV): ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, { cause, file: target });
+  }
+}
