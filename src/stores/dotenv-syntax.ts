@@ -1,7 +1,8 @@
 /**
  * Full dotenv syntax for *plaintext* files, the way users write them. The
  * values equal what `dotenv.parse` (npm dotenv 18) returns for every line
- * both accept; the encrypted sops dialect lives in `dotenv.ts`.
+ * both accept; the encrypted sops dialect lives in `dotenv.ts`, and writing
+ * values back in `dotenv-format.ts`.
  */
 import { EnvcryptError, type Position } from '../errors.js';
 
@@ -21,7 +22,7 @@ const LS = 0x2028;
 const PS = 0x2029;
 
 /** JavaScript's `\s`, minus the line terminators (LF is the line end, CR is normalized, LS/PS are refused). */
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d && c !== LF && c !== 0x0d);
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
@@ -31,8 +32,10 @@ function isKeyChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e || c === 0x2d;
 }
 
-const isQuote = (c: number): boolean => c === SQUOTE || c === DQUOTE || c === BACKTICK;
-const isLineSep = (c: number): boolean => c === LS || c === PS;
+/** True for the three quotes dotenv accepts around a value: `'`, `"` and `` ` ``. */
+export const isQuote = (c: number): boolean => c === SQUOTE || c === DQUOTE || c === BACKTICK;
+/** True for U+2028 and U+2029, which dotenv treats as line ends in some places only. */
+export const isLineSep = (c: number): boolean => c === LS || c === PS;
 
 /**
  * True if `key` is a key dotenv can read: one or more of `A-Z a-z 0-9 _ . -`.
@@ -294,64 +297,4 @@ function positionAt(s: State, offset: number): Position {
 function where(s: State, offset: number): string {
   const p = positionAt(s, offset);
   return `line ${p.line}:${p.column}`;
-}
-
-/**
- * Write a value so that `dotenv.parse` (and {@link parseDotenv}) reads back
- * exactly `value`: bare when that is safe; otherwise in single quotes (or
- * double quotes first when it holds a line break, which is then written as
- * `\n`/`\r`), falling back to the other quote kinds.
- *
- * @param value - the value text
- * @param key - the key, only to name it in an error
- * @returns the text to put after `KEY=`
- * @throws EnvcryptError `UNSUPPORTED` when no form reads back the same: the
- *   value needs quotes and ends with a backslash, or every quote kind is
- *   ruled out by its content
- */
-export function formatDotenvValue(value: string, key?: string): string {
-  if (isBare(value)) return value;
-  const order = /[\n\r]/.test(value) ? ['"', "'", '`'] : ["'", '"', '`'];
-  for (const q of order) {
-    const out = quoteAs(value, q);
-    if (out !== null) return out;
-  }
-  throw new EnvcryptError('UNSUPPORTED', `the value of ${key === undefined ? 'a key' : `key ${key}`} cannot be written to a dotenv file`, {
-    hints: [
-      'it needs quotes, but ends with a backslash or holds characters that rule out every kind of dotenv quote',
-      'write it as YAML or JSON instead (--output-type yaml or --output-type json)',
-    ],
-  });
-}
-
-/** Safe unquoted: no `#`, line break or separator, no surrounding space, no leading quote. */
-function isBare(v: string): boolean {
-  if (v === '') return true;
-  const first = v.charCodeAt(0);
-  if (isSpace(first) || isQuote(first) || isSpace(v.charCodeAt(v.length - 1))) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c === HASH || c === LF || c === 0x0d || isLineSep(c)) return false;
-  }
-  return true;
-}
-
-/** `value` in quote `q`, or null if dotenv would not read it back unchanged. */
-function quoteAs(value: string, q: string): string | null {
-  let body = value;
-  if (q === '"') {
-    // dotenv turns these two pairs into LF/CR and has no escape for a backslash.
-    if (/\\[nr]/.test(value)) return null;
-    body = value.replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-  } else if (value.includes('\r')) {
-    return null; // dotenv reads a raw CR as LF, even in quotes
-  }
-  // A trailing backslash would escape the closing quote; the first character
-  // must not close the value; every other quote must be backslash-escaped
-  // (dotenv keeps the backslash, and so does `value`).
-  if (body.endsWith('\\') || body.startsWith(q)) return null;
-  for (let i = body.indexOf(q); i !== -1; i = body.indexOf(q, i + 1)) {
-    if (body.charCodeAt(i - 1) !== BACKSLASH) return null;
-  }
-  return q + body + q;
 }

@@ -5,7 +5,8 @@
  */
 import { EnvcryptError } from '../errors.js';
 import type { Branch, Comment, MapNode, Node, Pair } from '../tree/types.js';
-import { formatDotenvValue, isDotenvKey, parseDotenv } from './dotenv-syntax.js';
+import { formatDotenvValue } from './dotenv-format.js';
+import { isDotenvKey, parseDotenv } from './dotenv-syntax.js';
 import { type FlatEntry, flattenMetadata, SOPS_PREFIX, unflattenMetadata } from './flatten.js';
 import { scalarText } from '../tree/scalar-text.js';
 import type { Store } from './store.js';

@@ -25,8 +25,12 @@
  * Errors never quote the input: only a description and a 1-based line:column.
  */
 import { parseError } from '../errors.js';
-import type { EnvcryptError, Position } from '../errors.js';
+import type { EnvcryptError } from '../errors.js';
 import type { Leaf, MapNode, Node, Pair } from '../tree/types.js';
+import { isDigit, MINUS, positionAt, QUOTE, scanNumber, scanString } from './json-scan.js';
+
+// positionAt moved to json-scan.ts with the string scanner that also needs it; kept in this module's API.
+export { positionAt } from './json-scan.js';
 
 /** The deepest nesting of objects and arrays accepted; the top-level object is level 1. */
 export const MAX_JSON_DEPTH = 1000;
@@ -59,33 +63,12 @@ export function parseJsonObject(text: string, opts: JsonParseOptions = {}): MapN
   return root;
 }
 
-/** The 1-based line and column (in code points) of a UTF-16 offset in `text`. */
-export function positionAt(text: string, offset: number): Position {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  let column = 1;
-  for (let i = lineStart; i < offset; i++) {
-    const c = text.charCodeAt(i);
-    // The second half of a surrogate pair is not a column of its own.
-    if (c >= 0xdc00 && c <= 0xdfff && i > lineStart && isHigh(text.charCodeAt(i - 1))) continue;
-    column++;
-  }
-  return { line, column };
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
-const MINUS = 0x2d;
 
 /** Parser states: what the next token may be. */
 const KEY_OR_END = 0; // just after `{`
@@ -97,14 +80,6 @@ const AFTER = 4; // after a complete value
 interface MapFrame { readonly kind: 'map'; readonly items: Pair[]; key: string }
 interface ListFrame { readonly kind: 'list'; readonly items: Node[] }
 type Frame = MapFrame | ListFrame;
-
-const SIMPLE_ESCAPES: Record<number, string> = {
-  0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t',
-};
-
-const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
-const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
-const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
 class Parser {
   readonly text: string;
@@ -156,7 +131,7 @@ class Parser {
       let done: Node | undefined; // a value that was just completed
       if (state === KEY_OR_END || state === KEY) {
         if (c === QUOTE) {
-          (top as MapFrame).key = this.string();
+          (top as MapFrame).key = scanString(this);
           this.skipWs();
           if (t.charCodeAt(this.pos) !== COLON) throw this.unexpected("expected ':' after an object key", this.pos);
           this.pos++;
@@ -215,8 +190,8 @@ class Parser {
   }
 
   scalar(c: number, at: number): Leaf {
-    if (c === QUOTE) return { kind: 'str', value: this.string() };
-    if (c === MINUS || isDigit(c)) return this.number(at);
+    if (c === QUOTE) return { kind: 'str', value: scanString(this) };
+    if (c === MINUS || isDigit(c)) return scanNumber(this, at);
     for (const [word, leaf] of LITERALS) {
       if (c === word.charCodeAt(0)) {
         if (!this.text.startsWith(word, at)) throw this.fail('invalid literal, expected true, false or null', at);
@@ -226,126 +201,13 @@ class Parser {
     }
     throw this.unexpected('expected a value', at);
   }
-
-  /** Read a string starting at the opening quote at `pos`; decodes escapes. */
-  string(): string {
-    const t = this.text;
-    const open = this.pos;
-    const parts: string[] = [];
-    let start = open + 1;
-    for (let i = start; ; ) {
-      if (i >= t.length) throw this.fail('unterminated string', open);
-      const c = t.charCodeAt(i);
-      if (c === QUOTE) {
-        this.pos = i + 1;
-        if (parts.length === 0) return t.slice(start, i);
-        parts.push(t.slice(start, i));
-        return parts.join('');
-      }
-      if (c === BACKSLASH) {
-        parts.push(t.slice(start, i));
-        i = this.escape(i, open, parts);
-        start = i;
-      } else if (c < 0x20) {
-        const s = positionAt(t, open);
-        throw this.fail(c === 0x0a || c === 0x0d ? 'line break in a string' : 'unescaped control character in a string', i, [
-          `the string starts at ${s.line}:${s.column}; close it, or write the character as an escape such as \\n`,
-        ]);
-      } else if (c >= 0xd800 && c <= 0xdfff) {
-        if (isHigh(c) && isLow(t.charCodeAt(i + 1))) {
-          i += 2;
-        } else {
-          // A lone surrogate cannot be encoded as UTF-8; Go would see U+FFFD here.
-          parts.push(t.slice(start, i), '\ufffd');
-          start = ++i;
-        }
-      } else {
-        i++;
-      }
-    }
-  }
-
-  /** Decode the escape at `i` (a backslash) into `parts`; returns the index after it. */
-  escape(i: number, open: number, parts: string[]): number {
-    const t = this.text;
-    if (i + 1 >= t.length) throw this.fail('unterminated string', open);
-    const e = t.charCodeAt(i + 1);
-    const simple = SIMPLE_ESCAPES[e];
-    if (simple !== undefined) {
-      parts.push(simple);
-      return i + 2;
-    }
-    if (e !== 0x75) {
-      throw this.fail('invalid escape sequence', i, ['valid escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t and \\u followed by 4 hex digits']);
-    }
-    const u = hex4(t, i + 2);
-    if (u < 0) throw this.fail('invalid \\u escape, expected 4 hex digits', i);
-    if (isHigh(u) && t.charCodeAt(i + 6) === BACKSLASH && t.charCodeAt(i + 7) === 0x75) {
-      const lo = hex4(t, i + 8);
-      if (isLow(lo)) {
-        parts.push(String.fromCharCode(u, lo));
-        return i + 12;
-      }
-    }
-    // Go decodes a lone surrogate escape to U+FFFD and reads what follows on its own.
-    parts.push(u >= 0xd800 && u <= 0xdfff ? '\ufffd' : String.fromCharCode(u));
-    return i + 6;
-  }
-
-  /** Read a number at `at` with the strict JSON grammar. */
-  number(at: number): Leaf {
-    const t = this.text;
-    let i = at;
-    let integral = true;
-    if (t.charCodeAt(i) === MINUS) i++;
-    if (t.charCodeAt(i) === 0x30) {
-      i++;
-      if (isDigit(t.charCodeAt(i))) throw this.fail('invalid number, leading zeros are not allowed', at);
-    } else if (isDigit(t.charCodeAt(i))) {
-      while (isDigit(t.charCodeAt(i))) i++;
-    } else {
-      throw this.fail('invalid number, expected a digit', at);
-    }
-    if (t.charCodeAt(i) === 0x2e) {
-      integral = false;
-      if (!isDigit(t.charCodeAt(++i))) throw this.fail('invalid number, expected a digit after the decimal point', at);
-      while (isDigit(t.charCodeAt(i))) i++;
-    }
-    if ((t.charCodeAt(i) | 0x20) === 0x65) {
-      integral = false;
-      const s = t.charCodeAt(++i);
-      if (s === 0x2b || s === MINUS) i++;
-      if (!isDigit(t.charCodeAt(i))) throw this.fail('invalid number, expected a digit in the exponent', at);
-      while (isDigit(t.charCodeAt(i))) i++;
-    }
-    // Catch `1.2.3`, `0x10`, `1_000`, `12abc` here rather than as a confusing separator error.
-    if (gluedToNumber(t.charCodeAt(i))) throw this.fail('invalid number', at);
-    this.pos = i;
-    const literal = t.slice(at, i);
-    if (integral) {
-      const v = BigInt(literal);
-      if (v >= INT64_MIN && v <= INT64_MAX) return { kind: 'int', value: v };
-    }
-    const f = Number(literal);
-    if (!Number.isFinite(f)) throw this.fail('number out of range for a 64-bit float', at);
-    return { kind: 'float', value: f };
-  }
 }
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 const LITERALS: ReadonlyArray<readonly [string, Leaf]> = [
   ['true', { kind: 'bool', value: true }],
   ['false', { kind: 'bool', value: false }],
   ['null', { kind: 'null' }],
 ];
-
-/** True for characters that cannot directly follow a number: letters, digits, `_`, `.`, `+`, `-`. */
-function gluedToNumber(c: number): boolean {
-  const l = c | 0x20;
-  return (l >= 0x61 && l <= 0x7a) || isDigit(c) || c === 0x5f || c === 0x2e || c === 0x2b || c === MINUS;
-}
 
 /** Pop the innermost container and turn it into a node. */
 function close(stack: Frame[]): Node {
@@ -356,16 +218,4 @@ function close(stack: Frame[]): Node {
 function attach(parent: Frame, node: Node): void {
   if (parent.kind === 'map') parent.items.push({ kind: 'pair', key: parent.key, value: node });
   else parent.items.push(node);
-}
-
-/** The value of 4 hex digits at `j`, or -1. */
-function hex4(t: string, j: number): number {
-  let v = 0;
-  for (let k = j; k < j + 4; k++) {
-    const c = t.charCodeAt(k);
-    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
 }

@@ -5,27 +5,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
-import * as cctv from 'cctv-age';
 import { armor } from 'age-encryption';
 import { EnvcryptError } from '../../src/errors.js';
 import { ARMOR_BEGIN, ARMOR_END, decodeArmor, encodeArmor } from '../../src/keys/age-armor.js';
+import { cctvVectors } from '../helpers/cctv.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
 /** The armored CCTV vectors: their expectation and the armored text. */
 function armoredVectors(): { name: string; expect: string; text: string }[] {
-  const out = [];
-  for (const [name, raw] of Object.entries(cctv as unknown as Record<string, Uint8Array>)) {
-    const buf = Buffer.from(raw);
-    const split = buf.indexOf('\n\n');
-    const head = buf.subarray(0, split).toString('utf8');
-    if (!/^armored: yes$/m.test(head)) continue;
-    let body: Uint8Array = buf.subarray(split + 2);
-    if (/^compressed: zlib$/m.test(head)) body = inflateSync(body);
-    out.push({ name, expect: /^expect: (.*)$/m.exec(head)?.[1] ?? '', text: Buffer.from(body).toString('latin1') });
-  }
-  return out;
+  return cctvVectors()
+    .filter((v) => v.armored)
+    .map((v) => ({ name: v.name, expect: v.expect, text: Buffer.from(v.body).toString('latin1') }));
 }
 
 /** Calls decodeArmor and returns the EnvcryptError it throws (failing if it does not). */

@@ -1,10 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { inflateSync } from 'node:zlib';
-import * as cctv from 'cctv-age';
 import { EnvcryptError } from '../../src/errors.js';
 import { decodeArmor } from '../../src/keys/age-armor.js';
 import { decodeBase64NoPad, parseAgeFile, type AgeStanza } from '../../src/keys/age-header.js';
+import { cctvVectors } from '../helpers/cctv.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/=+$/, '');
@@ -41,19 +40,9 @@ function rejection(file: Uint8Array | string): EnvcryptError {
 interface Vector { name: string; expect: string; file: Uint8Array }
 
 function headerVectors(): Vector[] {
-  const out: Vector[] = [];
-  for (const [name, raw] of Object.entries(cctv as unknown as Record<string, Uint8Array>)) {
-    const buf = Buffer.from(raw);
-    const split = buf.indexOf('\n\n');
-    const head = buf.subarray(0, split).toString('utf8');
-    const expectation = /^expect: (.*)$/m.exec(head)?.[1] ?? '';
-    if (expectation === 'armor failure') continue; // the armor's business: age-armor.test.ts
-    let file: Uint8Array = buf.subarray(split + 2);
-    if (/^compressed: zlib$/m.test(head)) file = inflateSync(file);
-    if (/^armored: yes$/m.test(head)) file = decodeArmor(Buffer.from(file).toString('latin1'));
-    out.push({ name, expect: expectation, file });
-  }
-  return out;
+  return cctvVectors()
+    .filter((v) => v.expect !== 'armor failure') // the armor's business: age-armor.test.ts
+    .map((v) => ({ name: v.name, expect: v.expect, file: v.armored ? decodeArmor(Buffer.from(v.body).toString('latin1')) : v.body }));
 }
 
 /**

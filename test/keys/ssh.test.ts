@@ -5,12 +5,11 @@ import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
-import * as cctv from 'cctv-age';
 import { Decrypter, Encrypter, armor, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import type { Identity, Recipient, Stanza } from 'age-encryption';
 import { EnvcryptError } from '../../src/errors.js';
 import { sshIdentity, sshPublicKeyOf, sshRecipient } from '../../src/keys/ssh.js';
+import { cctvVectors } from '../helpers/cctv.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
@@ -309,14 +308,7 @@ describe('malformed keys', () => {
 });
 
 describe('C2SP CCTV age vectors', () => {
-  const vectors = Object.entries((cctv as unknown as { default?: Record<string, Uint8Array> }).default ?? (cctv as unknown as Record<string, Uint8Array>));
-  const texts = vectors.map(([name, bytes]) => {
-    const b = Buffer.from(bytes);
-    const split = b.indexOf('\n\n');
-    const header = b.subarray(0, split).toString();
-    const body = /^compressed: zlib$/m.test(header) ? inflateSync(b.subarray(split + 2)) : b.subarray(split + 2);
-    return { name, header, body };
-  });
+  const texts = cctvVectors().map(({ name, header, body }) => ({ name, header, body: Buffer.from(body) }));
 
   it('the package has vectors, and none of them involves an ssh key or stanza', () => {
     expect(texts.length).toBeGreaterThan(100);

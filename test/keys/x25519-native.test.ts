@@ -14,9 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import * as cctv from 'cctv-age';
 import { Decrypter, Encrypter, armor, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { build } from 'esbuild';
 import { bech32 } from '@scure/base';
@@ -29,6 +27,7 @@ import {
   x25519Recipient,
   type X25519Identity,
 } from '../../src/keys/x25519-native.js';
+import { type CctvVector, cctvVectors } from '../helpers/cctv.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -38,41 +37,7 @@ const fp = (r: Uint8Array | null | 'unsupported'): string | null =>
 
 // ---------------------------------------------------------------- CCTV vectors
 
-interface Vector {
-  name: string;
-  expect: string;
-  payload?: string;
-  identities: string[];
-  passphrases: string[];
-  armored: boolean;
-  body: Uint8Array;
-}
-
-/** A CCTV age vector: "key: value" lines, a blank line, then the (maybe zlib-compressed) file. */
-function parseVector(name: string, raw: Uint8Array): Vector {
-  const buf = Buffer.from(raw);
-  const split = buf.indexOf('\n\n');
-  const fields = new Map<string, string[]>();
-  for (const line of buf.subarray(0, split).toString('utf8').split('\n')) {
-    const at = line.indexOf(': ');
-    const key = line.slice(0, at);
-    fields.set(key, [...(fields.get(key) ?? []), line.slice(at + 2)]);
-  }
-  let body: Uint8Array = buf.subarray(split + 2);
-  if (fields.get('compressed')?.[0] === 'zlib') body = inflateSync(body);
-  const payload = fields.get('payload')?.[0];
-  return {
-    name,
-    expect: fields.get('expect')?.[0] ?? '',
-    ...(payload === undefined ? {} : { payload }),
-    identities: fields.get('identity') ?? [],
-    passphrases: fields.get('passphrase') ?? [],
-    armored: fields.get('armored')?.[0] === 'yes',
-    body,
-  };
-}
-
-const vectors = Object.entries(cctv as unknown as Record<string, Uint8Array>).map(([n, b]) => parseVector(n, b));
+const vectors = cctvVectors();
 const isX25519 = (id: string): boolean => id.startsWith('AGE-SECRET-KEY-1');
 /** Identities published with the CCTV vectors (public test keys, read from the package, never hard-coded). */
 const CCTV_X25519 = vectors.find((v) => v.name === 'x25519')!.identities[0]!;
@@ -89,7 +54,7 @@ type Outcome =
   | { kind: 'armor error'; error: EnvcryptError }
   | { kind: 'error'; error: EnvcryptError };
 
-function runNative(v: Vector): Outcome {
+function runNative(v: CctvVector): Outcome {
   let file = v.body;
   if (v.armored) {
     try {
@@ -112,7 +77,7 @@ function runNative(v: Vector): Outcome {
 }
 
 /** What `age-encryption` makes of a vector: the plaintext, or null if it rejects the file. */
-async function runTypage(v: Vector): Promise<Uint8Array | null> {
+async function runTypage(v: CctvVector): Promise<Uint8Array | null> {
   const d = new Decrypter();
   for (const id of v.identities) d.addIdentity(id);
   for (const p of v.passphrases) d.addPassphrase(p);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EnvcryptError } from '../../src/errors.js';
 import { dotenvStore as store } from '../../src/stores/dotenv.js';
-import { formatDotenvValue } from '../../src/stores/dotenv-syntax.js';
+import { formatDotenvValue } from '../../src/stores/dotenv-format.js';
 import { formatEnvFloat, formatGoFloatUpperG, scalarText } from '../../src/tree/scalar-text.js';
 import { aadFor, forEachLeaf } from '../../src/tree/walk.js';
 import { bool, comment, float, int, list, map, type MapNode, type Node, nul, pair, str, type Pair, type Comment } from '../../src/tree/types.js';
