@@ -4,7 +4,7 @@
 // - dist/cli.js: every other command (ESM, with yargs);
 // - dist/index.js / index.cjs: the library; dist/config.js / config.cjs: preloads.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -18,19 +18,31 @@ const common = {
 // Some bundled CommonJS dependencies call require(); give ESM output one.
 const esmBanner = { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" };
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Build into a fresh directory and swap it in, so that a test or app running
+// during a rebuild never sees a half-written or missing dist/.
+const root = new URL('..', import.meta.url).pathname;
+const out = `${root}.dist-build-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 await Promise.all([
   build({
     ...common,
     entryPoints: { runtime: 'src/runtime-entry.ts' },
-    outdir: 'dist',
+    outdir: out,
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
     minifyWhitespace: true,
     minifySyntax: true,
     external: ['yaml', 'age-encryption'],
   }),
-  build({ ...common, entryPoints: { cli: 'src/cli/entry-cli.ts', index: 'src/index.ts' }, outdir: 'dist', format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
-  build({ ...common, entryPoints: { config: 'src/config.ts' }, outdir: 'dist', format: 'esm', external: ['./runtime.cjs'] }),
-  build({ ...common, entryPoints: { index: 'src/index.ts', config: 'src/config-cjs.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+  build({ ...common, entryPoints: { cli: 'src/cli/entry-cli.ts', index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
+  build({ ...common, entryPoints: { config: 'src/config.ts' }, outdir: out, format: 'esm', external: ['./runtime.cjs'] }),
+  build({ ...common, entryPoints: { index: 'src/index.ts', config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
 ]);
+const old = `${root}.dist-old-${process.pid}`;
+try {
+  renameSync(`${root}dist`, old);
+} catch {
+  /* no previous build */
+}
+renameSync(out, `${root}dist`);
+rmSync(old, { recursive: true, force: true });

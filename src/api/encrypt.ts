@@ -66,6 +66,12 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
   const prevEntries = new Map((prev?.metadata.groups[0]?.age ?? []).map((e) => [e.recipient, e] as const));
   const removed = [...prevEntries.keys()].some((r) => !parsed.some((p) => p.text === r));
   const reuseKey = prev !== undefined && !opts.rotate && !removed && prev.metadata.groups.length === 1;
+  const otherKeys = prev?.metadata.groups.flatMap((g) => g.other) ?? [];
+  if (prev && !reuseKey && otherKeys.length > 0) {
+    throw new EnvcryptError('UNSUPPORTED', `cannot rotate the data key: the file also has ${otherKeys.map((p) => p.key).join(', ')} master keys, which envcrypt cannot wrap a new key for`, {
+      hints: ['rotate it with sops, or remove those keys first'],
+    });
+  }
   const key = reuseKey ? prev.dataKey : newDataKey();
   const entries = await wrapAll(key, parsed, reuseKey ? prevEntries : new Map());
   const unchanged =
@@ -84,7 +90,8 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
     ...(prev ? { stash: prev.stash } : {}),
   });
   const metadata: Metadata = {
-    groups: [{ age: entries, other: [] }],
+    // With the same data key, other master keys (pgp, kms, …) still open it: keep them.
+    groups: [{ age: entries, other: reuseKey ? otherKeys : [] }],
     lastmodified,
     mac,
     selector,

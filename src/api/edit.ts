@@ -1,0 +1,240 @@
+/**
+ * `envcrypt edit`: decrypt to a private temp file, let an editor change it,
+ * check the result, re-encrypt only what changed. The editor and the
+ * "reopen?" question are injected, so this file has no TTY or spawn code
+ * (those live in `cli/editor.ts`). The behaviour follows sops's
+ * `cmd/sops/edit.go`: private temp dir, 0600 file with the original base
+ * name, hash check, editor reopened after a syntax error.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ageRecipients, writeMetadata } from '../crypto/metadata.js';
+import { EnvcryptError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { withLock } from '../io/lock.js';
+import { guardSignals, makePrivateTempDir, type PrivateTempDir } from '../io/tempdir.js';
+import { resolveCreation, type Creation } from '../project/rules.js';
+import { formatFor, storeFor } from '../stores/index.js';
+import type { Format, Store } from '../stores/store.js';
+import type { Branch } from '../tree/types.js';
+import { decryptText, type DecryptedFile } from './decrypt.js';
+import { encryptBranches } from './encrypt.js';
+import { checkRewritable, checkWritable, indentFor, metadataKeyError, type ChangeOptions } from './set.js';
+
+/** Options for {@link editFile}. */
+export interface EditOptions extends ChangeOptions {
+  /**
+   * Open `path` in an editor and resolve when the editor has exited
+   * successfully; reject (with an {@link EnvcryptError}) to abort the edit.
+   */
+  runEditor: (path: string) => Promise<void>;
+  /**
+   * The edited text is invalid (`error` says where): resolve true to reopen
+   * the editor on it, false to give up (the error is then thrown).
+   */
+  confirmReopen: (error: EnvcryptError) => Promise<boolean>;
+  /** Recipients for a file that does not exist yet (`-r`); see `resolveCreation`. */
+  recipients?: readonly string[];
+  /** Where to create the private temp dir; default `/dev/shm` or the OS temp dir. */
+  tempRoot?: string;
+}
+
+/** What {@link editFile} did. */
+export interface EditResult {
+  /** `unchanged`: nothing was written (the text or its values did not change). */
+  status: 'unchanged' | 'written';
+  /** True when the file did not exist and was created. */
+  created: boolean;
+}
+
+/**
+ * The temp file's name: the original base name without a trailing `.enc`,
+ * so that editors pick the right syntax (`.env.enc` → `.env`;
+ * `secrets.enc.yaml` stays as it is).
+ */
+export function tempFileName(file: string): string {
+  const name = basename(file);
+  return name.endsWith('.enc') && name.length > 4 ? name.slice(0, -4) : name;
+}
+
+/** The starting text for a new file: empty, except JSON, which needs an object. */
+function newFileText(format: Format): string {
+  return format === 'json' ? '{}\n' : '';
+}
+
+function readBytes(file: string): Buffer | null {
+  try {
+    return readFileSync(file);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'EISDIR') throw new EnvcryptError('USAGE', `${file} is a directory`, { file, cause });
+    throw new EnvcryptError('IO', `cannot read ${file}: ${code ?? 'error'}`, { file, cause });
+  }
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** What the session knows before the editor opens. */
+interface Session {
+  file: string;
+  format: Format;
+  store: Store;
+  indent: number | undefined;
+  /** The file's bytes when it was decrypted; null for a new file. */
+  original: Buffer | null;
+  previous?: DecryptedFile;
+  creation?: Creation;
+}
+
+/** The edited text, as an invalid-input error that can be fixed by reopening. */
+function fixable(s: Session, e: EnvcryptError): EnvcryptError {
+  const where = e.position ? 'the line:column is in the decrypted text you edited; ' : '';
+  return new EnvcryptError(e.code, e.message, {
+    file: s.file,
+    ...(e.position ? { position: e.position } : {}),
+    hints: [...e.hints, `${where}${s.file} was not changed`],
+    cause: e,
+  });
+}
+
+/** Parse, encrypt and emit the edited text; invalid input comes back as a fixable error. */
+async function prepare(s: Session, text: string): Promise<string | EnvcryptError> {
+  let plain: Branch[];
+  try {
+    plain = s.store.parsePlain(text);
+    if (s.store.hasMetadata(plain)) throw metadataKeyError(s.format);
+  } catch (e) {
+    if (e instanceof EnvcryptError) return fixable(s, e);
+    throw e;
+  }
+  // Key and recipient errors cannot be fixed in the editor: they are thrown.
+  const enc = s.previous
+    ? await encryptBranches(plain, { recipients: ageRecipients(s.previous.metadata), previous: s.previous })
+    : await encryptBranches(plain, {
+        recipients: s.creation!.recipients,
+        ...(s.creation!.selector ? { selector: s.creation!.selector } : {}),
+        ...(s.creation!.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: s.creation!.macOnlyEncrypted } : {}),
+      });
+  try {
+    return s.store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), s.indent !== undefined ? { indent: s.indent } : {});
+  } catch (e) {
+    // e.g. a dotenv key or value the sops dotenv dialect cannot hold.
+    if (e instanceof EnvcryptError) return fixable(s, e);
+    throw e;
+  }
+}
+
+/** Write under the lock, unless someone else wrote the file since it was read. */
+async function commit(s: Session, out: string, opts: EditOptions): Promise<void> {
+  await withLock(
+    s.file,
+    () => {
+      const now = readBytes(s.file);
+      const same = now === null || s.original === null ? now === s.original : now.equals(s.original);
+      if (!same) {
+        const what = s.original === null ? 'created' : now === null ? 'deleted' : 'changed';
+        throw new EnvcryptError('CONFLICT', `${s.file} was ${what} by another program while you were editing it`, { file: s.file });
+      }
+      checkWritable(s.file);
+      writeFileAtomic(s.file, out);
+    },
+    opts,
+  );
+}
+
+/** An error from writing, with where the edit was saved. */
+function keptError(s: Session, e: unknown, tmp: PrivateTempDir, path: string): EnvcryptError {
+  const base = e instanceof EnvcryptError ? e : new EnvcryptError('IO', `cannot write ${s.file}`, { file: s.file, cause: e });
+  return new EnvcryptError(base.code, base.message, {
+    ...(base.file !== undefined ? { file: base.file } : {}),
+    cause: base,
+    hints: [
+      `your edit is kept, in plaintext, in ${path} (mode 0600)`,
+      `run "envcrypt edit ${s.file}" again and copy your changes from it, then delete it with "rm -r ${tmp.path}"`,
+      ...base.hints,
+    ],
+  });
+}
+
+async function startSession(file: string, opts: EditOptions): Promise<{ s: Session; text: string }> {
+  const format = opts.format ?? formatFor(file);
+  const store = await storeFor(format);
+  const indent = indentFor(file, format, opts);
+  const original = readBytes(file);
+  const s: Session = { file, format, store, indent, original };
+  if (original === null) {
+    // Decide the recipients before the editor opens: failing afterwards would waste the edit.
+    s.creation = resolveCreation(file, {
+      ...(opts.recipients ? { recipients: opts.recipients } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}),
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+    });
+    return { s, text: newFileText(format) };
+  }
+  if (original.includes(0)) throw new EnvcryptError('PARSE', `${file} is a binary file`, { file });
+  s.previous = await decryptText(original.toString('utf8'), file, { ...opts, format });
+  checkRewritable(file, s.previous);
+  return { s, text: store.emitPlain(s.previous.branches, indent !== undefined ? { indent } : {}) };
+}
+
+/**
+ * Edit an encrypted file (or create one) with an editor.
+ *
+ * 1. Decrypt `file` (MAC verified); for a missing file, resolve its
+ *    recipients from `opts.recipients`, the environment or `.sops.yaml`.
+ * 2. Write the plaintext to a 0600 file named like the original (see
+ *    {@link tempFileName}) in a fresh 0700 directory, on `/dev/shm` when
+ *    possible. The directory is removed on every way out, signals included.
+ * 3. Call `runEditor`. Unchanged bytes (SHA-256) → nothing is written.
+ *    Invalid text (or a top-level `sops` / `sops_*` key) → `confirmReopen`,
+ *    then the editor again, or the error.
+ * 4. Re-encrypt with the previous version, so only changed values get new
+ *    ciphertext, and write atomically under the file's lock, only if the
+ *    file's bytes are still those that were decrypted.
+ *
+ * @throws EnvcryptError `CONFLICT` (exit 10) when the file changed during the
+ *   edit, or `IO` when it cannot be written: the edited plaintext is then
+ *   kept and its path given in the hints; `PARSE` for invalid text that was
+ *   not reopened; errors of `runEditor` as they are; decrypt errors
+ */
+export async function editFile(file: string, opts: EditOptions): Promise<EditResult> {
+  const { s, text } = await startSession(file, opts);
+  const tmp = makePrivateTempDir(opts.tempRoot);
+  const guard = guardSignals(() => tmp.remove());
+  let keep = false;
+  try {
+    const path = join(tmp.path, tempFileName(file));
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+    const before = sha256(Buffer.from(text, 'utf8'));
+    let out: string;
+    for (;;) {
+      await opts.runEditor(path);
+      if (guard.received) throw new EnvcryptError('IO', `interrupted by ${guard.received}; ${file} was not changed`, { file });
+      const edited = readBytes(path);
+      if (edited === null) throw new EnvcryptError('IO', `the editor removed the temporary file; ${file} was not changed`, { file });
+      if (sha256(edited) === before) return { status: 'unchanged', created: false };
+      const result = await prepare(s, edited.toString('utf8'));
+      if (typeof result === 'string') {
+        out = result;
+        break;
+      }
+      if (!(await opts.confirmReopen(result))) throw result;
+    }
+    if (s.original !== null && s.original.equals(Buffer.from(out, 'utf8'))) return { status: 'unchanged', created: false };
+    try {
+      await commit(s, out, opts);
+    } catch (e) {
+      keep = true;
+      tmp.keep();
+      throw keptError(s, e, tmp, path);
+    }
+    return { status: 'written', created: s.original === null };
+  } finally {
+    if (!keep) tmp.remove();
+    // Last: it may re-raise a signal that arrived, ending the process.
+    guard.dispose();
+  }
+}

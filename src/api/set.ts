@@ -1,0 +1,315 @@
+/**
+ * Change one value of an encrypted file in place (`envcrypt set`, `unset`,
+ * `get`), and the write-back steps shared with `edit`: re-encrypt with the
+ * previous version so only changed values get new ciphertext.
+ */
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import { ageRecipients, writeMetadata } from '../crypto/metadata.js';
+import { parseGoBool, parseGoFloat, parseGoInt } from '../crypto/values.js';
+import { EnvcryptError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { withLock, type LockOptions } from '../io/lock.js';
+import { readTextFile } from '../io/read.js';
+import type { KeyOptions } from '../keys/discovery.js';
+import { findConfig } from '../project/config-find.js';
+import { loadConfig } from '../project/rules.js';
+import { formatFor, storeFor } from '../stores/index.js';
+import { isDotenvKey } from '../stores/dotenv-syntax.js';
+import type { Format, Store } from '../stores/store.js';
+import { nodesEqual } from '../tree/equal.js';
+import { deleteAt, setAt } from '../tree/mutate.js';
+import { formatPath, getPath, parsePath, type PathStep } from '../tree/path.js';
+import type { Branch, Leaf, Node } from '../tree/types.js';
+import { decryptText, type DecryptedFile } from './decrypt.js';
+import { encryptBranches } from './encrypt.js';
+
+/** Options shared by {@link setValue}, {@link unsetValue}, {@link getValue} and {@link changeFile}. */
+export interface ChangeOptions extends KeyOptions, LockOptions {
+  /** The file's format; by default chosen from its name. */
+  format?: Format;
+  /** YAML/JSON indentation; by default `stores.<format>.indent` of the governing `.sops.yaml`, else the store's default. */
+  indent?: number;
+  /** `--config PATH` for finding that `.sops.yaml`. */
+  configPath?: string;
+}
+
+/** What a change did. */
+export interface ChangeResult {
+  /** False when the file already held this content and was not written (its mtime is untouched). */
+  changed: boolean;
+}
+
+/** Both `env` fields mean the same environment; this picks it. */
+function envOf(opts: { env?: NodeJS.ProcessEnv }): NodeJS.ProcessEnv {
+  return opts.env ?? process.env;
+}
+
+/**
+ * The indentation to write `file` with: the explicit one, else the
+ * `stores` setting of the `.sops.yaml` that governs the file (so that a
+ * team's 2-space YAML is not rewritten with 4), else undefined.
+ */
+export function indentFor(file: string, format: Format, opts: ChangeOptions): number | undefined {
+  if (opts.indent !== undefined) return opts.indent;
+  if (format === 'dotenv') return undefined;
+  const env = envOf(opts);
+  const path = findConfig(file, { env, ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}) });
+  if (path === null) return undefined;
+  return loadConfig(path).stores[format]?.indent;
+}
+
+/**
+ * Refuse to rewrite a file whose master keys envcrypt cannot keep (PGP, KMS…
+ * or several key groups): writing it back would silently drop them.
+ */
+export function checkRewritable(file: string, dec: DecryptedFile): void {
+  const groups = dec.metadata.groups;
+  const others = [...new Set(groups.flatMap((g) => g.other.map((p) => p.key)))];
+  if (groups.length === 1 && others.length === 0) return;
+  const what = groups.length > 1 ? `${groups.length} key groups` : `${others.join(', ')} master keys`;
+  throw new EnvcryptError('UNSUPPORTED', `${file} has ${what}, which envcrypt cannot keep when it rewrites the file`, {
+    file,
+    hints: ['change this file with sops, or re-encrypt it to age recipients only'],
+  });
+}
+
+/** Refuse a file the user may not write, as an editor would (root may write anything). */
+export function checkWritable(file: string): void {
+  try {
+    accessSync(file, constants.W_OK);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new EnvcryptError('IO', `${file} is read-only`, { file, cause, hints: [`make it writable with "chmod u+w ${file}"`] });
+  }
+}
+
+/**
+ * Encrypt `plain` as the next version of `previous` (same recipients, data
+ * key, IVs of unchanged values, selector) and emit the file text.
+ */
+export async function reencryptText(plain: Branch[], previous: DecryptedFile, store: Store, indent: number | undefined): Promise<string> {
+  const enc = await encryptBranches(plain, { recipients: ageRecipients(previous.metadata), previous });
+  return store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), indent !== undefined ? { indent } : {});
+}
+
+/** An error for plaintext that tries to carry SOPS metadata. */
+export function metadataKeyError(format: Format): EnvcryptError {
+  const what = format === 'dotenv' ? 'a key starting with "sops_"' : 'a top-level "sops" key';
+  return new EnvcryptError('PARSE', `the new content has ${what}, which is reserved for the sops metadata`, {
+    hints: ['rename or remove that key'],
+  });
+}
+
+/** Steps for a key: dotenv keys are top-level only, and a dotted dotenv key is one name. */
+export function keySteps(key: string | readonly PathStep[], format: Format): PathStep[] {
+  if (typeof key !== 'string') return [...key];
+  if (format !== 'dotenv') return parsePath(key);
+  const steps = key.startsWith('[') ? parsePath(key) : [key];
+  const only = steps[0];
+  if (steps.length !== 1 || typeof only !== 'string') {
+    throw new EnvcryptError('USAGE', `dotenv files hold only top-level keys, not ${formatPath(steps)}`);
+  }
+  if (!isDotenvKey(only)) {
+    throw new EnvcryptError('USAGE', `${JSON.stringify(only)} is not a valid dotenv key`, {
+      hints: ['dotenv keys may contain only letters A-Z and a-z, digits, "_", "." and "-"'],
+    });
+  }
+  return steps;
+}
+
+/**
+ * Read, decrypt (MAC verified), change and write back `file`, all under the
+ * file's lock (see `io/lock.ts`), so concurrent writers never lose a change.
+ * The file is not written when `change` returns an equal tree.
+ *
+ * @param change - gets the plaintext branches, returns the new ones (must not mutate)
+ * @throws EnvcryptError `NOT_FOUND` when the file does not exist; `CONFLICT`
+ *   when the lock is not free in time; decrypt errors; `IO` for a read-only file
+ */
+export async function changeFile(file: string, change: (plain: Branch[], format: Format) => Branch[], opts: ChangeOptions = {}): Promise<ChangeResult> {
+  const format = opts.format ?? formatFor(file);
+  const store = await storeFor(format);
+  const indent = indentFor(file, format, opts);
+  return withLock(
+    file,
+    async () => {
+      const text = readExisting(file);
+      const dec = await decryptText(text, file, { ...opts, format });
+      checkRewritable(file, dec);
+      const next = change(dec.branches, format);
+      if (store.hasMetadata(next)) throw metadataKeyError(format).inFile(file);
+      if (next.length === dec.branches.length && next.every((b, i) => nodesEqual(b, dec.branches[i]!))) return { changed: false };
+      const out = await reencryptText(next, dec, store, indent);
+      if (out === text) return { changed: false };
+      checkWritable(file);
+      writeFileAtomic(file, out);
+      return { changed: true };
+    },
+    opts,
+  );
+}
+
+function readExisting(file: string): string {
+  try {
+    return readTextFile(file);
+  } catch (e) {
+    if (e instanceof EnvcryptError && e.code === 'NOT_FOUND') e.hints.push(`create it with "envcrypt edit ${file}" or "envcrypt encrypt"`);
+    throw e;
+  }
+}
+
+function firstBranch(branches: Branch[]): Branch {
+  return branches[0] ?? { kind: 'map', items: [] };
+}
+
+/**
+ * Set the value at `key` (a path: `db.password` or `["db"]["password"]`;
+ * for dotenv a top-level key) and write the file if anything changed.
+ * Missing intermediate mappings are created. Dotenv values must be strings.
+ */
+export async function setValue(file: string, key: string | readonly PathStep[], value: Node, opts: ChangeOptions = {}): Promise<ChangeResult> {
+  const format = opts.format ?? formatFor(file);
+  const steps = keySteps(key, format);
+  if (format === 'dotenv' && value.kind !== 'str') {
+    throw new EnvcryptError('USAGE', 'dotenv values are strings', { hints: ['drop --type, or use a YAML or JSON file'] });
+  }
+  return changeFile(file, (plain) => [setAt(firstBranch(plain), steps, value), ...plain.slice(1)], { ...opts, format });
+}
+
+/** Options for {@link unsetValue}. */
+export interface UnsetOptions extends ChangeOptions {
+  /** Succeed without a change when the key does not exist. */
+  ignoreMissing?: boolean;
+}
+
+/**
+ * Remove the value at `key` and write the file.
+ *
+ * @throws EnvcryptError `NOT_FOUND` when there is no such key (unless `ignoreMissing`)
+ */
+export async function unsetValue(file: string, key: string | readonly PathStep[], opts: UnsetOptions = {}): Promise<ChangeResult> {
+  const format = opts.format ?? formatFor(file);
+  const steps = keySteps(key, format);
+  return changeFile(
+    file,
+    (plain) => {
+      const next = deleteAt(firstBranch(plain), steps);
+      if (next !== undefined) return [next, ...plain.slice(1)];
+      if (opts.ignoreMissing) return plain;
+      throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`, { hints: ['"envcrypt decrypt" shows the keys it has'] });
+    },
+    { ...opts, format },
+  );
+}
+
+/**
+ * Decrypt `file` (MAC verified) and return the value at `key`.
+ *
+ * @throws EnvcryptError `NOT_FOUND` when there is no such key
+ */
+export async function getValue(file: string, key: string | readonly PathStep[], opts: ChangeOptions = {}): Promise<Node> {
+  const format = opts.format ?? formatFor(file);
+  const steps = keySteps(key, format);
+  const dec = await decryptText(readTextFile(file), file, { ...opts, format });
+  const node = getPath(firstBranch(dec.branches), steps);
+  if (node === undefined) throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`);
+  return node;
+}
+
+/**
+ * A value as `get` prints it: a string raw, another scalar as the file's
+ * format writes it (no trailing newline), a mapping or list as a document of
+ * the file's format.
+ */
+export async function valueText(node: Node, format: Format): Promise<string> {
+  if (node.kind === 'str') return node.value;
+  const store = await storeFor(format);
+  if (node.kind === 'map') return store.emitPlain([node]);
+  const text = store.emitValue(node);
+  return node.kind === 'list' ? text : text.replace(/\n$/, '');
+}
+
+/** The `--type` choices of `set`. */
+export type ValueKind = 'str' | 'int' | 'float' | 'bool';
+
+/**
+ * Turn typed text into a leaf, the way sops reads typed values back.
+ *
+ * @throws EnvcryptError `USAGE` naming the type (never the text) when it does not parse
+ */
+export function typedLeaf(text: string, type: ValueKind): Leaf {
+  const bad = () => new EnvcryptError('USAGE', `the value is not a valid ${type}`, { hints: ['int: 64-bit decimal; float: decimal or exponent form; bool: true or false'] });
+  switch (type) {
+    case 'str':
+      return { kind: 'str', value: text };
+    case 'int': {
+      const v = parseGoInt(text.trim());
+      if (v === null) throw bad();
+      return { kind: 'int', value: v };
+    }
+    case 'float': {
+      const v = parseGoFloat(text.trim());
+      if (v === null || !Number.isFinite(v)) throw bad();
+      return { kind: 'float', value: v };
+    }
+    case 'bool': {
+      const v = parseGoBool(text.trim());
+      if (v === null) throw bad();
+      return { kind: 'bool', value: v };
+    }
+  }
+}
+
+/** Named character sets for {@link generateSecret}. */
+export const CHARSETS: Readonly<Record<string, string>> = {
+  alnum: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+  hex: '0123456789abcdef',
+  base64url: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
+};
+
+/** Options for {@link generateSecret}. */
+export interface GenerateOptions {
+  /**
+   * Without `charset`: the number of random bytes, written as unpadded
+   * base64url. With `charset`: the number of characters.
+   * @defaultValue 32 bytes; with a charset, enough characters for 256 bits
+   */
+  length?: number;
+  /** `alnum`, `hex`, `base64url`, or the literal characters to use (2 to 256 distinct). */
+  charset?: string;
+  /** Source of randomness, for tests; default `crypto.randomBytes`. */
+  random?: (n: number) => Uint8Array;
+}
+
+/**
+ * A random secret from the system CSPRNG. Characters are drawn from the set
+ * by rejection sampling, so every character is equally likely (no modulo bias).
+ *
+ * @throws EnvcryptError `USAGE` for a bad length or charset
+ */
+export function generateSecret(opts: GenerateOptions = {}): string {
+  const random = opts.random ?? ((n: number) => randomBytes(n));
+  const length = opts.length;
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 1 || length > 65536)) {
+    throw new EnvcryptError('USAGE', 'the length to generate must be a whole number from 1 to 65536');
+  }
+  if (opts.charset === undefined) return Buffer.from(random(length ?? 32)).toString('base64url');
+  const chars = [...(CHARSETS[opts.charset] ?? opts.charset)];
+  if (chars.length < 2 || chars.length > 256 || new Set(chars).size !== chars.length) {
+    throw new EnvcryptError('USAGE', 'a charset needs 2 to 256 distinct characters', { hints: [`named charsets: ${Object.keys(CHARSETS).join(', ')}`] });
+  }
+  const n = length ?? Math.ceil(256 / Math.log2(chars.length));
+  // Bytes at or above `limit` would favour the first characters; they are redrawn.
+  const limit = 256 - (256 % chars.length);
+  let out = '';
+  let count = 0;
+  while (count < n) {
+    for (const b of random(Math.max(16, (n - count) * 2))) {
+      if (b >= limit) continue;
+      out += chars[b % chars.length];
+      if (++count === n) break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,143 @@
+/**
+ * Private temporary directories for plaintext that must touch a disk (the
+ * file `envcrypt edit` hands to an editor), removed on every way out.
+ */
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Directories to remove when the process exits, however it exits. */
+const live = new Set<string>();
+let exitHookInstalled = false;
+
+function removeLive(): void {
+  for (const dir of live) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* best effort: the process is ending */
+    }
+  }
+  live.clear();
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // `exit` also runs when a signal handler elsewhere calls process.exit(),
+  // which is how the CLI ends on SIGINT/SIGTERM (cli/main.ts).
+  process.on('exit', removeLive);
+}
+
+function writableDir(dir: string): boolean {
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where private temp directories go: `/dev/shm` (memory, never written to a
+ * disk) when it exists and is writable, else `os.tmpdir()`.
+ */
+export function tempRoot(): string {
+  return writableDir('/dev/shm') ? '/dev/shm' : tmpdir();
+}
+
+/** A directory from {@link makePrivateTempDir}. */
+export interface PrivateTempDir {
+  /** Absolute path of the directory (mode 0700). */
+  readonly path: string;
+  /** Remove the directory and everything in it; safe to call twice. */
+  remove(): void;
+  /**
+   * Keep the directory past the end of the process (to save an edit that
+   * could not be written); it is no longer removed on exit.
+   */
+  keep(): void;
+}
+
+/**
+ * Create a fresh directory only the current user can enter (mode 0700, from
+ * `mkdtemp`, so its name cannot be predicted), removed when the process
+ * exits unless {@link PrivateTempDir.keep} is called.
+ *
+ * @param root - where to create it; default {@link tempRoot}
+ * @throws Error from `mkdtemp` when the root is not writable
+ */
+export function makePrivateTempDir(root: string = tempRoot()): PrivateTempDir {
+  const path = mkdtempSync(join(root, 'envcrypt-'));
+  installExitHook();
+  live.add(path);
+  return {
+    path,
+    remove() {
+      live.delete(path);
+      rmSync(path, { recursive: true, force: true });
+    },
+    keep() {
+      live.delete(path);
+    },
+  };
+}
+
+/** The signals after which an edit session cleans up. */
+export const CLEANUP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** What {@link guardSignals} returns. */
+export interface SignalGuard {
+  /** The first cleanup signal received while the guard was installed, if any. */
+  readonly received: NodeJS.Signals | undefined;
+  /**
+   * Remove the handlers. If a signal arrived and nothing else handles it any
+   * more, it is raised again so that the process ends as it would have.
+   */
+  dispose(): void;
+}
+
+/**
+ * Run `cleanup` on SIGINT, SIGTERM or SIGHUP. When no other listener for
+ * the signal exists, the signal is then raised again, so the process dies as
+ * it would have without the guard. When another listener exists (the editor
+ * runner relays signals to the editor; the CLI's own handler exits), the
+ * decision is theirs, and {@link SignalGuard.dispose} re-raises once they
+ * are gone.
+ *
+ * @param cleanup - synchronous and idempotent; it may run twice
+ */
+export function guardSignals(cleanup: () => void): SignalGuard {
+  let received: NodeJS.Signals | undefined;
+  let disposed = false;
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  const uninstall = (): void => {
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
+    handlers.clear();
+  };
+  const reraise = (sig: NodeJS.Signals): void => {
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  for (const sig of CLEANUP_SIGNALS) {
+    const h = (): void => {
+      received ??= sig;
+      cleanup();
+      uninstall();
+      reraise(sig);
+    };
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  return {
+    get received() {
+      return received;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      uninstall();
+      if (received !== undefined) reraise(received);
+    },
+  };
+}
