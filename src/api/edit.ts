@@ -204,36 +204,43 @@ export async function editFile(file: string, opts: EditOptions): Promise<EditRes
   const { s, text } = await startSession(file, opts);
   const tmp = makePrivateTempDir(opts.tempRoot);
   const guard = guardSignals(() => tmp.remove());
-  let keep = false;
   try {
     const path = join(tmp.path, tempFileName(file));
     writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
     const before = sha256(Buffer.from(text, 'utf8'));
     let out: string;
+    let edited: Buffer;
     for (;;) {
       await opts.runEditor(path);
       if (guard.received) throw new EnvcryptError('IO', `interrupted by ${guard.received}; ${file} was not changed`, { file });
-      const edited = readBytes(path);
-      if (edited === null) throw new EnvcryptError('IO', `the editor removed the temporary file; ${file} was not changed`, { file });
-      if (sha256(edited) === before) return { status: 'unchanged', created: false };
-      const result = await prepare(s, edited.toString('utf8'));
+      const bytes = readBytes(path);
+      if (bytes === null) throw new EnvcryptError('IO', `the editor removed the temporary file; ${file} was not changed`, { file });
+      if (sha256(bytes) === before) return { status: 'unchanged', created: false };
+      const result = await prepare(s, bytes.toString('utf8'));
       if (typeof result === 'string') {
         out = result;
+        edited = bytes;
         break;
       }
       if (!(await opts.confirmReopen(result))) throw result;
     }
     if (s.original !== null && s.original.equals(Buffer.from(out, 'utf8'))) return { status: 'unchanged', created: false };
+    // The plaintext leaves the disk before the write-back, so that even a
+    // SIGKILL during the write leaves none behind; it is written again only
+    // if the write fails and the edit must be kept.
+    tmp.remove();
     try {
       await commit(s, out, opts);
     } catch (e) {
-      keep = true;
-      tmp.keep();
-      throw keptError(s, e, tmp, path);
+      const saved = makePrivateTempDir(opts.tempRoot);
+      saved.keep();
+      const savedPath = join(saved.path, tempFileName(file));
+      writeFileSync(savedPath, edited, { mode: 0o600, flag: 'wx' });
+      throw keptError(s, e, saved, savedPath);
     }
     return { status: 'written', created: s.original === null };
   } finally {
-    if (!keep) tmp.remove();
+    tmp.remove();
     // Last: it may re-raise a signal that arrived, ending the process.
     guard.dispose();
   }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { EnvcryptError } from '../errors.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import type { Format } from '../stores/store.js';
-import { toEnv, type FlattenOptions } from '../tree/env.js';
+import { setOwn, toEnv, type FlattenOptions } from '../tree/env.js';
 import { decryptFile } from './decrypt.js';
 
 /** Options for {@link load} and {@link config}. */
@@ -43,8 +44,8 @@ export async function loadDetailed(opts: LoadOptions = {}): Promise<Loaded> {
     const dec = await decryptFile(file, opts);
     const env = toEnv(dec.branches, opts);
     for (const [k, v] of Object.entries(env)) {
-      values[k] = v;
-      origin[k] = file;
+      setOwn(values, k, v);
+      setOwn(origin, k, file);
     }
   }
   return { values, origin };
@@ -70,15 +71,42 @@ export interface PopulateOptions {
 /**
  * Merge values into an environment object. Variables already set win unless
  * `override` (the dotenv convention). Returns the names that were set.
+ *
+ * Every name becomes an own property of `target`, `__proto__` included: it
+ * is defined, not assigned, so the prototype of `target` is never touched.
+ * (Node's `process.env` accepts `__proto__` as an ordinary variable, and
+ * children see it.)
+ *
+ * @throws {@link EnvcryptError} `UNSUPPORTED` when `target` does not take a
+ *   name as its own property (a frozen object, or an environment object
+ *   that refuses `__proto__`); the names before it are already set
  */
 export function populate(target: Record<string, string | undefined>, values: Readonly<Record<string, string>>, opts: PopulateOptions = {}): string[] {
   const set: string[] = [];
   for (const [k, v] of Object.entries(values)) {
     if (!opts.override && Object.prototype.hasOwnProperty.call(target, k)) continue;
-    target[k] = v;
+    if (k === '__proto__') defineProto(target, v);
+    else target[k] = v;
     set.push(k);
   }
   return set;
+}
+
+// Define `__proto__` as an own variable and check that it took: an
+// environment object that ignored or rerouted it would otherwise lose the
+// value silently.
+function defineProto(target: Record<string, string | undefined>, value: string): void {
+  let failure: unknown;
+  try {
+    setOwn(target, '__proto__', value);
+  } catch (e) {
+    failure = e;
+  }
+  const own = Object.getOwnPropertyDescriptor(target, '__proto__');
+  if (failure === undefined && own !== undefined && 'value' in own && own.value === value) return;
+  throw new EnvcryptError('UNSUPPORTED', 'the variable __proto__ cannot be set in this environment object', {
+    hints: ['rename the key __proto__ in the encrypted file'],
+  });
 }
 
 /** Options for {@link config}. */

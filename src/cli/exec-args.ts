@@ -10,6 +10,8 @@ export interface ExecArgs {
   pristine: boolean;
   verbose: boolean;
   shell: boolean;
+  /** Redact decrypted values in the command's stdout and stderr (`--redact`). */
+  redact: boolean;
   help: boolean;
   inputType?: string;
   separator?: string;
@@ -34,6 +36,7 @@ const BOOL_FLAGS: Record<string, keyof ExecArgs> = {
   '--verbose': 'verbose',
   '-v': 'verbose',
   '--shell': 'shell',
+  '--redact': 'redact',
   '--help': 'help',
   '-h': 'help',
 };
@@ -44,7 +47,7 @@ const BOOL_FLAGS: Record<string, keyof ExecArgs> = {
  * starts after `--` or at the first argument that is not an option.
  */
 export function parseExecArgs(argv: readonly string[]): ExecArgs {
-  const a: ExecArgs = { files: [], optional: [], identities: [], keep: [], override: false, pristine: false, verbose: false, shell: false, help: false, command: [] };
+  const a: ExecArgs = { files: [], optional: [], identities: [], keep: [], override: false, pristine: false, verbose: false, shell: false, redact: false, help: false, command: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -97,6 +100,8 @@ Options:
       --pristine           start from an empty environment (plus --keep VARs)
       --keep VAR           with --pristine, keep this variable (repeatable)
       --shell              run COMMAND through /bin/sh -c (explicit opt-in)
+      --redact             replace decrypted values in the command's stdout/stderr
+                           with [REDACTED:KEY]; its stdout/stderr become pipes
       --input-type TYPE    dotenv, yaml or json (default: from each file name)
       --flatten-separator S  joins nested names (default _)
       --flatten-case CASE  upper (default) or preserve, for nested names

@@ -21,16 +21,13 @@
  * Signals are handled exactly as by {@link runChild}.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { EnvcryptError } from '../errors.js';
 import { createRedactor, type Redactor } from './redact.js';
-import { FORWARDED_SIGNALS, inForegroundGroup, shouldForward, type ChildResult, type reraise, type runChild, type RunChildOptions } from './spawn.js';
-import { which } from './which.js';
+import { runChild, type ChildResult, type reraise, type RunChildOptions } from './spawn.js';
 
 /** Options for {@link runChildRedacted}. */
-export interface RunChildRedactedOptions extends RunChildOptions {
+export interface RunChildRedactedOptions extends Omit<RunChildOptions, 'pipeOutput'> {
   /** The values to hide (key → value), normally every decrypted value. */
   secrets: Readonly<Record<string, string>>;
   /** Where the command's redacted stdout goes. @defaultValue `process.stdout` */
@@ -73,52 +70,23 @@ export function withForcedColor(env: NodeJS.ProcessEnv, force: boolean): NodeJS.
  * @throws {@link EnvcryptError} before anything runs, with the codes of {@link runChild}
  */
 export async function runChildRedacted(opts: RunChildRedactedOptions): Promise<ChildResult> {
-  checkNoNul(opts);
-  const file = which(opts.shell === true ? '/bin/sh' : opts.command, opts.env);
-  const argv = opts.shell === true ? ['-c', opts.command, 'sh', ...opts.args] : opts.args;
-  const argv0 = opts.shell === true ? 'sh' : opts.command;
   const force = opts.forceColor ?? (opts.stdout === undefined && opts.stderr === undefined && isatty(1) && isatty(2));
-  const env = withForcedColor(opts.env, force);
   const out = opts.stdout ?? process.stdout;
   const err = opts.stderr ?? process.stderr;
-
-  return new Promise<ChildResult>((resolveResult, reject) => {
-    let child: ChildProcess | undefined;
-    const relay = (signal: NodeJS.Signals): void => {
-      if (child === undefined) return;
-      if (shouldForward(signal, GROUP_DELIVERED.has(signal) && inForegroundGroup())) child.kill(signal);
-    };
-    const unlisten = (): void => {
-      for (const s of FORWARDED_SIGNALS) process.removeListener(s, relay);
-    };
-    for (const s of FORWARDED_SIGNALS) process.on(s, relay);
-
-    try {
-      child = spawn(file, argv, { stdio: ['inherit', 'pipe', 'pipe'], env, argv0 });
-    } catch (e) {
-      unlisten();
-      reject(spawnError(e, opts.command));
-      return;
-    }
-    const started = child;
-    started.on('error', (e) => {
-      if (started.pid !== undefined) return;
-      unlisten();
-      reject(spawnError(e, opts.command));
-    });
-    if (started.pid === undefined) return;
-    const exited = new Promise<ChildResult>((resolve) => {
-      started.once('exit', (code, signal) => {
-        unlisten();
-        resolve(signal !== null ? { signal } : { code: code ?? 1 });
-      });
-    });
-    const copied = [
-      forward(started.stdout!, createRedactor(opts.secrets), out),
-      forward(started.stderr!, createRedactor(opts.secrets), err),
-    ];
-    opts.onSpawn?.(started.pid);
-    Promise.all([exited, ...copied]).then(([result]) => resolveResult(result), reject);
+  // Built before anything starts: one redactor per stream, as each keeps the
+  // bytes it holds back between writes.
+  const outRedactor = createRedactor(opts.secrets);
+  const errRedactor = createRedactor(opts.secrets);
+  return runChild({
+    command: opts.command,
+    args: opts.args,
+    env: withForcedColor(opts.env, force),
+    shell: opts.shell,
+    onSpawn: opts.onSpawn,
+    pipeOutput: async (child) => {
+      // stdio is ['inherit', 'pipe', 'pipe'] when pipeOutput is given.
+      await Promise.all([forward(child.stdout!, outRedactor, out), forward(child.stderr!, errRedactor, err)]);
+    },
   });
 }
 
@@ -168,48 +136,4 @@ function forward(from: Readable, r: Redactor, to: Writable): Promise<void> {
       finish();
     });
   });
-}
-
-// ---------------------------------------------------------------------------
-// Copied from spawn.ts, which keeps them private. They belong there: see the
-// report for the small refactor that lets this module reuse them.
-
-const GROUP_DELIVERED: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT', 'SIGWINCH']);
-
-// Node rejects NUL bytes with a message that quotes the value; check first so
-// that a secret in the environment never ends up in an error.
-function checkNoNul(opts: RunChildOptions): void {
-  if (opts.command.includes('\0')) throw new EnvcryptError('USAGE', 'the command contains a NUL byte');
-  opts.args.forEach((arg, i) => {
-    if (arg.includes('\0')) throw new EnvcryptError('USAGE', `argument ${i + 1} of the command contains a NUL byte`);
-  });
-  for (const [key, value] of Object.entries(opts.env)) {
-    if (key.includes('\0') || (value?.includes('\0') ?? false)) {
-      throw new EnvcryptError('USAGE', `environment variable ${key.replaceAll('\0', '\\0')} contains a NUL byte`, {
-        hints: ['a decrypted value cannot be passed through the environment if it contains a NUL byte'],
-      });
-    }
-  }
-}
-
-// A failed start in the shell's vocabulary; only system errors are kept as the cause.
-function spawnError(err: unknown, command: string): EnvcryptError {
-  const code = (err as { code?: unknown } | null)?.code;
-  const sysCode = typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
-  const cause = sysCode === undefined ? {} : { cause: err };
-  switch (sysCode) {
-    case 'ENOENT':
-      return new EnvcryptError('CMD_NOT_FOUND', `command not found: ${command}`, cause);
-    case 'EACCES':
-      return new EnvcryptError('CMD_NOT_EXECUTABLE', `command not executable: ${command}`, cause);
-    case 'ENOEXEC':
-      return new EnvcryptError('CMD_NOT_EXECUTABLE', `command not executable: ${command}: unknown file format`, {
-        ...cause,
-        hints: ['a script needs a first line such as "#!/bin/sh"'],
-      });
-    case 'E2BIG':
-      return new EnvcryptError('CMD_NOT_EXECUTABLE', `could not start ${command}: the arguments and environment are too large`, cause);
-    default:
-      return new EnvcryptError('IO', `could not start ${command}: ${sysCode ?? 'invalid spawn options'}`, cause);
-  }
 }

@@ -5,7 +5,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
@@ -35,6 +35,18 @@ export interface RunChildOptions {
   shell?: boolean;
   /** Called once with the child's pid right after it starts; must not throw. */
   onSpawn?: (pid: number) => void;
+  /**
+   * Take over the child's output: when given, the child's stdout and stderr
+   * are pipes (stdin is still inherited), and this is called once, right
+   * after the child starts and before {@link RunChildOptions.onSpawn}, to
+   * consume `child.stdout` and `child.stderr`. {@link runChild} then resolves
+   * only once the child has exited **and** the returned promise has settled;
+   * if it rejects (or this throws), {@link runChild} rejects with that error,
+   * still only after the child has exited, so signals keep being relayed
+   * for as long as the child runs.
+   * @defaultValue undefined: stdout and stderr are inherited
+   */
+  pipeOutput?: (child: ChildProcess) => Promise<void>;
 }
 
 /** The signals envcrypt relays to the child while it runs. */
@@ -95,7 +107,9 @@ export function shouldForward(signal: NodeJS.Signals, foreground: boolean): bool
  *   from an argv array (`argv[0]` is `command` as typed); no shell is
  *   involved unless {@link RunChildOptions.shell} asks for `/bin/sh`.
  * - stdin, stdout and stderr are inherited, so terminals, pipes and
- *   redirections work as if the command ran alone.
+ *   redirections work as if the command ran alone; with
+ *   {@link RunChildOptions.pipeOutput}, stdout and stderr are pipes handed
+ *   to that callback instead.
  * - While the child runs, envcrypt does not die from
  *   {@link FORWARDED_SIGNALS}: it relays them under the rule of
  *   {@link shouldForward} and keeps waiting, however long the child takes to
@@ -135,8 +149,10 @@ export async function runChild(opts: RunChildOptions): Promise<ChildResult> {
     // and orphan the child.
     for (const s of FORWARDED_SIGNALS) process.on(s, relay);
 
+    const { pipeOutput } = opts;
     try {
-      child = spawn(file, argv, { stdio: 'inherit', env: opts.env, argv0 });
+      const stdio: StdioOptions = pipeOutput === undefined ? 'inherit' : ['inherit', 'pipe', 'pipe'];
+      child = spawn(file, argv, { stdio, env: opts.env, argv0 });
     } catch (err) {
       unlisten();
       reject(spawnError(err, opts.command));
@@ -150,11 +166,25 @@ export async function runChild(opts: RunChildOptions): Promise<ChildResult> {
       unlisten();
       reject(spawnError(err, opts.command));
     });
+    // Settled with the outcome of pipeOutput; never rejects, so an early
+    // failure cannot become an unhandled rejection before the child exits.
+    let piped: Promise<{ failed: false } | { failed: true; error: unknown }> | undefined;
     started.once('exit', (code, signal) => {
       unlisten();
-      resolveResult(signal !== null ? { signal } : { code: code ?? 1 });
+      const result: ChildResult = signal !== null ? { signal } : { code: code ?? 1 };
+      if (piped === undefined) resolveResult(result);
+      else void piped.then((p) => (p.failed ? reject(p.error) : resolveResult(result)));
     });
-    if (started.pid !== undefined) opts.onSpawn?.(started.pid);
+    if (started.pid === undefined) return;
+    if (pipeOutput !== undefined) {
+      // The executor runs now, so the streams are consumed before any data
+      // event; a synchronous throw becomes a rejection like an async one.
+      piped = new Promise<void>((resolve) => resolve(pipeOutput(started))).then(
+        () => ({ failed: false }) as const,
+        (error: unknown) => ({ failed: true, error }) as const,
+      );
+    }
+    opts.onSpawn?.(started.pid);
   });
 }
 

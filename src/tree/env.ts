@@ -11,11 +11,24 @@ export interface FlattenOptions {
 }
 
 /**
+ * Set `record[key] = value` as an own, enumerable data property. A plain
+ * assignment cannot do this for the key `__proto__` on an ordinary object:
+ * it calls the prototype setter instead, which silently drops a string
+ * value. Every other key is assigned as usual (so objects with their own
+ * setters, like `process.env`, see an ordinary assignment).
+ */
+export function setOwn(record: Record<string, string | undefined>, key: string, value: string): void {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+  else record[key] = value;
+}
+
+/**
  * Turn the first document of a decrypted file into environment variables.
  * Top-level scalars keep their key. Nested maps and lists are flattened:
  * `db: {host: x}` → `DB_HOST`, `hosts: [a, b]` → `HOSTS_0`, `HOSTS_1`.
  * Nulls and comments are skipped. Two values that flatten to the same name
- * are an error, never a silent overwrite.
+ * are an error, never a silent overwrite. Any name is kept as an own
+ * property of the result, `__proto__` included (see {@link setOwn}).
  */
 export function toEnv(branches: readonly Branch[], opts: FlattenOptions = {}): Record<string, string> {
   const sep = opts.separator ?? '_';
@@ -33,7 +46,7 @@ export function toEnv(branches: readonly Branch[], opts: FlattenOptions = {}): R
       });
     }
     origin.set(name, where);
-    out[name] = value;
+    setOwn(out, name, value);
   };
   const walk = (node: Node, name: string, where: string) => {
     if (node.kind === 'null') return;

@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config, load, parse, populate } from '../../src/index.js';
 import { EnvcryptError } from '../../src/errors.js';
+import { loadDetailed } from '../../src/api/load.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
 
 let t: ReturnType<typeof tempDir>;
@@ -16,6 +18,10 @@ beforeAll(() => {
   put(t.dir, 'b.json', '{"TWO": "2", "nested": {"deep": {"x": 1.5}}}');
   runCli(['encrypt', 'a.env', '-r', key.recipient, '-o', 'a.env.enc'], { cwd: t.dir, env: keyEnv });
   runCli(['encrypt', 'b.json', '-r', key.recipient, '-o', 'b.enc.json'], { cwd: t.dir, env: keyEnv });
+  put(t.dir, 'proto.env', '__proto__=proto-value\nconstructor=c\n');
+  put(t.dir, 'proto.json', '{"__proto__": "from-json"}');
+  runCli(['encrypt', 'proto.env', '-r', key.recipient, '-o', 'proto.env.enc'], { cwd: t.dir, env: keyEnv });
+  runCli(['encrypt', 'proto.json', '-r', key.recipient, '-o', 'proto.enc.json'], { cwd: t.dir, env: keyEnv });
 });
 afterAll(() => t.cleanup());
 
@@ -55,5 +61,69 @@ describe('library API', () => {
   it('parse reads plaintext dotenv strictly', async () => {
     expect(await parse('A="x\\ny"\nexport B=2 # c\n')).toEqual({ A: 'x\ny', B: '2' });
     await expect(parse('A="unterminated\n')).rejects.toMatchObject({ code: 'PARSE' });
+  });
+});
+
+describe('a key named __proto__', () => {
+  const own = (o: object, k: string): unknown => Object.getOwnPropertyDescriptor(o, k)?.value;
+
+  it('is loaded as an ordinary value, with its origin, from every layer', async () => {
+    const a = join(t.dir, 'proto.env.enc');
+    const b = join(t.dir, 'proto.enc.json');
+    const one = await loadDetailed({ path: a, env: keyEnv });
+    expect(Object.entries(one.values)).toEqual([['__proto__', 'proto-value'], ['constructor', 'c']]);
+    expect(own(one.origin, '__proto__')).toBe(a);
+    expect(Object.getPrototypeOf(one.values)).toBe(Object.prototype);
+    const both = await loadDetailed({ path: [a, b], env: keyEnv });
+    expect(own(both.values, '__proto__')).toBe('from-json');
+    expect(own(both.origin, '__proto__')).toBe(b);
+  });
+
+  it('populate defines it on a plain object without touching the prototype', () => {
+    const target: Record<string, string | undefined> = {};
+    expect(populate(target, { __proto__: 'x' } as Record<string, string>)).toEqual([]); // a literal __proto__ sets the prototype: nothing to copy
+    const values = Object.defineProperty({} as Record<string, string>, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
+    expect(populate(target, values)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(target, '__proto__')).toEqual({ value: 'p', writable: true, enumerable: true, configurable: true });
+    expect(Object.getPrototypeOf(target)).toBe(Object.prototype);
+    // Already set: kept unless override.
+    const other = Object.defineProperty({} as Record<string, string>, '__proto__', { value: 'q', enumerable: true, writable: true, configurable: true });
+    expect(populate(target, other)).toEqual([]);
+    expect(own(target, '__proto__')).toBe('p');
+    expect(populate(target, other, { override: true })).toEqual(['__proto__']);
+    expect(own(target, '__proto__')).toBe('q');
+  });
+
+  it('config sets it in process.env, where child processes see it', async () => {
+    expect(Object.prototype.hasOwnProperty.call(process.env, '__proto__')).toBe(false);
+    const proto = Object.getPrototypeOf(process.env);
+    try {
+      const r = await config({ path: join(t.dir, 'proto.env.enc'), env: keyEnv, override: false });
+      expect(r.set).toContain('__proto__');
+      expect(own(process.env, '__proto__')).toBe('proto-value');
+      expect(Object.getPrototypeOf(process.env)).toBe(proto);
+      const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(Object.getOwnPropertyDescriptor(process.env, "__proto__")?.value ?? null))'], { encoding: 'utf8' });
+      expect(child.stdout).toBe('"proto-value"');
+    } finally {
+      delete process.env['__proto__'];
+      delete process.env['constructor'];
+    }
+    expect(Object.prototype.hasOwnProperty.call(process.env, '__proto__')).toBe(false);
+  });
+
+  it('populate refuses, naming the key, when the target cannot hold it', () => {
+    const values = Object.defineProperty({} as Record<string, string>, '__proto__', { value: 'secret-value-9', enumerable: true, writable: true, configurable: true });
+    const err = (() => {
+      try {
+        populate(Object.freeze({}) as Record<string, string | undefined>, values);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(EnvcryptError);
+    expect((err as EnvcryptError).code).toBe('UNSUPPORTED');
+    expect((err as EnvcryptError).message).toBe('the variable __proto__ cannot be set in this environment object');
+    expect(JSON.stringify([(err as EnvcryptError).message, (err as EnvcryptError).hints])).not.toContain('secret-value-9');
   });
 });

@@ -144,8 +144,10 @@ describe('envcrypt edit', () => {
     expect(r.stderr).toContain('changed by another program');
     expect(readFileSync(c.file, 'utf8')).toContain('#written by someone else');
     const kept = /kept, in plaintext, in (\S+) \(mode 0600\)/.exec(r.stderr)?.[1];
-    expect(kept).toBe(editedPaths(c.log)[0]);
+    // The editor's temp dir is gone (no plaintext during the write-back); the edit was saved anew.
+    expect(existsSync(editedPaths(c.log)[0]!)).toBe(false);
     expect(statSync(kept!).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(kept!)).mode & 0o777).toBe(0o700);
     expect(readFileSync(kept!, 'utf8')).toBe(`A=${CANARY}\n`);
     expect(r.stderr.replace(kept!, '')).not.toContain(CANARY);
     rmSync(dirname(kept!), { recursive: true });

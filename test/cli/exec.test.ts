@@ -9,6 +9,7 @@ const CANARY = 'CANARY-exec-51e0a7';
 const PRINT_ENV = join(ROOT, 'test/fixtures/bin/print-env.js');
 const EXIT_WITH = join(ROOT, 'test/fixtures/bin/exit-with.js');
 const PRINT_ARGS = join(ROOT, 'test/fixtures/bin/print-args.js');
+const PRINT_SECRET = join(ROOT, 'test/fixtures/bin/print-secret.js');
 
 let t: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;
@@ -21,7 +22,8 @@ beforeAll(() => {
   put(t.dir, 'local.env', `B=from-local\nC=from-local\n`);
   put(t.dir, 'config.yaml', 'db:\n    host: db.internal\n    port: 5432\nhosts:\n    - a\n    - b\nflag: true\n');
   put(t.dir, 'clash.yaml', 'db:\n    host: x\nDB_HOST: y\n');
-  for (const [src, out] of [['base.env', 'base.env.enc'], ['local.env', 'local.env.enc'], ['config.yaml', 'config.enc.yaml'], ['clash.yaml', 'clash.enc.yaml']]) {
+  put(t.dir, 'proto.env', '__proto__=proto-secret-value\nA=from-proto\n');
+  for (const [src, out] of [['base.env', 'base.env.enc'], ['local.env', 'local.env.enc'], ['config.yaml', 'config.enc.yaml'], ['clash.yaml', 'clash.enc.yaml'], ['proto.env', 'proto.env.enc']]) {
     const r = runCli(['encrypt', src!, '-r', key.recipient, '-o', out!], { cwd: t.dir, env });
     if (r.code !== 0) throw new Error(r.stderr);
   }
@@ -156,5 +158,71 @@ describe('envcrypt exec', () => {
     expect(out).toContain(`got ${sig}`);
     expect(out).toContain('cleanup done');
     expect(code).toBe(3);
+  });
+});
+
+describe('envcrypt exec --redact', () => {
+  it('masks a value the child writes in two delayed pieces, on stdout and stderr, and keeps the exit code', () => {
+    const r = runCli(['exec', '-f', 'base.env.enc', '--redact', '--', process.execPath, PRINT_SECRET, 'SECRET', '3'], { cwd: t.dir, env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('before:[REDACTED:SECRET]:after\n');
+    expect(r.stderr).toBe('before:[REDACTED:SECRET]:after\n');
+  });
+
+  it('without --redact the same output carries the value (the control)', () => {
+    const r = runCli(['exec', '-f', 'base.env.enc', '--', process.execPath, PRINT_SECRET, 'SECRET'], { cwd: t.dir, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`before:${CANARY}:after\n`);
+  });
+
+  it('leaves other output intact, in order, and passes the exit code through', () => {
+    const script = 'printf "public %s line\\n" "$SECRET"; echo plain-output; echo "err $SECRET" >&2; exit 4';
+    const r = runCli(['exec', '-f', 'base.env.enc', '--redact', '--shell', '--', script], { cwd: t.dir, env });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('public [REDACTED:SECRET] line\nplain-output\n');
+    expect(r.stderr).toBe('err [REDACTED:SECRET]\n');
+  });
+
+  it('masks flattened values under their variable names', () => {
+    const r = runCli(['exec', '-f', 'config.enc.yaml', '--redact', ...printEnv('DB_HOST', 'DB_PORT', 'OTHER')], { cwd: t.dir, env: { ...env, OTHER: 'not-a-secret' } });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout)).toEqual({ DB_HOST: '[REDACTED:DB_HOST]', DB_PORT: '[REDACTED:DB_PORT]', OTHER: 'not-a-secret' });
+  });
+
+  it('still pipes stdin through', () => {
+    const r = runCli(['exec', '-f', 'base.env.enc', '--redact', '--', 'cat'], { cwd: t.dir, env, input: `in ${CANARY} put\n` });
+    expect(r.stdout).toBe('in [REDACTED:SECRET] put\n');
+  });
+
+  it('reports a child killed by a signal as a signal death or 128+N', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/envcrypt.js'), 'exec', '-f', 'base.env.enc', '--redact', '--', 'sh', '-c', 'kill -KILL $$'], { cwd: t.dir, env });
+    expect(r.signal === 'SIGKILL' || r.status === 137).toBe(true);
+  });
+
+  it('is described in exec --help', () => {
+    const r = runCli(['exec', '--help'], { cwd: t.dir, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--redact +replace decrypted values/);
+  });
+});
+
+describe('envcrypt exec and names of Object.prototype properties', () => {
+  const childEnv = ['-e', 'process.stdout.write(JSON.stringify(Object.entries(process.env).filter(([k]) => ["__proto__", "A", "toString"].includes(k))))'];
+
+  it('passes a key named __proto__ to the child as a variable', () => {
+    const r = runCli(['exec', '-f', 'proto.env.enc', '--', process.execPath, ...childEnv], { cwd: t.dir, env });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([['__proto__', 'proto-secret-value'], ['A', 'from-proto']]);
+  });
+
+  it('--redact masks the value of __proto__', () => {
+    const r = runCli(['exec', '-f', 'proto.env.enc', '--redact', '--shell', '--', 'env | grep "^__proto__="'], { cwd: t.dir, env });
+    expect(r.stdout).toBe('__proto__=[REDACTED:__proto__]\n');
+  });
+
+  it('--pristine --keep does not pick up a prototype property such as toString', () => {
+    const r = runCli(['exec', '-f', 'proto.env.enc', '--pristine', '--keep', 'toString', '--keep', 'constructor', '--', process.execPath, ...childEnv], { cwd: t.dir, env });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([['__proto__', 'proto-secret-value'], ['A', 'from-proto']]);
   });
 });

@@ -123,6 +123,14 @@ describe('hasSopsMetadata', () => {
   });
 });
 
+describe('shownPath', () => {
+  it('is relative inside the directory and absolute outside it', () => {
+    expect(shownPath('/r/a/b.env.enc', '/r')).toBe('a/b.env.enc');
+    expect(shownPath('/other/x', '/r')).toBe('/other/x');
+    expect(shownPath('/r', '/r')).toBe('/r');
+  });
+});
+
 describe('resolveTargets', () => {
   it('returns named files as given, without scanning', async () => {
     expect(await resolveTargets(['x.env.enc', 'y.enc.json'])).toEqual({ files: ['x.env.enc', 'y.enc.json'] });

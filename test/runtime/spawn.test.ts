@@ -400,3 +400,106 @@ describe('reraise', () => {
     expect(await reraise({ signal: 'SIGWINCH' })).toBe(128 + constants.signals.SIGWINCH);
   });
 });
+
+describe('runChild with pipeOutput', () => {
+  const collect = (s: NodeJS.ReadableStream | null): Promise<string> =>
+    new Promise((resolve) => {
+      let text = '';
+      s!.on('data', (d: Buffer) => (text += d.toString()));
+      s!.on('end', () => resolve(text));
+    });
+
+  it('hands over stdout and stderr as pipes, before onSpawn, and keeps the exit code', async () => {
+    const order: string[] = [];
+    let out = Promise.resolve('');
+    let err = Promise.resolve('');
+    const result = await runChild({
+      command: node,
+      args: ['-e', 'process.stdout.write("to out"); process.stderr.write("to err"); process.exitCode = 5'],
+      env: process.env,
+      pipeOutput: async (child) => {
+        order.push('pipeOutput');
+        out = collect(child.stdout);
+        err = collect(child.stderr);
+        await Promise.all([out, err]);
+      },
+      onSpawn: () => order.push('onSpawn'),
+    });
+    expect(result).toEqual({ code: 5 });
+    expect(order).toEqual(['pipeOutput', 'onSpawn']);
+    expect(await out).toBe('to out');
+    expect(await err).toBe('to err');
+  });
+
+  it('resolves only after both the exit and the pipeOutput promise', async () => {
+    const events: string[] = [];
+    let exited = false;
+    const result = await runChild({
+      command: node,
+      args: [bin('exit-with.js'), '0'],
+      env: process.env,
+      pipeOutput: (child) => {
+        child.stdout!.resume();
+        child.stderr!.resume();
+        child.once('exit', () => (exited = true));
+        // Settles well after the child has exited.
+        return new Promise<void>((resolve) =>
+          child.once('exit', () =>
+            setTimeout(() => {
+              events.push(`piped (exited: ${exited})`);
+              resolve();
+            }, 150),
+          ),
+        );
+      },
+    });
+    events.push('resolved');
+    expect(result).toEqual({ code: 0 });
+    expect(events).toEqual(['piped (exited: true)', 'resolved']);
+  });
+
+  it('rejects with the pipeOutput error, only once the child has exited, and leaves no handlers', async () => {
+    const before = FORWARDED_SIGNALS.map((s) => process.listenerCount(s));
+    const boom = new Error('pipe failed');
+    let exited = false;
+    const err = await runChild({
+      command: node,
+      args: ['-e', 'setTimeout(() => {}, 200)'],
+      env: process.env,
+      pipeOutput: (child) => {
+        child.once('exit', () => (exited = true));
+        return Promise.reject(boom);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBe(boom);
+    expect(exited).toBe(true);
+    expect(FORWARDED_SIGNALS.map((s) => process.listenerCount(s))).toEqual(before);
+  });
+
+  it('treats a synchronous throw in pipeOutput like a rejection', async () => {
+    const boom = new Error('thrown');
+    const err = await runChild({
+      command: node,
+      args: [bin('exit-with.js'), '0'],
+      env: process.env,
+      pipeOutput: () => {
+        throw boom;
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBe(boom);
+  });
+
+  it('is never called when the command cannot start', async () => {
+    let called = false;
+    const err = await runChild({
+      command: 'envcrypt-test-no-such-command',
+      args: [],
+      env: process.env,
+      pipeOutput: async () => {
+        called = true;
+      },
+    }).catch((e: unknown) => e);
+    expect((err as EnvcryptError).exitCode).toBe(127);
+    expect(called).toBe(false);
+  });
+});

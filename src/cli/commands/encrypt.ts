@@ -44,12 +44,21 @@ export const encryptCommand: Command = {
     if (selectors.length > 1) {
       throw new EnvcryptError('USAGE', `only one selector may be given, got ${selectors.map((s) => '--' + s.replaceAll('_', '-')).join(' and ')}`);
     }
-    const creation = resolveCreation(file, {
-      recipients: strings(args.recipient).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
-      env: io.env,
-      ...(optString(args.config) ? { configPath: optString(args.config)! } : {}),
-      onWarning: (m) => warning(io, m),
-    });
+    const resolveFor = (target: string) =>
+      resolveCreation(target, {
+        recipients: strings(args.recipient).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
+        env: io.env,
+        ...(optString(args.config) ? { configPath: optString(args.config)! } : {}),
+        onWarning: (m) => warning(io, m),
+      });
+    // Rules usually name the encrypted file (`\.env\.enc$`): try the output path first, then the input.
+    let creation;
+    try {
+      creation = resolveFor(out ?? file);
+    } catch (e) {
+      if (!(e instanceof EnvcryptError && e.code === 'NO_RECIPIENTS') || out === undefined || out === file) throw e;
+      creation = resolveFor(file);
+    }
     if (args.verbose) note(io, `encrypting ${file} to ${creation.recipients.length} recipient(s) from ${creation.source}`);
     const selector: Selector | undefined = selectors[0]
       ? { kind: selectors[0], value: String(args[selectors[0].replaceAll('_', '-')]) }

@@ -1,0 +1,258 @@
+/**
+ * `recipients list|add|remove`: who can open a file, and changing that.
+ *
+ * Adding re-wraps the file's existing data key for the new recipient (as
+ * `sops updatekeys` does): no value, MAC or `lastmodified` changes. Removing
+ * makes a new data key, since the leaver knows the old one, and re-encrypts
+ * every value under it. With no files named, both apply to every encrypted
+ * file of the repository and update `.sops.yaml` too.
+ */
+import { existsSync } from 'node:fs';
+import { recoverDataKey } from '../crypto/datakey.js';
+import { decryptParts, parseEnc } from '../crypto/cipher.js';
+import { ageRecipients, canonicalLastModified, readMetadata, writeMetadata, type Metadata } from '../crypto/metadata.js';
+import { EnvcryptError } from '../errors.js';
+import { readTextFile } from '../io/read.js';
+import { wrapDataKey } from '../keys/age-wrap.js';
+import { publicKeyOf } from '../keys/keygen.js';
+import { checkPqMix, parseRecipient, shortRecipient, type ParsedRecipient } from '../keys/recipient.js';
+import { sshPublicKeyOf } from '../keys/ssh.js';
+import { findConfig } from '../project/config-find.js';
+import { resolveTargets, shownPath, type RepoScan, type TargetOptions } from '../project/repo-files.js';
+import { loadConfig, matchRule } from '../project/rules.js';
+import { addRecipientToRules, recipientKey, removeRecipientFromRules } from '../project/sops-yaml-edit.js';
+import { formatFor, storeFor } from '../stores/index.js';
+import type { Format, Store } from '../stores/store.js';
+import type { Branch } from '../tree/types.js';
+import { emitOptionsFor, rekeyFile, type ChangePlan, type ConfigPlan, type FilePlan, type RekeyOptions } from './rotate.js';
+
+/** A plan for adding or removing one recipient. */
+export interface RecipientPlan extends ChangePlan {
+  /** The recipient, normalised (a public key even when KEY named an identity file). */
+  recipient: string;
+}
+
+/** One file's recipients, as `recipients list --json` prints them. */
+export interface RecipientsEntry {
+  file: string;
+  recipients: string[];
+}
+
+const FORMS = 'give age1…, age1pq1…, "ssh-ed25519 AAAA…", "ssh-rsa AAAA…", or the path of a .pub file or an identity file';
+
+/** The public key in the text of a file named as KEY. */
+async function recipientFromFile(path: string): Promise<string> {
+  const text = readTextFile(path);
+  if (/^-----BEGIN (OPENSSH|RSA|EC|DSA)? ?PRIVATE KEY-----/m.test(text)) return sshPublicKeyOf(text, path);
+  if (/AGE-SECRET-KEY-/i.test(text)) {
+    const rs = await publicKeyOf(text, path);
+    if (rs.length !== 1) throw new EnvcryptError('USAGE', `${path} holds ${rs.length} identities; name one recipient instead`, { hints: [FORMS] });
+    return rs[0]!;
+  }
+  // A .pub file or a recipients file: exactly one line that is not blank or a comment.
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (lines.length !== 1) {
+    throw new EnvcryptError('USAGE', `${path} holds ${lines.length} keys; expected exactly one public key or identity`, { hints: [FORMS] });
+  }
+  try {
+    return parseRecipient(lines[0]!).text;
+  } catch (e) {
+    if (e instanceof EnvcryptError) throw new EnvcryptError('BAD_KEY', `${path} does not hold a public key or an identity`, { cause: e, hints: [FORMS] });
+    throw e;
+  }
+}
+
+/**
+ * Turn the KEY argument into a validated recipient: an `age1…`/`age1pq1…`
+ * string, an `ssh-ed25519`/`ssh-rsa` public key line, or the path of a file
+ * holding one (a `.pub` file), an age identity file, or an SSH private key
+ * (whose public key is derived; the private key is never stored).
+ *
+ * @throws EnvcryptError `BAD_KEY` naming the accepted forms; `NOT_FOUND` for a
+ *   path that does not exist
+ */
+export async function resolveRecipient(key: string): Promise<ParsedRecipient> {
+  const s = key.trim();
+  if (/^(age1|ssh-)/.test(s) || /^age-secret-key-/i.test(s)) return parseRecipient(s);
+  if (existsSync(s)) return parseRecipient(await recipientFromFile(s));
+  if (/[/\\]|\.(pub|txt|key)$/.test(s)) throw new EnvcryptError('NOT_FOUND', `no such file: ${s}`, { hints: [FORMS] });
+  try {
+    return parseRecipient(s);
+  } catch (e) {
+    if (e instanceof EnvcryptError) e.hints.push('or the path of a .pub file or an identity file');
+    throw e;
+  }
+}
+
+/**
+ * The age recipients of each file, read from the metadata alone (no key is
+ * needed). With no files, every encrypted file of the repository that a
+ * `.sops.yaml` rule matches.
+ *
+ * @throws EnvcryptError `NOT_ENCRYPTED` for a named file without sops metadata
+ */
+export async function listRecipients(files: readonly string[], opts: TargetOptions = {}): Promise<RecipientsEntry[]> {
+  const targets = await resolveTargets(files, opts);
+  const out: RecipientsEntry[] = [];
+  for (const file of targets.files) out.push({ file, recipients: ageRecipients((await readEncrypted(file)).md) });
+  return out;
+}
+
+/** A file's parts as read, without decrypting anything. */
+interface ReadEncrypted {
+  text: string;
+  format: Format;
+  store: Store;
+  /** The encrypted branches, written back as they are when only the metadata changes. */
+  branches: Branch[];
+  md: Metadata;
+}
+
+async function readEncrypted(file: string): Promise<ReadEncrypted> {
+  const text = readTextFile(file);
+  const format = formatFor(file);
+  const store = await storeFor(format);
+  try {
+    const parsed = store.parseEncrypted(text);
+    if (!parsed.metadata) {
+      throw new EnvcryptError('NOT_ENCRYPTED', `${file} is not encrypted (it has no sops metadata)`, { file, hints: [`encrypt it with "envcrypt encrypt ${file}"`] });
+    }
+    return { text, format, store, branches: parsed.branches, md: readMetadata(parsed.metadata) };
+  } catch (e) {
+    if (e instanceof EnvcryptError) e.inFile(file);
+    throw e;
+  }
+}
+
+/** The MAC is encrypted under the data key: opening it proves the unwrapped key is this file's. */
+function checkDataKey(md: Metadata, key: Uint8Array, file: string): void {
+  const parts = md.mac ? parseEnc(md.mac, 'the MAC') : null;
+  if (!parts) return;
+  try {
+    decryptParts(key, parts, canonicalLastModified(md.lastmodified) ?? md.lastmodified, 'the MAC');
+  } catch {
+    throw new EnvcryptError('MAC_MISMATCH', `the data key wrapped for you in ${file} does not open its MAC`, {
+      file,
+      hints: ['the file or its metadata was altered; compare it with the last good version in git before sharing it with anyone'],
+    });
+  }
+}
+
+async function addToFile(file: string, r: ParsedRecipient, opts: RekeyOptions): Promise<FilePlan> {
+  const { text, format, store, branches, md } = await readEncrypted(file);
+  const current = ageRecipients(md);
+  if (current.some((c) => recipientKey(c) === recipientKey(r.text))) {
+    return { file, before: text, after: null, note: `${file} already lists ${shortRecipient(r.text)}`, keys: [] };
+  }
+  checkPqMix([...current.flatMap((c) => { try { return [parseRecipient(c)]; } catch { return []; } }), r]);
+  const key = await recoverDataKey(md, file, opts);
+  checkDataKey(md, key, file);
+  const enc = await wrapDataKey(key, r);
+  const g0 = md.groups[0]!;
+  const next: Metadata = { ...md, groups: [{ ...g0, age: [...g0.age, { recipient: r.text, enc }] }, ...md.groups.slice(1)] };
+  // The encrypted branches as read: no value, MAC or lastmodified changes (like sops updatekeys).
+  const after = store.emitEncrypted(branches, writeMetadata(next), emitOptionsFor(file, format, opts));
+  return { file, before: text, after, keys: [] };
+}
+
+function configPlans(scan: RepoScan, edit: (text: string, file: string, rules: number[]) => { text: string; changed: number[] }, rulesOf: (config: string) => number[]): ConfigPlan[] {
+  const out: ConfigPlan[] = [];
+  for (const path of scan.configs.keys()) {
+    const file = shownPath(path, process.cwd());
+    const before = readTextFile(path);
+    const r = edit(before, file, rulesOf(path));
+    if (r.changed.length > 0) out.push({ file, before, after: r.text, rules: r.changed });
+  }
+  return out;
+}
+
+/**
+ * Plan adding a recipient: each file's existing data key is unwrapped with
+ * your identity and wrapped for `key` too. A file that already lists it is
+ * left alone (with a note).
+ *
+ * With no files, every encrypted file of the repository matched by a rule is
+ * changed, and `key` is added to **each creation rule that matched at least
+ * one of those files**. Rules that matched none are left alone (and named in
+ * a note): adding a member to every rule would grant access to secrets that
+ * do not exist yet, which is a decision for a human.
+ *
+ * @param key - see {@link resolveRecipient}
+ * @throws EnvcryptError before anything is written, on any file's failure
+ */
+export async function planAddRecipient(key: string, files: readonly string[], opts: RekeyOptions = {}): Promise<RecipientPlan> {
+  const r = await resolveRecipient(key);
+  const targets = await resolveTargets(files, opts);
+  const plans: FilePlan[] = [];
+  for (const f of targets.files) plans.push(await addToFile(f, r, opts));
+  const notes: string[] = [];
+  let configs: ConfigPlan[] = [];
+  const scan = targets.scan;
+  if (scan) {
+    const matched = (config: string) => [...new Set(scan.files.filter((f) => f.configPath === config).map((f) => f.rule))];
+    configs = configPlans(scan, (text, file, rules) => addRecipientToRules(text, file, r.text, rules), matched);
+    for (const [path, config] of scan.configs) {
+      for (const rule of config.creationRules ?? []) {
+        if (rule.recipients.length > 0 && !rule.recipients.some((x) => recipientKey(x) === recipientKey(r.text)) && !matched(path).includes(rule.index)) {
+          notes.push(`rule ${rule.index} of ${shownPath(path, process.cwd())} matched no encrypted file and was left unchanged; add the key there by hand if it should apply`);
+        }
+      }
+    }
+  }
+  return { recipient: r.text, files: plans, configs, configsFirst: false, notes };
+}
+
+/**
+ * Plan removing a recipient: each file that lists it is decrypted (MAC
+ * verified) and re-encrypted under a **new data key** for the remaining
+ * recipients, since the leaver knows the old key. Files that do not list it
+ * are left alone (with a note). Removing a file's last recipient is refused.
+ *
+ * With no files, every encrypted file of the repository matched by a rule is
+ * handled, and the key is removed from every creation rule that lists it.
+ * With files named, `.sops.yaml` is left alone and a note says when a rule
+ * governing one of them still lists the key.
+ *
+ * @throws EnvcryptError `REFUSED` for a last recipient; any other failure,
+ *   before anything is written
+ */
+export async function planRemoveRecipient(key: string, files: readonly string[], opts: RekeyOptions = {}): Promise<RecipientPlan> {
+  const r = await resolveRecipient(key);
+  const targets = await resolveTargets(files, opts);
+  const plans: FilePlan[] = [];
+  for (const f of targets.files) {
+    plans.push(
+      await rekeyFile(f, opts, (current) => {
+        const gone = recipientKey(r.text);
+        if (!current.some((c) => recipientKey(c) === gone)) return `${f} does not list ${shortRecipient(r.text)}`;
+        const rest = current.filter((c) => recipientKey(c) !== gone);
+        if (rest.length === 0) {
+          throw new EnvcryptError('REFUSED', `refusing to remove ${shortRecipient(r.text)}, the last recipient of ${f}: nobody could decrypt it`, {
+            file: f,
+            hints: ['add the new owner first with "envcrypt recipients add <key>", then remove this one', 'or delete the file if its secrets are no longer needed'],
+          });
+        }
+        return rest;
+      }),
+    );
+  }
+  const notes: string[] = [];
+  let configs: ConfigPlan[] = [];
+  if (targets.scan) configs = configPlans(targets.scan, (text, file) => removeRecipientFromRules(text, file, r.text), () => []);
+  else notes.push(...stillListed(targets.files, r.text, opts));
+  return { recipient: r.text, files: plans, configs, configsFirst: true, notes };
+}
+
+/** Notes for named files whose creation rule still lists the removed key. */
+function stillListed(files: readonly string[], r: string, opts: TargetOptions): string[] {
+  const out = new Set<string>();
+  for (const f of files) {
+    const configPath = findConfig(f, { ...(opts.configPath ? { configPath: opts.configPath } : {}), env: opts.env ?? process.env });
+    if (configPath === null || !existsSync(configPath)) continue;
+    const rule = matchRule(loadConfig(configPath), configPath, f);
+    if (rule?.recipients.some((x) => recipientKey(x) === recipientKey(r))) {
+      out.add(`rule ${rule.index} of ${configPath} still lists ${shortRecipient(r)}, so new files will be encrypted to it; run "envcrypt recipients remove" without files to update every file and the config`);
+    }
+  }
+  return [...out];
+}

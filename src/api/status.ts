@@ -1,0 +1,182 @@
+/**
+ * `envcrypt status FILE`: what a file is, who can read it, whether its MAC
+ * verifies, and whether its recipients still match its `.sops.yaml` rule.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { ageRecipients, readMetadata } from '../crypto/metadata.js';
+import { EnvcryptError } from '../errors.js';
+import type { KeyOptions } from '../keys/discovery.js';
+import { parseRecipient } from '../keys/recipient.js';
+import { isBinary } from '../guard/secret-patterns.js';
+import { parseSops } from '../guard/sops-file.js';
+import { findConfig } from '../project/config-find.js';
+import { loadConfig, matchRule } from '../project/rules.js';
+import type { Format } from '../stores/store.js';
+import { decryptText } from './decrypt.js';
+
+/** Files larger than this are not sops files envcrypt would write; they are reported as not encrypted. */
+const MAX_STATUS_BYTES = 64 * 1024 * 1024;
+
+/** The outcome of verifying the MAC. */
+export type MacState = 'ok' | 'mismatch' | 'no key' | 'n/a';
+
+/** The creation rule that matches the file. */
+export interface StatusRule {
+  /** The `.sops.yaml` it is in. */
+  config: string;
+  /** 1-based position in `creation_rules`. */
+  index: number;
+  /** Absent for a catch-all rule. */
+  pathRegex?: string;
+  /** The rule's age recipients. */
+  recipients: string[];
+}
+
+/** Recipients the file and its rule disagree on. */
+export interface RecipientDrift {
+  /** In the rule but not in the file: `envcrypt recipients add` would give them access. */
+  missing: string[];
+  /** In the file but not in the rule: they can read it though the rule does not list them. */
+  extra: string[];
+}
+
+/** What {@link fileStatus} reports. */
+export interface FileStatus {
+  file: string;
+  /** The format used to read it, or null when its name and content say nothing. */
+  format: Format | null;
+  encrypted: boolean;
+  /** Age recipients in the metadata (empty when not encrypted). */
+  recipients: string[];
+  /** Other master key types in the metadata (`pgp`, `kms`, …), which envcrypt cannot use. */
+  otherKeyTypes: string[];
+  lastmodified?: string;
+  /** The sops version that wrote it. */
+  version?: string;
+  /** `n/a` when not encrypted or when not asked to verify. */
+  mac: MacState;
+  /** Why the MAC is `mismatch` (or `n/a` for a file envcrypt cannot open); never a value. */
+  macDetail?: string;
+  /** The matching creation rule, or null when no config or no rule matches. */
+  rule: StatusRule | null;
+  /** Null when there is nothing to compare (not encrypted, or no rule). */
+  drift: RecipientDrift | null;
+}
+
+/** Options for {@link fileStatus}. */
+export interface StatusOptions extends KeyOptions {
+  /** `--config PATH` (default: searched upward from the file). */
+  configPath?: string;
+  /** Try to verify the MAC with the available keys. @defaultValue true */
+  verifyMac?: boolean;
+}
+
+function readForStatus(path: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new EnvcryptError('NOT_FOUND', `no such file: ${path}`, { cause, file: path });
+    throw new EnvcryptError('IO', `cannot read ${path}: ${code ?? 'error'}`, { cause, file: path });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new EnvcryptError('USAGE', `${path} is a directory`, { file: path });
+    const want = Math.min(st.size, MAX_STATUS_BYTES + 1);
+    const buf = Buffer.alloc(want);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(fd, buf, got, want - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Recipients compared in their normalised form, so spacing in an SSH key line does not count as drift. */
+function normal(r: string): string {
+  try {
+    return parseRecipient(r).text;
+  } catch {
+    // A recipient envcrypt cannot parse is still compared, as written.
+    return r.trim();
+  }
+}
+
+/** Recipients in the rule and not in the file, and the other way round. */
+export function recipientDrift(fileRecipients: readonly string[], ruleRecipients: readonly string[]): RecipientDrift {
+  const inFile = new Set(fileRecipients.map(normal));
+  const inRule = new Set(ruleRecipients.map(normal));
+  return { missing: [...inRule].filter((r) => !inFile.has(r)), extra: [...inFile].filter((r) => !inRule.has(r)) };
+}
+
+function ruleFor(path: string, opts: StatusOptions): StatusRule | null {
+  const configPath = findConfig(path, { ...(opts.configPath ? { configPath: opts.configPath } : {}), env: opts.env ?? process.env, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  if (configPath === null) return null;
+  const rule = matchRule(loadConfig(configPath), configPath, path);
+  if (!rule) return null;
+  return { config: configPath, index: rule.index, recipients: rule.recipients, ...(rule.pathRegex !== undefined ? { pathRegex: rule.pathRegex } : {}) };
+}
+
+async function macState(text: string, path: string, format: Format, opts: StatusOptions): Promise<Pick<FileStatus, 'mac' | 'macDetail'>> {
+  try {
+    await decryptText(text, path, { ...opts, format });
+    return { mac: 'ok' };
+  } catch (e) {
+    if (!(e instanceof EnvcryptError)) throw e;
+    if (e.code === 'NO_IDENTITY') return { mac: 'no key' };
+    if (e.code === 'MAC_MISMATCH' || e.code === 'DECRYPT_FAILED') return { mac: 'mismatch', macDetail: e.message };
+    // Shamir key groups: a file envcrypt cannot open, which is a fact about it, not a failure of status.
+    if (e.code === 'UNSUPPORTED') return { mac: 'n/a', macDetail: e.message };
+    throw e;
+  }
+}
+
+/**
+ * Report on one file. Needs no key for anything but the MAC; without a key
+ * the MAC is `no key`. A file that is not encrypted is a normal answer.
+ *
+ * @throws EnvcryptError `NOT_FOUND` for a missing file, `PARSE`/`BAD_METADATA`
+ *   for an encrypted file that does not parse or has invalid metadata, config
+ *   errors as `loadConfig`
+ */
+export async function fileStatus(path: string, opts: StatusOptions = {}): Promise<FileStatus> {
+  const buf = readForStatus(path);
+  const rule = ruleFor(path, opts);
+  const base: FileStatus = { file: path, format: null, encrypted: false, recipients: [], otherKeyTypes: [], mac: 'n/a', rule, drift: null };
+  if (buf.length > MAX_STATUS_BYTES || isBinary(buf)) return base;
+  const text = buf.toString('utf8');
+  const parsed = await parseSops(path, text);
+  if (parsed.kind === 'broken') {
+    throw new EnvcryptError('PARSE', `${path} holds encrypted values but does not parse: ${parsed.reason}`, {
+      file: path,
+      ...(parsed.position ? { position: parsed.position } : {}),
+      hints: ['a hand-resolved merge conflict is the usual cause; compare with the last good version in git'],
+    });
+  }
+  if (parsed.kind === 'plain') return { ...base, format: parsed.format };
+  let md;
+  try {
+    md = readMetadata(parsed.metadata);
+  } catch (e) {
+    if (e instanceof EnvcryptError) e.inFile(path);
+    throw e;
+  }
+  const recipients = ageRecipients(md);
+  const status: FileStatus = {
+    ...base,
+    format: parsed.format,
+    encrypted: true,
+    recipients,
+    otherKeyTypes: [...new Set(md.groups.flatMap((g) => g.other.map((p) => p.key)))],
+    lastmodified: md.lastmodified,
+    version: md.version,
+    drift: rule ? recipientDrift(recipients, rule.recipients) : null,
+  };
+  if (opts.verifyMac === false) return status;
+  return { ...status, ...(await macState(text, path, parsed.format, opts)) };
+}

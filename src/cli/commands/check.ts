@@ -1,0 +1,96 @@
+import type { Finding, GuardRule } from '../../guard/finding.js';
+import { runCheck } from '../../guard/scan.js';
+import { ExitCode } from '../../errors.js';
+import { optString, strings, type Command } from '../command.js';
+import { withIdentity } from '../identity-options.js';
+import { error, hint, note, warning, type Io } from '../output.js';
+
+/** What to do about each kind of finding; printed once per kind found. */
+const HINTS: Partial<Record<GuardRule, string>> = {
+  'plaintext-env': 'encrypt it ("envcrypt encrypt .env -o .env.enc") and list the plaintext file in .gitignore; "git rm --cached FILE" stops tracking one already committed (it stays in history: rotate what it held)',
+  'not-encrypted': 'encrypt it with "envcrypt encrypt FILE --in-place", or narrow the rule\'s path_regex if the file holds no secret',
+  'plaintext-value': 'run "envcrypt edit FILE" and save to encrypt every value again; a value that was committed in plaintext should be rotated',
+  mac: 'a hand-resolved merge conflict is the usual cause; compare with the last good version in git',
+  parse: 'a hand-resolved merge conflict is the usual cause; compare with the last good version in git',
+  'age-secret-key': 'never commit a private key; if one was committed, treat it as leaked: make a new key and remove the old one with "envcrypt recipients remove"',
+  'private-key': 'never commit a private key; if one was committed, treat it as leaked and replace it',
+};
+
+function line(f: Finding): string {
+  return `${f.file}${f.line !== undefined ? `:${f.line}` : ''}: ${f.severity}: ${f.message} [${f.rule}]\n`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function printText(findings: readonly Finding[], checked: number, quiet: boolean, io: Io): void {
+  for (const f of findings) io.stdout(line(f));
+  const errors = findings.filter((f) => f.severity === 'error');
+  const warnings = findings.length - errors.length;
+  const kinds = new Set(findings.map((f) => f.rule));
+  for (const k of kinds) {
+    const h = HINTS[k];
+    if (h) hint(io, h);
+  }
+  if (kinds.has('age-secret-key') || kinds.has('private-key')) hint(io, 'throwaway test keys can be left out with --exclude PATTERN (e.g. --exclude "test/fixtures/**")');
+  if (errors.length > 0) {
+    const files = new Set(errors.map((f) => f.file)).size;
+    error(io, `${plural(errors.length, 'problem')} in ${plural(files, 'file')}${warnings ? ` and ${plural(warnings, 'warning')}` : ''} (${plural(checked, 'file')} checked)`);
+  } else if (!quiet) {
+    note(io, `checked ${plural(checked, 'file')}: no plaintext secrets found${warnings ? ` (${plural(warnings, 'warning')})` : ''}`);
+  }
+}
+
+/**
+ * `envcrypt check [PATH…] [--staged]`: the plaintext-commit guard. Exit 0
+ * when nothing is wrong (warnings allowed), 1 when there is a finding.
+ */
+export const checkCommand: Command = {
+  command: 'check [paths..]',
+  describe: 'find plaintext secrets before they are committed: unencrypted files a .sops.yaml rule covers, plaintext values in encrypted files, bad MACs, plaintext .env files in git, private keys',
+  builder: (y) =>
+    withIdentity(y)
+      .usage(
+        [
+          '$0 check [PATH…]      check PATHs, or the whole repository (tracked and untracked files git does not ignore)',
+          '$0 check --staged     check what is staged for commit, as a pre-commit hook does (content from the index)',
+          '',
+          'Findings are printed as FILE[:LINE]: error|warning: MESSAGE [RULE], never with the text that triggered them.',
+          'Exit status: 0 when no error was found (warnings do not fail), 1 when one was, other codes for usage and config errors.',
+        ].join('\n'),
+      )
+      .positional('paths', { type: 'string', array: true, describe: 'files or directories to check (default: the repository, or this directory outside git)' })
+      .option('staged', { type: 'boolean', default: false, describe: 'check the files staged for commit, reading their staged content' })
+      .option('json', { type: 'boolean', default: false, describe: 'print { ok, findings, checked } as JSON on stdout' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing when all is well' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say what was skipped and why (MACs without a key, files scanned in part)' })
+      .option('exclude', { type: 'string', array: true, requiresArg: true, describe: 'leave out files matching this glob, relative to the repository root (repeatable; "*.pem", "test/fixtures/**")' })
+      .option('mac', { type: 'boolean', default: true, describe: 'verify the MAC of encrypted files when a key is available (--no-mac to skip)' })
+      .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from each file)' }),
+  async handler(args, io) {
+    const json = !!args.json;
+    const quiet = !!args.quiet;
+    const seen = new Set<string>();
+    const config = optString(args.config);
+    const paths = strings(args.paths);
+    const report = await runCheck({
+      paths,
+      staged: !!args.staged,
+      exclude: strings(args.exclude),
+      verifyMac: args.mac !== false,
+      identityFiles: strings(args.identity),
+      env: io.env,
+      // Key-file warnings would repeat for every encrypted file; say each once.
+      onWarning: (m) => {
+        if (!seen.has(m)) warning(io, m);
+        seen.add(m);
+      },
+      ...(config !== undefined ? { configPath: config } : {}),
+      ...(args.verbose && !quiet ? { onInfo: (m: string) => note(io, m) } : {}),
+    });
+    if (json) io.stdout(`${JSON.stringify({ ok: report.ok, findings: report.findings, checked: report.checked }, null, 2)}\n`);
+    else printText(report.findings, report.checked, quiet, io);
+    return report.ok ? ExitCode.ok : ExitCode.generic;
+  },
+};

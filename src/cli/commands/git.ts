@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { decryptText } from '../../api/decrypt.js';
+import { isEncryptedText, mergeFile, sniffFormat } from '../../api/merge-file.js';
+import { EnvcryptError } from '../../errors.js';
+import { gitMergeFile } from '../../git/repo.js';
+import { cliInvocation, setupGit, type SetupResult } from '../../git/setup.js';
+import { readTextFile } from '../../io/read.js';
+import { storeFor } from '../../stores/index.js';
+import { strings, type Args, type Command } from '../command.js';
+import { withIdentity } from '../identity-options.js';
+import { error, hint, note, warning, type Io } from '../output.js';
+
+const ACTIONS = ['setup', 'textconv', 'merge-driver'] as const;
+
+function keyOptions(args: Args, io: Io) {
+  return { identityFiles: strings(args.identity), env: io.env, onWarning: (m: string) => warning(io, m) };
+}
+
+function report(r: SetupResult, io: Io): void {
+  const changed = r.added.length > 0 || r.config.length > 0 || (r.hook && r.hook.action !== 'unchanged');
+  if (r.added.length > 0) note(io, `added ${r.added.length} line${r.added.length === 1 ? '' : 's'} to .gitattributes (commit it so that everyone gets them)`);
+  if (r.config.length > 0) note(io, `set ${r.config.map(([k]) => k).join(', ')} in the repository's git config`);
+  if (r.hook && r.hook.action !== 'unchanged') note(io, `${r.hook.action} the pre-commit hook ${r.hook.path}`);
+  if (!changed) note(io, 'already set up; nothing changed');
+  note(io, `${r.files.length} encrypted file${r.files.length === 1 ? '' : 's'} found; "git diff" decrypts them for key holders and "git merge" merges them by key`);
+  if (r.config.length > 0) hint(io, 'git config is not shared by clones: everyone who merges encrypted files runs "envcrypt git setup" once');
+}
+
+async function setup(args: Args, io: Io): Promise<number> {
+  const r = await setupGit({ cli: cliInvocation(), hook: !!args.hook, force: !!args.force });
+  report(r, io);
+  return 0;
+}
+
+/** Why a file is shown encrypted, in a few words (never a value). */
+function reason(e: unknown): string | null {
+  if (!(e instanceof EnvcryptError)) return 'it could not be decrypted';
+  if (e.code === 'NOT_ENCRYPTED') return null;
+  if (e.code === 'NO_IDENTITY') return 'no identity matched';
+  return e.message;
+}
+
+/** git diff must never fail because of a file: anything that cannot be decrypted is shown as it is. */
+async function textconv(rest: string[], args: Args, io: Io): Promise<number> {
+  const file = rest[0];
+  if (file === undefined || rest.length > 1) throw new EnvcryptError('USAGE', 'git textconv needs exactly one FILE');
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new EnvcryptError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read ${file}: ${code ?? 'error'}`, { cause, file });
+  }
+  try {
+    const text = raw.toString('utf8');
+    const format = await sniffFormat(text, [file]);
+    if (format === null) throw new EnvcryptError('NOT_ENCRYPTED', `${file} is not encrypted`);
+    const dec = await decryptText(text, file, { ...keyOptions(args, io), format });
+    io.stdout((await storeFor(format)).emitPlain(dec.branches));
+  } catch (e) {
+    const why = reason(e);
+    if (why !== null) note(io, `git textconv: showing ${file} encrypted: ${why}`);
+    io.stdout(raw);
+  }
+  return 0;
+}
+
+function noMergeHints(e: EnvcryptError, path: string): void {
+  if (e.code === 'NO_IDENTITY') e.hints.push(`the merge driver needs a key that opens ${path}; get one, then run the merge again`);
+  e.hints.push(
+    `${path} is left as your version and git marks it conflicted: keep one side with "git checkout --ours ${path}" or "git checkout --theirs ${path}", then "git add ${path}"`,
+  );
+}
+
+/**
+ * Files that are not encrypted at all get git's own line merge, as without
+ * the driver. Returns the exit code, or null when a side is encrypted.
+ */
+async function plainMerge(base: string, ours: string, theirs: string, path: string, io: Io): Promise<number | null> {
+  const text = readTextFile(ours);
+  const other = readTextFile(theirs);
+  const format = (await sniffFormat(text, [path])) ?? (await sniffFormat(other, []));
+  if (format !== null && ((await isEncryptedText(text, format)) || (await isEncryptedText(other, format)))) return null;
+  const n = gitMergeFile(ours, base, theirs, [`${path} (ours)`, `${path} (base)`, `${path} (theirs)`], process.cwd());
+  if (n > 0) note(io, `${path} is not encrypted; merged it line by line with ${n} conflict${n === 1 ? '' : 's'}`);
+  return n > 0 ? 1 : 0;
+}
+
+async function mergeDriver(rest: string[], args: Args, io: Io): Promise<number> {
+  if (rest.length < 3 || rest.length > 4) {
+    throw new EnvcryptError('USAGE', 'git merge-driver needs BASE OURS THEIRS [PATH]', {
+      hints: ['git runs it as "envcrypt git merge-driver %O %A %B %P"; set it up with "envcrypt git setup"'],
+    });
+  }
+  const [base, ours, theirs] = rest as [string, string, string];
+  const path = rest[3] ?? ours;
+  const plain = await plainMerge(base, ours, theirs, path, io);
+  if (plain !== null) return plain;
+  let outcome;
+  try {
+    outcome = await mergeFile(base, ours, theirs, { ...keyOptions(args, io), name: path });
+  } catch (e) {
+    if (e instanceof EnvcryptError) noMergeHints(e, path);
+    throw e;
+  }
+  if (outcome.rotated) note(io, `merged ${path} with a new data key${outcome.removed.length > 0 ? ' (a recipient was removed on one side)' : ''}`);
+  const n = outcome.conflicts.length;
+  if (n === 0) return 0;
+  error(io, `merge conflict in ${path} on ${n} key${n === 1 ? '' : 's'}: ${outcome.conflicts.join(', ')}`);
+  hint(io, `the file keeps your side's values for ${n === 1 ? 'that key' : 'those keys'}; both sides' other changes are merged`);
+  hint(io, `compare the two sides with "git diff :2:${path} :3:${path}" (yours, then theirs; decrypted for key holders)`);
+  hint(io, `resolve with "envcrypt edit ${path}", then "git add ${path}"`);
+  return 1;
+}
+
+/** `envcrypt git setup|textconv|merge-driver …`. */
+export const gitCommand: Command = {
+  command: 'git <action> [args..]',
+  describe: 'git integration: decrypted "git diff" and merge by key for encrypted files ("envcrypt git setup" once per clone)',
+  builder: (y) =>
+    withIdentity(y)
+      .usage(
+        [
+          '$0 git setup [--hook] [--force]        set up this clone: .gitattributes lines, git config drivers, optional pre-commit hook',
+          '$0 git textconv FILE                   print FILE decrypted (as it is when no key opens it); git diff runs this',
+          '$0 git merge-driver BASE OURS THEIRS [PATH]   merge by key into OURS; git merge runs this',
+          '',
+          'setup adds "diff=envcrypt merge=envcrypt" for *.env.enc, .env.*.enc, *.enc.env, *.enc.yaml, *.enc.yml, *.enc.json',
+          'and for each encrypted file found with another name; run it again after adding such a file.',
+          'The merge driver exits 1 on a conflict (naming the keys, never the values) and leaves a valid encrypted file.',
+        ].join('\n'),
+      )
+      .positional('action', { choices: ACTIONS, describe: 'setup, textconv or merge-driver' })
+      .positional('args', { type: 'string', array: true, describe: 'FILE (textconv); BASE OURS THEIRS [PATH] (merge-driver)' })
+      .option('hook', { type: 'boolean', default: false, describe: 'setup: also install a pre-commit hook running "envcrypt check --staged"' })
+      .option('force', { type: 'boolean', default: false, describe: 'setup --hook: replace a pre-commit hook that is not envcrypt\'s' }),
+  async handler(args, io) {
+    const action = String(args.action);
+    const rest = strings(args.args);
+    if (action === 'setup') {
+      if (rest.length > 0) throw new EnvcryptError('USAGE', 'git setup takes no FILE arguments');
+      return setup(args, io);
+    }
+    if (action === 'textconv') return textconv(rest, args, io);
+    return mergeDriver(rest, args, io);
+  },
+};

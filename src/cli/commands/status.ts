@@ -1,0 +1,81 @@
+import { isAbsolute, relative } from 'node:path';
+import { fileStatus, type FileStatus } from '../../api/status.js';
+import { optString, strings, type Command } from '../command.js';
+import { withIdentity } from '../identity-options.js';
+import { hint, warning, type Io } from '../output.js';
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || isAbsolute(rel) ? path : rel;
+}
+
+function row(label: string, value: string): string {
+  return `${`${label}:`.padEnd(15)}${value}\n`;
+}
+
+function macText(s: FileStatus): string {
+  if (s.mac === 'ok') return 'ok (verified)';
+  if (s.mac === 'no key') return 'no key (none of the available identities opens it)';
+  if (s.mac === 'mismatch') return `mismatch: ${s.macDetail ?? 'the file was changed since it was encrypted'}`;
+  return s.encrypted ? `n/a${s.macDetail ? ` (${s.macDetail})` : ' (not checked)'}` : 'n/a';
+}
+
+function driftText(s: FileStatus): string | null {
+  if (!s.drift) return null;
+  const { missing, extra } = s.drift;
+  if (missing.length === 0 && extra.length === 0) return 'the file has the rule\'s recipients';
+  return [
+    ...missing.map((r) => `missing ${r} (in the rule, not in the file)`),
+    ...extra.map((r) => `extra ${r} (in the file, not in the rule)`),
+  ].join(`\n${' '.repeat(15)}`);
+}
+
+function printText(s: FileStatus, io: Io): void {
+  let out = row('file', s.file);
+  out += row('encrypted', s.encrypted ? `yes (${s.format}, written by sops ${s.version})` : `no${s.format ? ` (${s.format})` : ''}`);
+  if (s.encrypted) {
+    out += row('recipients', s.recipients.length ? s.recipients.join(`\n${' '.repeat(15)}`) : 'none (no age keys)');
+    if (s.otherKeyTypes.length) out += row('other keys', `${s.otherKeyTypes.join(', ')} (envcrypt cannot use these)`);
+    out += row('last modified', s.lastmodified ?? '');
+    out += row('MAC', macText(s));
+  }
+  const rule = s.rule;
+  out += row('rule', rule ? `creation rule ${rule.index} of ${shown(rule.config)}${rule.pathRegex === undefined ? ' (no path_regex: matches every file)' : ` (path_regex ${rule.pathRegex})`}` : 'no .sops.yaml creation rule matches');
+  const drift = driftText(s);
+  if (drift) out += row('vs rule', drift);
+  io.stdout(out);
+  if (s.drift?.missing.length) hint(io, `"envcrypt recipients add KEY ${s.file}" gives a missing recipient access`);
+  if (s.drift?.extra.length) hint(io, `"envcrypt recipients remove KEY ${s.file}" takes an extra recipient's access away (new data key)`);
+  if (!s.encrypted && rule) warning(io, `${s.file} is not encrypted, though creation rule ${rule.index} covers it; encrypt it with "envcrypt encrypt ${s.file} --in-place"`);
+}
+
+/**
+ * `envcrypt status FILE [--json]`: encrypted or not, recipients, last
+ * modified, MAC state, the matching rule and recipient drift. A report: exit
+ * 0 whether or not the file is encrypted; errors only for a missing file,
+ * a parse error or a broken config.
+ */
+export const statusCommand: Command = {
+  command: 'status <file>',
+  describe: 'show whether a file is encrypted, to whom, whether its MAC verifies, and whether it matches its .sops.yaml rule',
+  builder: (y) =>
+    withIdentity(y)
+      .positional('file', { type: 'string', describe: 'the file to report on' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON on stdout' })
+      .option('mac', { type: 'boolean', default: true, describe: 'verify the MAC with the available keys (--no-mac to skip)' })
+      .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' }),
+  async handler(args, io) {
+    const config = optString(args.config);
+    const s = await fileStatus(String(args.file), {
+      identityFiles: strings(args.identity),
+      env: io.env,
+      verifyMac: args.mac !== false,
+      onWarning: (m) => warning(io, m),
+      ...(config !== undefined ? { configPath: config } : {}),
+    });
+    const report = s.rule ? { ...s, rule: { ...s.rule, config: shown(s.rule.config) } } : s;
+    if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else printText(report, io);
+    return 0;
+  },
+};
