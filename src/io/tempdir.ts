@@ -2,7 +2,7 @@
  * Private temporary directories for plaintext that must touch a disk (the
  * file `envcrypt edit` hands to an editor), removed on every way out.
  */
-import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,10 +40,12 @@ function writableDir(dir: string): boolean {
 }
 
 /**
- * Where private temp directories go: `/dev/shm` (memory, never written to a
- * disk) when it exists and is writable, else `os.tmpdir()`.
+ * Where private temp directories go: `$ENVCRYPT_TMPDIR` when set, else
+ * `/dev/shm` (memory, never written to a disk) when it exists and is
+ * writable, else `os.tmpdir()`.
  */
-export function tempRoot(): string {
+export function tempRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ENVCRYPT_TMPDIR) return env.ENVCRYPT_TMPDIR;
   return writableDir('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
@@ -69,7 +71,8 @@ export interface PrivateTempDir {
  * @throws Error from `mkdtemp` when the root is not writable
  */
 export function makePrivateTempDir(root: string = tempRoot()): PrivateTempDir {
-  const path = mkdtempSync(join(root, 'envcrypt-'));
+  sweepStale(root);
+  const path = mkdtempSync(join(root, `envcrypt-${process.pid}-`));
   installExitHook();
   live.add(path);
   return {
@@ -80,8 +83,49 @@ export function makePrivateTempDir(root: string = tempRoot()): PrivateTempDir {
     },
     keep() {
       live.delete(path);
+      // A kept directory holds a saved edit: the sweep must leave it alone.
+      writeFileSync(join(path, KEPT_MARKER), '', { mode: 0o600 });
     },
   };
+}
+
+const KEPT_MARKER = '.envcrypt-kept';
+const OURS = /^envcrypt-(\d+)-[A-Za-z0-9]{6}$/;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove private temp directories left by envcrypt processes that died
+ * without cleaning up (SIGKILL, power loss), so their plaintext does not
+ * linger. Only this user's directories whose process is gone are removed,
+ * and never one kept on purpose to save an edit.
+ */
+export function sweepStale(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = OURS.exec(name);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    const dir = join(root, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || st.uid !== process.getuid?.() || existsSync(join(dir, KEPT_MARKER))) continue;
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* raced with another sweep or the owner: leave it */
+    }
+  }
 }
 
 /** The signals after which an edit session cleans up. */
