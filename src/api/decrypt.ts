@@ -20,6 +20,11 @@ export interface DecryptOptions extends KeyOptions {
    * (e.g. files whose only master keys are PGP).
    */
   dataKey?: Uint8Array;
+  /**
+   * The caller only reads the values and will not write the file back: the
+   * IVs are not remembered (saves memory on big files).
+   */
+  readOnly?: boolean;
 }
 
 /** A decrypted file, with everything needed to write it back diff-stably. */
@@ -53,7 +58,7 @@ export async function decryptText(text: string, name: string, opts: DecryptOptio
     }
     const md = readMetadata(metadata);
     const dataKey = opts.dataKey ?? (await recoverDataKey(md, name, opts));
-    const stash = new IvStash();
+    const stash = new IvStash(!opts.readOnly);
     const plain = decryptTree(branches, md, dataKey, {
       stash,
       ...(opts.ignoreMac ? { ignoreMac: true } : {}),

@@ -41,7 +41,7 @@ export async function loadDetailed(opts: LoadOptions = {}): Promise<Loaded> {
   const origin: Record<string, string> = {};
   for (const file of loadPaths(opts)) {
     if (opts.optional?.includes(file) && !existsSync(file)) continue;
-    const dec = await decryptFile(file, opts);
+    const dec = await decryptFile(file, { ...opts, readOnly: true });
     const env = toEnv(dec.branches, opts);
     for (const [k, v] of Object.entries(env)) {
       setOwn(values, k, v);

@@ -6,6 +6,12 @@
  */
 export class IvStash {
   private readonly ivs = new Map<string, Uint8Array>();
+  private readonly enabled: boolean;
+
+  /** @param enabled - false for read-only callers: nothing is remembered, saving memory on big files. */
+  constructor(enabled = true) {
+    this.enabled = enabled;
+  }
 
   private static id(text: string, aad: string): string {
     return `${aad.length}:${aad}${text}`;
@@ -13,7 +19,7 @@ export class IvStash {
 
   /** Record the IV a value was found encrypted with. */
   remember(text: string, aad: string, iv: Uint8Array): void {
-    this.ivs.set(IvStash.id(text, aad), iv);
+    if (this.enabled) this.ivs.set(IvStash.id(text, aad), iv);
   }
 
   /** The IV to reuse for this pair, if it was seen. */

@@ -33,6 +33,7 @@ export const decryptCommand: Command = {
       identityFiles: strings(args.identity),
       env: io.env,
       ignoreMac: !!args['ignore-mac'],
+      readOnly: true,
       onWarning: (m) => warning(io, m),
     });
     if (args['ignore-mac']) warning(io, `the MAC of ${file} was not checked; values may have been forged`);
