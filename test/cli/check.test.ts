@@ -60,8 +60,12 @@ function git(cwd: string, ...args: string[]): void {
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
 }
 
+const cleanups: Array<() => void> = [];
+
 function repo(files: Record<string, string>, init = true): string {
-  const dir = realpathSync(tempDir().dir);
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  const dir = realpathSync(t.dir);
   if (init) git(dir, 'init', '-q');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
@@ -75,7 +79,10 @@ beforeAll(async () => {
   cli = await buildCli(work.dir);
   key = ageKeygen(work.dir);
 });
-afterAll(() => work.cleanup());
+afterAll(() => {
+  for (const c of cleanups) c();
+  work.cleanup();
+});
 
 describe('envcrypt check (CLI)', () => {
   it('passes a clean repository with one summary line, and says nothing with --quiet', () => {

@@ -1,4 +1,6 @@
 import type { Command } from '../command.js';
+import { checkCommand } from './check.js';
+import { completionCommand } from './completion.js';
 import { decryptCommand } from './decrypt.js';
 import { editCommand } from './edit.js';
 import { encryptCommand } from './encrypt.js';
@@ -8,6 +10,7 @@ import { initCommand } from './init.js';
 import { keygenCommand } from './keygen.js';
 import { recipientsCommand } from './recipients.js';
 import { rotateCommand } from './rotate.js';
+import { statusCommand } from './status.js';
 import { getCommand, setCommand, unsetCommand } from './set.js';
 
 /** Every yargs command, registered explicitly (commandDir misses ESM modules). */
@@ -24,4 +27,7 @@ export const commands: Command[] = [
   keygenCommand,
   exportCommand,
   gitCommand,
+  checkCommand,
+  statusCommand,
+  completionCommand,
 ];

@@ -1,0 +1,186 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completionScript, defaultShell } from '../../src/cli/commands/completion.js';
+import { cleanEnv, tempDir, type CliResult } from '../helpers/run-cli.js';
+import { ROOT } from '../helpers/paths.js';
+
+/**
+ * The CLI with check, status and completion registered even before
+ * src/cli/commands/index.ts lists them: src/cli/main.ts bundled with an index
+ * that adds whichever of the three it lacks.
+ */
+async function buildCli(outDir: string): Promise<string> {
+  const outfile = join(outDir, 'cli.mjs');
+  await build({
+    stdin: { contents: `import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));`, resolveDir: ROOT, loader: 'ts', sourcefile: 'harness.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    plugins: [{
+      name: 'guard-commands',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/commands\/index\.js$/ }, () => ({ path: 'index', namespace: 'guard-commands' }));
+        b.onLoad({ filter: /.*/, namespace: 'guard-commands' }, () => ({
+          resolveDir: join(ROOT, 'src/cli/commands'),
+          loader: 'ts',
+          contents: `import { commands as base } from './index.ts';
+import { checkCommand } from './check.ts';
+import { statusCommand } from './status.ts';
+import { completionCommand } from './completion.ts';
+export const commands = [...base, ...[checkCommand, statusCommand, completionCommand].filter((c) => !base.some((b) => b.command === c.command))];`,
+        }));
+      },
+    }],
+  });
+  return outfile;
+}
+
+let work: ReturnType<typeof tempDir>;
+let cli: string;
+let binDir: string;
+
+function run(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): CliResult {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: work.dir, env, encoding: 'utf8', input: '' });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Load the script the way a user does, set the words being completed, and print COMPREPLY one per line. */
+function complete(words: string[], cword = words.length - 1): string[] {
+  const arr = words.map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(' ');
+  const script = `source <(envcrypt completion bash) && COMP_WORDS=(${arr}); COMP_CWORD=${cword}; _envcrypt; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { cwd: work.dir, encoding: 'utf8', env: { ...cleanEnv(), PATH: `${binDir}:${process.env.PATH}` } });
+  if (r.status !== 0) throw new Error(`bash failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+const hasZsh = spawnSync('zsh', ['--version']).status === 0;
+const ZSH_SKIP = hasZsh ? '' : ' (skipped: zsh is not installed)';
+
+/** Drives an interactive zsh through zsh/zpty: type the words, press Tab, wait until EXPECTED shows (at most 5 s). */
+const ZSH_DRIVER = [
+  'setopt extendedglob',
+  'zmodload zsh/zpty',
+  'zpty z zsh -f -i',
+  `zpty -w z "PS1='> '; autoload -U compinit; compinit -u -D; source \${(q)1}; cd \${(q)2}"`,
+  `zpty -w z "$3"$'\\t'`,
+  'local all="" chunk i',
+  'for i in {1..100}; do',
+  '  while zpty -rt z chunk; do all+=$chunk; done',
+  `  [[ \${all//$'\\e'\\[[0-9;?]#[a-zA-Z]/} == *"$4"* ]] && break`,
+  '  sleep 0.05',
+  'done',
+  'zpty -d z',
+  `print -r -- \${all//$'\\e'\\[[0-9;?]#[a-zA-Z]/}`,
+].join('\n');
+
+/** What zsh shows after typing `typed` and pressing Tab, carriage returns removed. */
+function zshComplete(typed: string, expected: string): string {
+  const driver = join(work.dir, 'drive.zsh');
+  const script = join(work.dir, '_envcrypt');
+  writeFileSync(driver, ZSH_DRIVER);
+  writeFileSync(script, run(['completion', 'zsh']).stdout);
+  const r = spawnSync('zsh', ['-f', driver, script, work.dir, typed, expected], { encoding: 'utf8', env: { ...cleanEnv(), PATH: `${binDir}:${process.env.PATH}` } });
+  return r.stdout.replaceAll('\r', '');
+}
+
+beforeAll(async () => {
+  work = tempDir();
+  cli = await buildCli(work.dir);
+  binDir = join(work.dir, 'bin');
+  mkdirSync(binDir);
+  // "envcrypt" on PATH, as an installed package provides it.
+  writeFileSync(join(binDir, 'envcrypt'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+  mkdirSync(join(work.dir, 'files'));
+  writeFileSync(join(work.dir, 'files', 'app.env.enc'), '');
+  writeFileSync(join(work.dir, 'files', 'other.yaml'), '');
+});
+afterAll(() => work.cleanup());
+
+describe('completionScript', () => {
+  it('names every subcommand in both scripts', () => {
+    for (const shell of ['bash', 'zsh'] as const) {
+      const s = completionScript(shell);
+      for (const c of 'encrypt decrypt exec edit set unset get recipients rotate init keygen git check status export completion'.split(' ')) expect(s, `${shell} ${c}`).toContain(c);
+    }
+    expect(completionScript('bash')).toContain('complete -o filenames -o bashdefault -F _envcrypt envcrypt');
+    expect(completionScript('zsh')).toContain('compdef _envcrypt envcrypt');
+  });
+
+  it('picks zsh from $SHELL, else bash', () => {
+    expect(defaultShell({ SHELL: '/bin/zsh' })).toBe('zsh');
+    expect(defaultShell({ SHELL: '/usr/bin/fish' })).toBe('bash');
+    expect(defaultShell({})).toBe('bash');
+  });
+});
+
+describe('envcrypt completion (CLI)', () => {
+  it('bash: completes a subcommand from its prefix', () => {
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', 'source <(envcrypt completion bash); COMP_WORDS=(envcrypt de); COMP_CWORD=1; _envcrypt; echo "${COMPREPLY[@]}"'], {
+      cwd: work.dir,
+      encoding: 'utf8',
+      env: { ...cleanEnv(), PATH: `${binDir}:${process.env.PATH}` },
+    });
+    expect(r.stdout).toBe('decrypt\n');
+    expect(complete(['envcrypt', 'e']).sort()).toEqual(['edit', 'encrypt', 'exec', 'export']);
+    expect(complete(['envcrypt', ''])).toContain('status');
+  });
+
+  it('bash: completes the flags of the command being typed', () => {
+    expect(complete(['envcrypt', 'check', '--st'])).toEqual(['--staged']);
+    expect(complete(['envcrypt', 'decrypt', 'x', '--ig'])).toEqual(['--ignore-mac']);
+    expect(complete(['envcrypt', 'status', '--'])).toEqual(expect.arrayContaining(['--json', '--no-mac', '--config', '--identity', '--help']));
+    expect(complete(['envcrypt', 'status', '--st'])).toEqual([]);
+  });
+
+  it('bash: completes fixed values, actions and file names', () => {
+    expect(complete(['envcrypt', 'decrypt', 'x', '--output-type', ''])).toEqual(['dotenv', 'yaml', 'json']);
+    expect(complete(['envcrypt', 'recipients', 'a'])).toEqual(['add']);
+    expect(complete(['envcrypt', 'completion', ''])).toEqual(['bash', 'zsh']);
+    expect(complete(['envcrypt', 'decrypt', 'files/a'])).toEqual(['files/app.env.enc']);
+    expect(complete(['envcrypt', 'check', '-i', 'files/o'])).toEqual(['files/other.yaml']);
+    expect(complete(['envcrypt', 'encrypt', 'x', '-r', ''])).toEqual([]);
+    expect(complete(['envcrypt', 'keygen', 'files/'])).toEqual([]);
+  });
+
+  it('bash: after "exec ... --" completes a command name', () => {
+    expect(complete(['envcrypt', 'exec', '-f', 'x', '--', 'envcryp'])).toContain('envcrypt');
+  });
+
+  it.skipIf(!hasZsh)(`zsh: the script parses (zsh -n)${ZSH_SKIP}`, () => {
+    const file = join(work.dir, '_envcrypt');
+    writeFileSync(file, run(['completion', 'zsh']).stdout);
+    const r = spawnSync('zsh', ['-n', file], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!hasZsh)(`zsh: completes subcommands, flags and actions through compdef${ZSH_SKIP}`, () => {
+    expect(zshComplete('envcrypt de', 'envcrypt decrypt ')).toContain('envcrypt decrypt ');
+    expect(zshComplete('envcrypt check --st', 'envcrypt check --staged ')).toContain('envcrypt check --staged ');
+    expect(zshComplete('envcrypt recipients a', 'envcrypt recipients add ')).toContain('envcrypt recipients add ');
+    expect(zshComplete('envcrypt decrypt files/a', 'files/app.env.enc')).toContain('envcrypt decrypt files/app.env.enc');
+  });
+
+  it('bash: the script has no syntax errors (bash -n)', () => {
+    const file = join(work.dir, 'envcrypt.bash');
+    writeFileSync(file, run(['completion', 'bash']).stdout);
+    const r = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+  });
+
+  it('defaults to the shell in $SHELL and refuses unknown shells with a usage error', () => {
+    expect(run(['completion'], cleanEnv({ SHELL: '/bin/zsh' })).stdout).toMatch(/^#compdef envcrypt\n/);
+    expect(run(['completion'], cleanEnv({ SHELL: '/bin/bash' })).stdout).toMatch(/^# bash completion for envcrypt\n/);
+    const fish = run(['completion', 'fish']);
+    expect(fish.code).toBe(2);
+    expect(fish.stderr).toContain('envcrypt: error: no completion script for "fish"');
+    expect(fish.stdout).toBe('');
+  });
+});

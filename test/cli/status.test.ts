@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encryptText } from '../../src/api/encrypt.js';
+import { ageKeygen, cleanEnv, tempDir, type CliResult } from '../helpers/run-cli.js';
+import { ROOT } from '../helpers/paths.js';
+
+/**
+ * The CLI with check, status and completion registered even before
+ * src/cli/commands/index.ts lists them: src/cli/main.ts bundled with an index
+ * that adds whichever of the three it lacks.
+ */
+async function buildCli(outDir: string): Promise<string> {
+  const outfile = join(outDir, 'cli.mjs');
+  await build({
+    stdin: { contents: `import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));`, resolveDir: ROOT, loader: 'ts', sourcefile: 'harness.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    plugins: [{
+      name: 'guard-commands',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/commands\/index\.js$/ }, () => ({ path: 'index', namespace: 'guard-commands' }));
+        b.onLoad({ filter: /.*/, namespace: 'guard-commands' }, () => ({
+          resolveDir: join(ROOT, 'src/cli/commands'),
+          loader: 'ts',
+          contents: `import { commands as base } from './index.ts';
+import { checkCommand } from './check.ts';
+import { statusCommand } from './status.ts';
+import { completionCommand } from './completion.ts';
+export const commands = [...base, ...[checkCommand, statusCommand, completionCommand].filter((c) => !base.some((b) => b.command === c.command))];`,
+        }));
+      },
+    }],
+  });
+  return outfile;
+}
+
+const CANARY = 'CANARY-status-cli-7a2b';
+
+let work: ReturnType<typeof tempDir>;
+let cli: string;
+let alice: { file: string; recipient: string };
+let bob: { file: string; recipient: string };
+
+function run(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): CliResult {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: work.dir, env, encoding: 'utf8', input: '' });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  work = tempDir();
+  cli = await buildCli(work.dir);
+  alice = ageKeygen(work.dir, 'alice.txt');
+  bob = ageKeygen(work.dir, 'bob.txt');
+  mkdirSync(join(work.dir, 'secrets'));
+  writeFileSync(join(work.dir, '.sops.yaml'), `creation_rules:\n  - path_regex: ^secrets/\n    age: ${alice.recipient},${bob.recipient}\n`);
+  writeFileSync(join(work.dir, 'secrets/app.env'), await encryptText(`TOKEN=${CANARY}\n`, 'app.env', { recipients: [alice.recipient] }));
+  writeFileSync(join(work.dir, 'secrets/plain.env'), `TOKEN=${CANARY}\n`);
+  writeFileSync(join(work.dir, 'notes.yaml'), `a: ${CANARY}\n`);
+});
+afterAll(() => work.cleanup());
+
+describe('envcrypt status (CLI)', () => {
+  it('reports an encrypted file: recipients, MAC, rule and drift, with hints for the fix', () => {
+    const r = run(['status', 'secrets/app.env', '-i', alice.file]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('file:          secrets/app.env');
+    expect(lines[1]).toBe('encrypted:     yes (dotenv, written by sops 3.13.2)');
+    expect(lines[2]).toBe(`recipients:    ${alice.recipient}`);
+    expect(lines[3]).toMatch(/^last modified: \d{4}-\d\d-\d\dT/);
+    expect(lines[4]).toBe('MAC:           ok (verified)');
+    expect(lines[5]).toBe('rule:          creation rule 1 of .sops.yaml (path_regex ^secrets/)');
+    expect(lines[6]).toBe(`vs rule:       missing ${bob.recipient} (in the rule, not in the file)`);
+    expect(r.stderr).toBe('envcrypt: hint: "envcrypt recipients add KEY secrets/app.env" gives a missing recipient access\n');
+    expect(r.stdout + r.stderr).not.toContain(CANARY);
+  });
+
+  it('says "no key" without one, and prints JSON with --json', () => {
+    const r = run(['status', 'secrets/app.env', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(s).toMatchObject({ file: 'secrets/app.env', encrypted: true, format: 'dotenv', recipients: [alice.recipient], mac: 'no key' });
+    expect(s.rule).toEqual({ config: '.sops.yaml', index: 1, pathRegex: '^secrets/', recipients: [alice.recipient, bob.recipient] });
+    expect(s.drift).toEqual({ missing: [bob.recipient], extra: [] });
+    expect(r.stdout).not.toContain(CANARY);
+  });
+
+  it('exits 0 for a plaintext file, with a warning when a rule covers it', () => {
+    const covered = run(['status', 'secrets/plain.env']);
+    expect(covered.code).toBe(0);
+    expect(covered.stdout).toBe(['file:          secrets/plain.env', 'encrypted:     no (dotenv)', 'rule:          creation rule 1 of .sops.yaml (path_regex ^secrets/)', ''].join('\n'));
+    expect(covered.stderr).toContain('envcrypt: warning: secrets/plain.env is not encrypted, though creation rule 1 covers it');
+    const free = run(['status', 'notes.yaml']);
+    expect(free.code).toBe(0);
+    expect(free.stdout).toContain('rule:          no .sops.yaml creation rule matches\n');
+    expect(free.stderr).toBe('');
+    expect(free.stdout + free.stderr + covered.stdout + covered.stderr).not.toContain(CANARY);
+  });
+
+  it('fails for a missing file (6) and an encrypted file that does not parse (5)', () => {
+    const missing = run(['status', 'nope.env']);
+    expect(missing.code).toBe(6);
+    expect(missing.stderr).toContain('envcrypt: error: no such file: nope.env');
+    writeFileSync(join(work.dir, 'broken.env'), `<<<<<<< ours ${CANARY}\nA=ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\nsops_version=3.13.2\n`);
+    const broken = run(['status', 'broken.env']);
+    expect(broken.code).toBe(5);
+    expect(broken.stderr).not.toContain(CANARY);
+  });
+});
