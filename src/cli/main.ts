@@ -3,7 +3,7 @@ import { EnvcryptError, ExitCode } from '../errors.js';
 import { cleanupPendingWrites } from '../io/atomic.js';
 import { allowSymlinksOutsideRepo } from '../io/symlink.js';
 import type { Command } from './command.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { runExec } from './exec-cli.js';
 import { error, hint, processIo, type Io } from './output.js';
 import { renderError } from './render-error.js';
@@ -40,7 +40,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .demandCommand(1, 'a command is required')
     .recommendCommands()
     .exitProcess(false)
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    // yargs renders (and caches) the help text on every command run; without
+    // wrapping that costs far less, and it is only shown when help is asked for.
+    .wrap(wantsHelp(argv) ? Math.min(100, process.stdout.columns || 100) : null)
     .epilogue('Exit codes: 0 ok, 1 error, 2 usage, 3 MAC/tamper, 4 no identity, 5 parse, 6 not found, 7 already encrypted, 8 not encrypted, 9 refused, 10 conflict; exec passes the command\'s status through (126/127 when it cannot start).')
     .fail((msg, err) => {
       failed = true;
@@ -51,7 +53,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         hint(io, 'run "envcrypt --help" or "envcrypt <command> --help"');
       }
     });
-  for (const c of commands) y.command({ command: c.command, describe: c.describe, builder: c.builder, handler: wrap(c) });
+  for (const c of await commandsFor(argv)) y.command({ command: c.command, describe: c.describe, builder: c.builder, handler: wrap(c) });
   y.command({ command: 'exec', describe: 'run a command with the decrypted values in its environment (see "envcrypt exec --help")', handler: () => undefined });
   try {
     await y.parseAsync();
@@ -59,6 +61,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     code = renderError(io, e);
   }
   return code;
+}
+
+function wantsHelp(argv: readonly string[]): boolean {
+  return argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');
 }
 
 /** Remove temp files and exit on SIGINT/SIGTERM during non-exec commands. */

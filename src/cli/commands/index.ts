@@ -1,33 +1,41 @@
 import type { Command } from '../command.js';
-import { checkCommand } from './check.js';
-import { completionCommand } from './completion.js';
-import { decryptCommand } from './decrypt.js';
-import { editCommand } from './edit.js';
-import { encryptCommand } from './encrypt.js';
-import { exportCommand } from './export.js';
-import { gitCommand } from './git.js';
-import { initCommand } from './init.js';
-import { keygenCommand } from './keygen.js';
-import { recipientsCommand } from './recipients.js';
-import { rotateCommand } from './rotate.js';
-import { statusCommand } from './status.js';
-import { getCommand, setCommand, unsetCommand } from './set.js';
 
-/** Every yargs command, registered explicitly (commandDir misses ESM modules). */
-export const commands: Command[] = [
-  initCommand,
-  encryptCommand,
-  decryptCommand,
-  editCommand,
-  setCommand,
-  unsetCommand,
-  getCommand,
-  recipientsCommand,
-  rotateCommand,
-  keygenCommand,
-  exportCommand,
-  gitCommand,
-  checkCommand,
-  statusCommand,
-  completionCommand,
+/** A command's name and how to load its module. */
+interface Entry {
+  name: string;
+  load: () => Promise<Command>;
+}
+
+// Modules are imported on demand: a run loads only the command it runs (and
+// its dependencies), not the YAML parser, git or export code of the others.
+// The order is the order of `envcrypt --help`.
+const table: Entry[] = [
+  { name: 'init', load: async () => (await import('./init.js')).initCommand },
+  { name: 'encrypt', load: async () => (await import('./encrypt.js')).encryptCommand },
+  { name: 'decrypt', load: async () => (await import('./decrypt.js')).decryptCommand },
+  { name: 'edit', load: async () => (await import('./edit.js')).editCommand },
+  { name: 'set', load: async () => (await import('./set.js')).setCommand },
+  { name: 'unset', load: async () => (await import('./set.js')).unsetCommand },
+  { name: 'get', load: async () => (await import('./set.js')).getCommand },
+  { name: 'recipients', load: async () => (await import('./recipients.js')).recipientsCommand },
+  { name: 'rotate', load: async () => (await import('./rotate.js')).rotateCommand },
+  { name: 'keygen', load: async () => (await import('./keygen.js')).keygenCommand },
+  { name: 'export', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'git', load: async () => (await import('./git.js')).gitCommand },
+  { name: 'check', load: async () => (await import('./check.js')).checkCommand },
+  { name: 'status', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'completion', load: async () => (await import('./completion.js')).completionCommand },
 ];
+
+/** Every command's name, in help order. */
+export const commandNames: readonly string[] = table.map((e) => e.name);
+
+/**
+ * The commands to register with yargs for `argv`: only the one named by the
+ * first argument when it is a known command, else all of them (top-level
+ * help, suggestions for a typo).
+ */
+export async function commandsFor(argv: readonly string[]): Promise<Command[]> {
+  const hit = table.find((e) => e.name === argv[0]);
+  return hit ? [await hit.load()] : Promise.all(table.map((e) => e.load()));
+}
