@@ -1,0 +1,87 @@
+import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decryptText } from '../../src/api/decrypt.js';
+import { encryptText } from '../../src/api/encrypt.js';
+import { EnvcryptError } from '../../src/errors.js';
+import { defaultKeyFile, identitySources } from '../../src/keys/discovery.js';
+import { ageKeygen, tempDir } from '../helpers/run-cli.js';
+
+const CANARY = 'CANARY-keycmd-41f0';
+let t: ReturnType<typeof tempDir>;
+let a: { file: string; recipient: string };
+let b: { file: string; recipient: string };
+let text: string;
+const base = () => ({ HOME: join(t.dir, 'home'), XDG_CONFIG_HOME: join(t.dir, 'xdg'), PATH: process.env.PATH });
+
+beforeAll(async () => {
+  t = tempDir();
+  a = ageKeygen(t.dir, 'a.txt');
+  b = ageKeygen(t.dir, 'b.txt');
+  text = await encryptText('K=v\n', 'f.env', { recipients: [a.recipient] });
+});
+afterAll(() => t.cleanup());
+
+const labels = (env: NodeJS.ProcessEnv, files: string[] = []) => identitySources({ env, identityFiles: files }).map((s) => s.label);
+const fail = async (env: NodeJS.ProcessEnv) => (await decryptText(text, 'f.env.enc', { env }).catch((e) => e)) as EnvcryptError;
+
+describe('key discovery', () => {
+  it('searches the documented places in order', () => {
+    const env = { ...base(), ENVCRYPT_AGE_KEY_FILE: '/k1', SOPS_AGE_KEY_FILE: '/k2' };
+    const l = labels(env, ['/id']);
+    expect(l.slice(0, 7)).toEqual(['-i/--identity=/id', 'ENVCRYPT_AGE_KEY', 'ENVCRYPT_AGE_KEY_FILE=/k1', 'ENVCRYPT_AGE_KEY_CMD', 'SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE=/k2', 'SOPS_AGE_KEY_CMD']);
+    expect(l[7]).toBe(join(t.dir, 'xdg', 'envcrypt', 'keys.txt'));
+    expect(l[8]).toBe(join(t.dir, 'xdg', 'sops', 'age', 'keys.txt'));
+    expect(l.slice(9)).toEqual(['SOPS_AGE_SSH_PRIVATE_KEY_FILE', join(t.dir, 'home', '.ssh', 'id_ed25519'), join(t.dir, 'home', '.ssh', 'id_rsa')]);
+    expect(defaultKeyFile({ HOME: '/h' })).toBe('/h/.config/envcrypt/keys.txt');
+  });
+
+  it('stops at the first source that opens the file: later sources are not read', async () => {
+    const env = { ...base(), ENVCRYPT_AGE_KEY: readFileSync(a.file, 'utf8'), SOPS_AGE_KEY_CMD: 'false' };
+    await expect(decryptText(text, 'f.env.enc', { env })).resolves.toBeTruthy();
+  });
+
+  it('reads SOPS_AGE_KEY with several identities on one line, and the default sops key file', async () => {
+    const both = [b, a].map((k) => readFileSync(k.file, 'utf8').split('\n').find((l) => l.startsWith('AGE-'))).join(' ');
+    await expect(decryptText(text, 'f.env.enc', { env: { ...base(), SOPS_AGE_KEY: both } })).resolves.toBeTruthy();
+    mkdirSync(join(t.dir, 'xdg', 'sops', 'age'), { recursive: true });
+    writeFileSync(join(t.dir, 'xdg', 'sops', 'age', 'keys.txt'), readFileSync(a.file), { mode: 0o600 });
+    await expect(decryptText(text, 'f.env.enc', { env: base() })).resolves.toBeTruthy();
+  });
+
+  it('runs ENVCRYPT_AGE_KEY_CMD without a shell and uses its stdout', async () => {
+    const env = { ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), ENVCRYPT_AGE_KEY_CMD: `cat '${a.file}'` };
+    await expect(decryptText(text, 'f.env.enc', { env })).resolves.toBeTruthy();
+  });
+
+  it('a failing key command names the variable, not its output', async () => {
+    const e = await fail({ ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), ENVCRYPT_AGE_KEY_CMD: `sh -c 'echo ${CANARY}; exit 3'` });
+    expect(e.code).toBe('NO_IDENTITY');
+    const hints = e.hints.join('\n');
+    expect(hints).toContain('ENVCRYPT_AGE_KEY_CMD (the command in ENVCRYPT_AGE_KEY_CMD failed (exit 3))');
+    expect(`${e.message}${hints}`).not.toContain(CANARY);
+  });
+
+  it('a key command printing garbage names the variable, not the garbage', async () => {
+    const e = await fail({ ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), SOPS_AGE_KEY_CMD: `echo ${CANARY}` });
+    expect(e.hints.join('\n')).toContain('SOPS_AGE_KEY_CMD (the command in SOPS_AGE_KEY_CMD did not print age identities)');
+    expect(`${e.message}${e.hints.join('\n')}`).not.toContain(CANARY);
+  });
+
+  it('an identity file with a bad line names the line number only', async () => {
+    const bad = join(t.dir, 'bad.txt');
+    writeFileSync(bad, `# comment\n${CANARY}\n`);
+    chmodSync(bad, 0o600);
+    const e = await fail({ ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), ENVCRYPT_AGE_KEY_FILE: bad });
+    expect(e.hints.join('\n')).toContain('invalid identity on line 2');
+    expect(`${e.message}${e.hints.join('\n')}`).not.toContain(CANARY);
+  });
+
+  it('a recipient pasted into a key file gets a hint', async () => {
+    const bad = join(t.dir, 'pub.txt');
+    writeFileSync(bad, `${a.recipient}\n`, { mode: 0o600 });
+    const src = identitySources({ env: { ...base(), ENVCRYPT_AGE_KEY_FILE: bad } }).find((s) => s.label.startsWith('ENVCRYPT_AGE_KEY_FILE'))!;
+    const err = await Promise.resolve().then(() => src.load()).catch((x) => x);
+    expect(err.hints.join(' ')).toContain('recipient (public key)');
+  });
+});
