@@ -2,9 +2,10 @@
  * `envcrypt status FILE`: what a file is, who can read it, whether its MAC
  * verifies, and whether its recipients still match its `.sops.yaml` rule.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { ageRecipients, readMetadata } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
+import { readPrefix } from '../io/read.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { parseRecipient } from '../keys/recipient.js';
 import { isBinary } from '../guard/secret-patterns.js';
@@ -83,15 +84,7 @@ function readForStatus(path: string): Buffer {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new EnvcryptError('USAGE', `${path} is a directory`, { file: path });
-    const want = Math.min(st.size, MAX_STATUS_BYTES + 1);
-    const buf = Buffer.alloc(want);
-    let got = 0;
-    while (got < want) {
-      const n = readSync(fd, buf, got, want - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    return readPrefix(fd, Math.min(st.size, MAX_STATUS_BYTES + 1));
   } finally {
     closeSync(fd);
   }

@@ -39,6 +39,12 @@ export interface SetupOptions {
   cli: readonly string[];
   /** Install `.git/hooks/pre-commit` running `envcrypt check --staged`. */
   hook?: boolean;
+  /**
+   * Globs the hook passes to `check` as `--exclude` (throwaway test keys,
+   * e.g. `test/fixtures/**`). The hook is written from these each time, so
+   * running setup again without them takes them out.
+   */
+  exclude?: readonly string[];
   /** Replace a pre-commit hook that is not envcrypt's. */
   force?: boolean;
 }
@@ -160,20 +166,25 @@ function updateConfig(root: string, cli: readonly string[]): Array<[string, stri
   return set;
 }
 
-/** The pre-commit hook text. */
-export function hookText(cli: readonly string[]): string {
+/** The shell command the hook runs: `envcrypt check --staged`, with one `--exclude GLOB` per glob. */
+function checkCommandLine(cli: readonly string[], exclude: readonly string[]): string {
+  return [...cli, 'check', '--staged', ...exclude.flatMap((g) => ['--exclude', g])].map(shellQuote).join(' ');
+}
+
+/** The pre-commit hook text; `exclude` globs are passed on to `check` (quoted for the shell). */
+export function hookText(cli: readonly string[], exclude: readonly string[] = []): string {
   return [
     '#!/bin/sh',
     `# ${HOOK_MARKER}: installed by "envcrypt git setup --hook"; running it again updates this file.`,
     '# Stops a commit that would add plaintext secrets or a broken encrypted file.',
-    `exec ${cli.map(shellQuote).join(' ')} check --staged`,
+    `exec ${checkCommandLine(cli, exclude)}`,
     '',
   ].join('\n');
 }
 
-function installHook(root: string, cli: readonly string[], force: boolean): NonNullable<SetupResult['hook']> {
+function installHook(root: string, cli: readonly string[], exclude: readonly string[], force: boolean): NonNullable<SetupResult['hook']> {
   const path = gitPath(root, 'hooks/pre-commit');
-  const text = hookText(cli);
+  const text = hookText(cli, exclude);
   let action: NonNullable<SetupResult['hook']>['action'] = 'installed';
   if (existsSync(path)) {
     const cur = readFileSync(path, 'utf8');
@@ -183,7 +194,7 @@ function installHook(root: string, cli: readonly string[], force: boolean): NonN
     else {
       throw new EnvcryptError('REFUSED', `refusing to replace ${path}, which is not envcrypt's pre-commit hook`, {
         file: path,
-        hints: [`add this line to it instead: ${cli.map(shellQuote).join(' ')} check --staged`, 'or pass --force to replace it'],
+        hints: [`add this line to it instead: ${checkCommandLine(cli, exclude)}`, 'or pass --force to replace it'],
       });
     }
   }
@@ -199,7 +210,8 @@ function installHook(root: string, cli: readonly string[], force: boolean): NonN
  * files `diff=envcrypt merge=envcrypt` (the {@link ATTRIBUTE_PATTERNS}, plus
  * one line per encrypted file with another name), the `diff.envcrypt.*` and
  * `merge.envcrypt.*` entries in `.git/config`, and, with `hook`, a
- * pre-commit hook. Running it again changes nothing; existing
+ * pre-commit hook (running `check` with the `exclude` globs). Running it
+ * again with the same options changes nothing; existing
  * `.gitattributes` content is kept.
  *
  * @throws EnvcryptError `NOT_FOUND` outside a git work tree; `REFUSED` when
@@ -210,12 +222,12 @@ export async function setupGit(opts: SetupOptions): Promise<SetupResult> {
   const root = repoTop(opts.cwd ?? process.cwd());
   if (opts.hook && !opts.force) {
     const path = gitPath(root, 'hooks/pre-commit');
-    if (existsSync(path) && !readFileSync(path, 'utf8').includes(HOOK_MARKER)) installHook(root, opts.cli, false);
+    if (existsSync(path) && !readFileSync(path, 'utf8').includes(HOOK_MARKER)) installHook(root, opts.cli, opts.exclude ?? [], false);
   }
   const files = await encryptedFiles(root);
   const added = updateAttributes(root, files);
   const config = updateConfig(root, opts.cli);
   const result: SetupResult = { root, files, added, config };
-  if (opts.hook) result.hook = installHook(root, opts.cli, !!opts.force);
+  if (opts.hook) result.hook = installHook(root, opts.cli, opts.exclude ?? [], !!opts.force);
   return result;
 }

@@ -2,9 +2,10 @@
  * `envcrypt check`: the plaintext-commit guard. Finds the files to look at,
  * reads each one once (capped), and runs every check on it.
  */
-import { closeSync, fstatSync, openSync, readSync, constants as fsc, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, constants as fsc, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
+import { readPrefix } from '../io/read.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { findConfig } from '../project/config-find.js';
 import { loadConfig, matchRule, type SopsConfig } from '../project/rules.js';
@@ -66,15 +67,7 @@ function readHead(abs: string, cap: number): { data: Buffer; size: number } | nu
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return null;
-    const want = Math.min(st.size, cap);
-    const data = Buffer.allocUnsafe(want);
-    let got = 0;
-    while (got < want) {
-      const n = readSync(fd, data, got, want - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return { data: data.subarray(0, got), size: st.size };
+    return { data: readPrefix(fd, Math.min(st.size, cap)), size: st.size };
   } finally {
     closeSync(fd);
   }

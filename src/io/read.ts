@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
 
 /** Read a text file, turning I/O failures into envcrypt errors that name the file. */
@@ -16,4 +16,20 @@ export function readTextFile(path: string): string {
     throw new EnvcryptError('PARSE', `${path} is a binary file`, { file: path, hints: ['envcrypt reads .env, YAML and JSON text files'] });
   }
   return buf.toString('utf8');
+}
+
+/**
+ * Read the first `want` bytes of an open file: fewer when the file ends
+ * sooner (it may have shrunk since it was measured).
+ */
+export function readPrefix(fd: number, want: number): Buffer {
+  const buf = Buffer.allocUnsafe(want);
+  let got = 0;
+  while (got < want) {
+    // Positional reads: the result does not depend on the descriptor's offset.
+    const n = readSync(fd, buf, got, want - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }

@@ -58,7 +58,20 @@ export const stderrWarning: Warn = (m) => {
   process.stderr.write(`envcrypt: warning: ${m}\n`);
 };
 
-function fileSource(label: string, path: string | undefined, required: boolean, warn: Warn): IdentitySource {
+/**
+ * A source read from one file: absent when no path is given, or when an
+ * optional file does not exist; any other read error fails with NOT_FOUND.
+ * `what` and `from` name the file in that error ("identity file", "the
+ * default key files").
+ */
+function fileBackedSource(
+  label: string,
+  path: string | undefined,
+  required: boolean,
+  warn: Warn,
+  names: { what: string; from: string },
+  parse: (text: string, path: string) => FoundIdentity[],
+): IdentitySource {
   return {
     label: path ? `${label}=${path}` : label,
     absent: path ? 'not found' : 'unset',
@@ -69,12 +82,16 @@ function fileSource(label: string, path: string | undefined, required: boolean, 
         text = readFileSync(path, 'utf8');
       } catch (e) {
         if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw new EnvcryptError('NOT_FOUND', `cannot read identity file ${path} (from ${label})`, { cause: e });
+        throw new EnvcryptError('NOT_FOUND', `cannot read ${names.what} ${path} (from ${label || names.from})`, { cause: e });
       }
       warnIfReadableByOthers(path, warn);
-      return parseIdentityText(text, path);
+      return parse(text, path);
     },
   };
+}
+
+function fileSource(label: string, path: string | undefined, required: boolean, warn: Warn): IdentitySource {
+  return fileBackedSource(label, path, required, warn, { what: 'identity file', from: 'the default key files' }, parseIdentityText);
 }
 
 function warnIfReadableByOthers(path: string, warn: Warn): void {
@@ -89,22 +106,7 @@ function warnIfReadableByOthers(path: string, warn: Warn): void {
 }
 
 function sshFileSource(label: string, path: string | undefined, required: boolean, warn: Warn): IdentitySource {
-  return {
-    label: path ? `${label}=${path}` : label,
-    absent: path ? 'not found' : 'unset',
-    load() {
-      if (!path) return null;
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (e) {
-        if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw new EnvcryptError('NOT_FOUND', `cannot read ssh key ${path} (from ${label || 'the default ssh keys'})`, { cause: e });
-      }
-      warnIfReadableByOthers(path, warn);
-      return [{ kind: 'ssh', text, source: path }];
-    },
-  };
+  return fileBackedSource(label, path, required, warn, { what: 'ssh key', from: 'the default ssh keys' }, (text, source) => [{ kind: 'ssh', text, source }]);
 }
 
 function textSource(label: string, text: string | undefined): IdentitySource {

@@ -3,15 +3,14 @@
  * rules govern, for repo-wide `recipients add|remove` and `rotate`.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
+import { walkFiles as walkRelative } from '../guard/walk.js';
 import { formatFromName, storeFor } from '../stores/index.js';
 import { CONFIG_NAME, explicitConfig, findConfig } from './config-find.js';
 import { loadConfig, matchRule, type SopsConfig } from './rules.js';
 
-/** Directories never searched: git's own data and installed dependencies. */
-const SKIP_DIRS = new Set(['.git', 'node_modules']);
 /** Larger files are not envcrypt files (and reading them would only cost time). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -68,26 +67,13 @@ export function repoRoot(cwd: string, opts: RepoOptions = {}): string {
   });
 }
 
-/** Every regular file under `dir` (symbolic links are not followed), sorted. */
+/**
+ * Every regular file under `dir`, as `dir` joined with its relative path
+ * (absolute when `dir` is), sorted; symbolic links are not followed, and
+ * `.git` and `node_modules` are skipped.
+ */
 export function walkFiles(dir: string): string[] {
-  const out: string[] = [];
-  const visit = (d: string) => {
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      // An unreadable directory cannot hold files we could rewrite anyway.
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) visit(p);
-      } else if (e.isFile()) out.push(p);
-    }
-  };
-  visit(dir);
-  return out.sort();
+  return walkRelative(dir).map((rel) => join(dir, rel));
 }
 
 /**

@@ -2,8 +2,6 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptFile } from '../../src/api/decrypt.js';
 import { editFile, tempFileName, type EditOptions } from '../../src/api/edit.js';
@@ -15,6 +13,8 @@ import { getPath } from '../../src/tree/path.js';
 import { str } from '../../src/tree/types.js';
 import { FIXTURES } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
+import { rejected } from '../helpers/errors.js';
+import { bundleScript } from '../helpers/bundle.js';
 
 const CANARY = 'CANARY-edit-93c2-secret';
 let t: ReturnType<typeof tempDir>;
@@ -63,16 +63,6 @@ function scripted(steps: Array<(text: string, path: string) => string | void>, e
     ...extra,
   };
   return { opts, seen };
-}
-
-async function thrown(p: Promise<unknown>): Promise<EnvcryptError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError');
 }
 
 function changedLines(before: string, after: string): string[] {
@@ -178,7 +168,7 @@ describe('editFile', () => {
     const file = await encrypted('bad.yaml', 'a: 1\n');
     const before = readFileSync(file);
     const { opts } = scripted([() => 'a: [unclosed\n'], { confirmReopen: async () => false });
-    const e = await thrown(editFile(file, opts));
+    const e = await rejected(editFile(file, opts));
     expect(e.code).toBe('PARSE');
     expect(e.exitCode).toBe(5);
     expect(e.position).toBeDefined();
@@ -199,7 +189,7 @@ describe('editFile', () => {
         return false;
       },
     });
-    const e = await thrown(editFile(file, opts));
+    const e = await rejected(editFile(file, opts));
     expect(e.code).toBe('PARSE');
     expect(e.message).toContain('reserved for the sops metadata');
     expect(seen.reopenErrors).toHaveLength(1);
@@ -214,7 +204,7 @@ describe('editFile', () => {
       writeFileSync(path, 'A=changed\n');
       throw new EnvcryptError('IO', 'the editor exited with status 1');
     };
-    expect((await thrown(editFile(file, opts))).message).toContain('status 1');
+    expect((await rejected(editFile(file, opts))).message).toContain('status 1');
     expect(readFileSync(file).equals(before)).toBe(true);
     rootEmpty();
   });
@@ -228,7 +218,7 @@ describe('editFile', () => {
       },
     ]);
     const theirs = async () => readFileSync(file, 'utf8');
-    const e = await thrown(editFile(file, opts));
+    const e = await rejected(editFile(file, opts));
     expect(e.code).toBe('CONFLICT');
     expect(e.exitCode).toBe(10);
     expect(e.message).toContain('was changed by another program');
@@ -246,7 +236,7 @@ describe('editFile', () => {
     const lock = await acquireLock(file);
     try {
       const { opts } = scripted([(text) => text.replace('A=1', 'A=2')], { timeoutMs: 100 });
-      const e = await thrown(editFile(file, opts));
+      const e = await rejected(editFile(file, opts));
       expect(e.code).toBe('CONFLICT');
       expect(e.message).toContain('is locked by pid');
       const kept = /in (\S+) \(mode 0600\)/.exec(e.hints.join('\n'))![1]!;
@@ -275,7 +265,7 @@ describe('editFile', () => {
 
   it('a missing file with no recipients fails before the editor opens', async () => {
     const { opts, seen } = scripted([() => 'A=1\n']);
-    const e = await thrown(editFile(join(t.dir, 'norecip', 'x.env.enc'), opts));
+    const e = await rejected(editFile(join(t.dir, 'norecip', 'x.env.enc'), opts));
     expect(e.code).toBe('NO_RECIPIENTS');
     expect(seen.paths).toHaveLength(0);
   });
@@ -284,7 +274,7 @@ describe('editFile', () => {
     const file = join(t.dir, 'nix.yaml');
     copyFileSync(join(FIXTURES, 'sops-nix', 'secrets.yaml'), file);
     const { opts, seen } = scripted([() => 'a: 1\n'], { env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: join(FIXTURES, 'sops-nix', 'age-keys.txt') }) });
-    expect((await thrown(editFile(file, opts))).code).toBe('UNSUPPORTED');
+    expect((await rejected(editFile(file, opts))).code).toBe('UNSUPPORTED');
     expect(seen.paths).toHaveLength(0);
     rootEmpty();
   });
@@ -293,33 +283,24 @@ describe('editFile', () => {
     const file = await encrypted('tamper.env.enc', 'A=1\nB=2\n');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^A=(.*)$/m, (_m, v) => `B2=${v}`));
     const { opts, seen } = scripted([() => 'A=1\n']);
-    expect((await thrown(editFile(file, opts))).exitCode).toBe(3);
+    expect((await rejected(editFile(file, opts))).exitCode).toBe(3);
     expect(seen.paths).toHaveLength(0);
   });
 
   it('used as a library without signal handlers: SIGTERM removes the temp dir, then kills the process as before', async () => {
     const file = await encrypted('lib.env.enc', `A=${CANARY}\n`);
     const driver = join(t.dir, 'edit-driver.mjs');
-    await build({
-      stdin: {
-        contents: [
-          "import { editFile } from './src/api/edit.ts';",
-          'setInterval(() => {}, 1 << 30);',
-          'await editFile(process.argv[2], {',
-          '  env: process.env, tempRoot: process.argv[3], confirmReopen: async () => false,',
-          "  runEditor: (path) => { process.stdout.write(path + '\\n'); return new Promise(() => {}); },",
-          '});',
-        ].join('\n'),
-        resolveDir: fileURLToPath(new URL('../../', import.meta.url)),
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: driver,
-      logLevel: 'silent',
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    });
+    await bundleScript(
+      driver,
+      [
+        "import { editFile } from './src/api/edit.ts';",
+        'setInterval(() => {}, 1 << 30);',
+        'await editFile(process.argv[2], {',
+        '  env: process.env, tempRoot: process.argv[3], confirmReopen: async () => false,',
+        "  runEditor: (path) => { process.stdout.write(path + '\\n'); return new Promise(() => {}); },",
+        '});',
+      ].join('\n'),
+    );
     const child = spawn(process.execPath, [driver, file, root], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     const path = await new Promise<string>((r) => child.stdout.once('data', (d: Buffer) => r(d.toString().trim())));
     expect(readFileSync(path, 'utf8')).toBe(`A=${CANARY}\n`);

@@ -9,13 +9,13 @@ import { listRecipients, planAddRecipient, planRemoveRecipient, resolveRecipient
 import { changedFiles, commitPlan } from '../../src/api/rotate.js';
 import { recoverDataKey } from '../../src/crypto/datakey.js';
 import { readMetadata } from '../../src/crypto/metadata.js';
-import { EnvcryptError } from '../../src/errors.js';
 import { wrapDataKey } from '../../src/keys/age-wrap.js';
 import { identityFileText, newIdentity } from '../../src/keys/keygen.js';
 import { parseRecipient } from '../../src/keys/recipient.js';
 import { dotenvStore } from '../../src/stores/dotenv.js';
 import { yamlStore } from '../../src/stores/yaml.js';
 import { FIXTURES } from '../helpers/paths.js';
+import { rejected } from '../helpers/errors.js';
 
 interface Key { file: string; recipient: string }
 let root: string;
@@ -36,16 +36,6 @@ async function encrypted(name: string, to: Key[], text = PLAIN): Promise<string>
   const path = join(root, name);
   writeFileSync(path, await encryptText(text, name, { recipients: to.map((k) => k.recipient) }));
   return path;
-}
-
-async function rejects(p: Promise<unknown>): Promise<EnvcryptError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError, nothing was thrown');
 }
 
 /** The data lines of a dotenv file (everything but sops_* metadata). */
@@ -82,18 +72,18 @@ describe('resolveRecipient: the accepted forms of KEY', () => {
   });
 
   it('names the accepted forms for a malformed key, and never echoes it whole', async () => {
-    const e = await rejects(resolveRecipient('not-a-key-but-a-long-secret-looking-string'));
+    const e = await rejected(resolveRecipient('not-a-key-but-a-long-secret-looking-string'));
     expect(e.code).toBe('BAD_KEY');
     expect(e.message).not.toContain('long-secret-looking');
     expect(e.hints.join(' ')).toMatch(/age1… \(X25519\).*ssh-ed25519/);
     expect(e.hints.join(' ')).toContain('.pub file or an identity file');
-    const secret = await rejects(resolveRecipient('AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ'));
+    const secret = await rejected(resolveRecipient('AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ'));
     expect(secret.code).toBe('BAD_KEY');
     expect(secret.message).toContain('identity (secret key)');
-    expect((await rejects(resolveRecipient('./keys/missing.pub'))).code).toBe('NOT_FOUND');
+    expect((await rejected(resolveRecipient('./keys/missing.pub'))).code).toBe('NOT_FOUND');
     const two = join(root, 'two.pub');
     writeFileSync(two, `${A.recipient}\n${B.recipient}\n`);
-    expect((await rejects(resolveRecipient(two))).message).toContain('holds 2 keys');
+    expect((await rejected(resolveRecipient(two))).message).toContain('holds 2 keys');
   });
 });
 
@@ -106,7 +96,7 @@ describe('listRecipients', () => {
   it('refuses a plaintext file with NOT_ENCRYPTED', async () => {
     const f = join(root, 'plain.env');
     writeFileSync(f, 'A=1\n');
-    expect((await rejects(listRecipients([f], { env: {} }))).code).toBe('NOT_ENCRYPTED');
+    expect((await rejected(listRecipients([f], { env: {} }))).code).toBe('NOT_ENCRYPTED');
   });
 });
 
@@ -177,14 +167,14 @@ describe('planAddRecipient', () => {
   it('refuses to mix a post-quantum recipient into a classic file', async () => {
     const f = await encrypted('mix.env.enc', [A]);
     const pq = (await newIdentity(true)).recipient;
-    const e = await rejects(planAddRecipient(pq, [f], only(A)));
+    const e = await rejected(planAddRecipient(pq, [f], only(A)));
     expect(e.code).toBe('USAGE');
     expect(e.message).toContain('post-quantum');
   });
 
   it('fails with NO_IDENTITY when you cannot open the file yourself', async () => {
     const f = await encrypted('notmine.env.enc', [A]);
-    const e = await rejects(planAddRecipient(C.recipient, [f], only(B)));
+    const e = await rejected(planAddRecipient(C.recipient, [f], only(B)));
     expect(e.code).toBe('NO_IDENTITY');
     expect(e.exitCode).toBe(4);
   });
@@ -195,7 +185,7 @@ describe('planAddRecipient', () => {
     const forged = await wrapDataKey(new Uint8Array(32).fill(7), parseRecipient(A.recipient));
     const line = metaLine(text, 'age__list_0__map_enc')!;
     writeFileSync(f, text.replace(line, `sops_age__list_0__map_enc=${forged.replaceAll('\n', '\\n')}`));
-    const e = await rejects(planAddRecipient(B.recipient, [f], only(A)));
+    const e = await rejected(planAddRecipient(B.recipient, [f], only(A)));
     expect(e.code).toBe('MAC_MISMATCH');
     expect(e.message).toContain('does not open its MAC');
   });
@@ -209,7 +199,7 @@ describe('planRemoveRecipient', () => {
     expect(plan.configsFirst).toBe(true);
     expect(plan.files[0]!.keys).toEqual(['DB_URL', 'DB_PASSWORD', 'API_TOKEN']);
     commitPlan(plan);
-    expect((await rejects(decryptFile(f, only(B)))).code).toBe('NO_IDENTITY');
+    expect((await rejected(decryptFile(f, only(B)))).code).toBe('NO_IDENTITY');
     const asA = await decryptFile(f, only(A));
     const asC = await decryptFile(f, only(C));
     expect(asA.branches).toEqual(old.branches);
@@ -224,7 +214,7 @@ describe('planRemoveRecipient', () => {
 
   it('refuses to remove the last recipient (exit 9), with a hint', async () => {
     const f = await encrypted('last.env.enc', [A]);
-    const e = await rejects(planRemoveRecipient(A.recipient, [f], only(A)));
+    const e = await rejected(planRemoveRecipient(A.recipient, [f], only(A)));
     expect(e.code).toBe('REFUSED');
     expect(e.exitCode).toBe(9);
     expect(e.message).toContain('the last recipient');
@@ -273,7 +263,7 @@ describe('repo-wide plans', () => {
     expect(changedFiles(remove)).toHaveLength(2);
     commitPlan(remove);
     expect(readFileSync(join(repo, '.sops.yaml'), 'utf8')).toBe(config);
-    expect((await rejects(decryptFile(join(repo, '.env.enc'), only(B)))).code).toBe('NO_IDENTITY');
+    expect((await rejected(decryptFile(join(repo, '.env.enc'), only(B)))).code).toBe('NO_IDENTITY');
   });
 
   it('writes nothing when one file of the repository cannot be opened', async () => {
@@ -284,7 +274,7 @@ describe('repo-wide plans', () => {
     writeFileSync(join(repo, 'a.env.enc'), await encryptText(PLAIN, 'a.env', { recipients: [A.recipient, B.recipient] }));
     writeFileSync(join(repo, 'z.env.enc'), await encryptText(PLAIN, 'z.env', { recipients: [C.recipient, B.recipient] }));
     const before = readFileSync(join(repo, 'a.env.enc'), 'utf8');
-    const e = await rejects(planRemoveRecipient(B.recipient, [], { ...only(A), cwd: repo }));
+    const e = await rejected(planRemoveRecipient(B.recipient, [], { ...only(A), cwd: repo }));
     expect(e.code).toBe('NO_IDENTITY');
     expect(e.file).toBe(join(repo, 'z.env.enc'));
     expect(readFileSync(join(repo, 'a.env.enc'), 'utf8')).toBe(before);

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { decryptFile } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
 import { changedFiles, commitPlan, encryptedKeyPaths, planRotate, type ChangePlan } from '../../src/api/rotate.js';
-import { EnvcryptError } from '../../src/errors.js';
 import { identityFileText, newIdentity } from '../../src/keys/keygen.js';
 import { map, pair, str, comment, list } from '../../src/tree/types.js';
 import { FIXTURES } from '../helpers/paths.js';
+import { rejected } from '../helpers/errors.js';
 
 const RUNS = Math.min(30, Number(process.env.FUZZ_RUNS ?? 15));
 interface Key { file: string; recipient: string }
@@ -22,16 +22,6 @@ async function key(name: string): Promise<Key> {
   const file = join(root, name);
   writeFileSync(file, identityFileText(id), { mode: 0o600 });
   return { file, recipient: id.recipient };
-}
-
-async function rejects(p: Promise<unknown>): Promise<EnvcryptError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError, nothing was thrown');
 }
 
 beforeAll(async () => {
@@ -69,7 +59,7 @@ describe('planRotate', () => {
   it('refuses a file that also has PGP master keys, which a new data key would lock out', async () => {
     const f = join(root, 'nix.yaml');
     copyFileSync(join(FIXTURES, 'sops-nix', 'secrets.yaml'), f);
-    const e = await rejects(planRotate([f], only({ file: join(FIXTURES, 'sops-nix', 'age-keys.txt'), recipient: '' })));
+    const e = await rejected(planRotate([f], only({ file: join(FIXTURES, 'sops-nix', 'age-keys.txt'), recipient: '' })));
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.message).toContain('pgp');
   });
@@ -82,7 +72,7 @@ describe('planRotate', () => {
     // Drop a line: every remaining value still authenticates, but the MAC does not.
     writeFileSync(bad, text.split('\n').filter((l) => !l.startsWith('B=')).join('\n'));
     const before = readFileSync(good, 'utf8');
-    const e = await rejects(planRotate([good, bad], only(A)));
+    const e = await rejected(planRotate([good, bad], only(A)));
     expect(e.code).toBe('MAC_MISMATCH');
     expect(e.file).toBe(bad);
     expect(readFileSync(good, 'utf8')).toBe(before);

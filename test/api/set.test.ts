@@ -11,6 +11,7 @@ import { getPath, type PathStep } from '../../src/tree/path.js';
 import { int, map, pair, str, type MapNode, type Node } from '../../src/tree/types.js';
 import { FIXTURES, RUNS } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
+import { rejected } from '../helpers/errors.js';
 
 const CANARY = 'CANARY-set-4b1d-secret';
 let t: ReturnType<typeof tempDir>;
@@ -38,16 +39,6 @@ function changedKeys(before: string, after: string): string[] {
   const b = after.split('\n');
   expect(b.length).toBe(a.length);
   return b.flatMap((l, i) => (l === a[i] ? [] : [l.trim().split(/[=:]/)[0]!]));
-}
-
-async function thrown(p: Promise<unknown> | (() => unknown)): Promise<EnvcryptError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError');
 }
 
 const plainOf = async (file: string) => (await decryptFile(file, opts)).branches;
@@ -109,20 +100,20 @@ describe('setValue', () => {
 
   it('refuses what cannot be stored, naming the key and never the value', async () => {
     const env = await encrypted('r.env.enc', 'A=1\n');
-    expect((await thrown(setValue(env, '["a"]["b"]', str('x'), opts))).message).toContain('top-level');
-    expect((await thrown(setValue(env, 'A', int(1n), opts))).code).toBe('USAGE');
-    expect((await thrown(setValue(env, 'BAD KEY', str('x'), opts))).code).toBe('USAGE');
-    const meta = await thrown(setValue(env, 'sops_mac', str(CANARY), opts));
+    expect((await rejected(setValue(env, '["a"]["b"]', str('x'), opts))).message).toContain('top-level');
+    expect((await rejected(setValue(env, 'A', int(1n), opts))).code).toBe('USAGE');
+    expect((await rejected(setValue(env, 'BAD KEY', str('x'), opts))).code).toBe('USAGE');
+    const meta = await rejected(setValue(env, 'sops_mac', str(CANARY), opts));
     expect(meta.code).toBe('PARSE');
     expect(meta.message).not.toContain(CANARY);
     const yaml = await encrypted('r.yaml', 'a: text\n');
-    expect((await thrown(setValue(yaml, 'sops', str('x'), opts))).code).toBe('PARSE');
-    const through = await thrown(setValue(yaml, 'a.b', str(CANARY), opts));
+    expect((await rejected(setValue(yaml, 'sops', str('x'), opts))).code).toBe('PARSE');
+    const through = await rejected(setValue(yaml, 'a.b', str(CANARY), opts));
     expect(through.message).toBe('cannot reach a.b: a is a string value, not a mapping');
   });
 
   it('a missing file is NOT_FOUND with a hint to create it', async () => {
-    const e = await thrown(setValue(join(t.dir, 'nope.env.enc'), 'A', str('1'), opts));
+    const e = await rejected(setValue(join(t.dir, 'nope.env.enc'), 'A', str('1'), opts));
     expect(e.code).toBe('NOT_FOUND');
     expect(e.hints.join(' ')).toContain('envcrypt edit');
   });
@@ -138,7 +129,7 @@ describe('setValue', () => {
     const file = join(t.dir, 'nix-secrets.yaml');
     copyFileSync(join(FIXTURES, 'sops-nix', 'secrets.yaml'), file);
     const before = readFileSync(file);
-    const e = await thrown(setValue(file, 'x', str('1'), { env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: join(FIXTURES, 'sops-nix', 'age-keys.txt') }), onWarning: () => undefined }));
+    const e = await rejected(setValue(file, 'x', str('1'), { env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: join(FIXTURES, 'sops-nix', 'age-keys.txt') }), onWarning: () => undefined }));
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.message).toContain('pgp');
     expect(readFileSync(file).equals(before)).toBe(true);
@@ -163,7 +154,7 @@ describe('unsetValue and getValue', () => {
     const file = await encrypted('u.yaml', 'a:\n    b: 1\n    c: 2\nd: 3\n');
     expect(await unsetValue(file, 'a.b', opts)).toEqual({ changed: true });
     expect(getPath((await plainOf(file))[0]!, ['a'])).toEqual(map([pair('c', int(2n))]));
-    const e = await thrown(unsetValue(file, 'a.b', opts));
+    const e = await rejected(unsetValue(file, 'a.b', opts));
     expect(e.code).toBe('NOT_FOUND');
     expect(e.message).toContain('a.b');
     const before = readFileSync(file);
@@ -176,7 +167,7 @@ describe('unsetValue and getValue', () => {
     expect(await valueText(await getValue(file, 'db.user', opts), 'yaml')).toBe('admin');
     expect(await valueText(await getValue(file, 'db', opts), 'yaml')).toBe('user: admin\nport: 5432\n');
     expect(await valueText(await getValue(file, 'db.port', opts), 'yaml')).toBe('5432');
-    expect((await thrown(getValue(file, 'db.nope', opts))).code).toBe('NOT_FOUND');
+    expect((await rejected(getValue(file, 'db.nope', opts))).code).toBe('NOT_FOUND');
   });
 
   it('keySteps: dotted and bracketed paths; dotenv keys are whole names', () => {

@@ -1,64 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptText } from '../../src/api/encrypt.js';
-import { ageKeygen, cleanEnv, tempDir, type CliResult } from '../helpers/run-cli.js';
-import { ROOT } from '../helpers/paths.js';
-
-/**
- * The CLI with check, status and completion registered even before
- * src/cli/commands/index.ts lists them: src/cli/main.ts bundled with an index
- * that adds whichever of the three it lacks.
- */
-async function buildCli(outDir: string): Promise<string> {
-  const outfile = join(outDir, 'cli.mjs');
-  await build({
-    stdin: { contents: `import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));`, resolveDir: ROOT, loader: 'ts', sourcefile: 'harness.ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    plugins: [{
-      name: 'guard-commands',
-      setup(b) {
-        b.onResolve({ filter: /^\.\/commands\/index\.js$/ }, () => ({ path: 'index', namespace: 'guard-commands' }));
-        b.onLoad({ filter: /.*/, namespace: 'guard-commands' }, () => ({
-          resolveDir: join(ROOT, 'src/cli/commands'),
-          loader: 'ts',
-          contents: `import { commands as base } from './index.ts';
-import { checkCommand } from './check.ts';
-import { statusCommand } from './status.ts';
-import { completionCommand } from './completion.ts';
-export const commands = [...base, ...[checkCommand, statusCommand, completionCommand].filter((c) => !base.some((b) => b.command === c.command))];`,
-        }));
-      },
-    }],
-  });
-  return outfile;
-}
+import { throwawayAgeKey } from '../helpers/key-text.js';
+import { git } from '../helpers/git.js';
+import { ageKeygen, cleanEnv, runCli, tempDir, type CliResult } from '../helpers/run-cli.js';
+import { writeTree } from '../helpers/tree.js';
+import { BIN } from '../helpers/paths.js';
 
 const CANARY = 'CANARY-check-cli-e04f2a';
 // Built at run time so that this file holds no key-shaped text.
-const AGE_KEY = `AGE-SECRET-KEY-1${'Q'.repeat(58)}`;
+const AGE_KEY = throwawayAgeKey();
 
 let work: ReturnType<typeof tempDir>;
-let cli: string;
 let key: { file: string; recipient: string };
 
-function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): CliResult {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, env, encoding: 'utf8', input: '' });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-function git(cwd: string, ...args: string[]): void {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: cleanEnv() });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-}
+const run = (args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): CliResult => runCli(args, { cwd, env });
 
 const cleanups: Array<() => void> = [];
 
@@ -67,16 +25,12 @@ function repo(files: Record<string, string>, init = true): string {
   cleanups.push(t.cleanup);
   const dir = realpathSync(t.dir);
   if (init) git(dir, 'init', '-q');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
+  writeTree(dir, files);
   return dir;
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   work = tempDir();
-  cli = await buildCli(work.dir);
   key = ageKeygen(work.dir);
 });
 afterAll(() => {
@@ -166,7 +120,7 @@ describe('envcrypt check (CLI)', () => {
     git(dir, 'add', 'a.txt');
     writeFileSync(join(dir, 'a.txt'), 'cleaned in the working tree only\n');
     expect(run(['check', '--staged'], dir).code).toBe(1);
-    writeFileSync(join(dir, '.git/hooks/pre-commit'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" check --staged --quiet\n`, { mode: 0o755 });
+    writeFileSync(join(dir, '.git/hooks/pre-commit'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" check --staged --quiet\n`, { mode: 0o755 });
     const commit = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'x'], { cwd: dir, encoding: 'utf8', env: cleanEnv() });
     expect(commit.status).not.toBe(0);
     // git sends a hook's stdout to its own stderr.

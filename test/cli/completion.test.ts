@@ -1,55 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completionScript, defaultShell } from '../../src/cli/commands/completion.js';
-import { cleanEnv, tempDir, type CliResult } from '../helpers/run-cli.js';
-import { ROOT } from '../helpers/paths.js';
-
-/**
- * The CLI with check, status and completion registered even before
- * src/cli/commands/index.ts lists them: src/cli/main.ts bundled with an index
- * that adds whichever of the three it lacks.
- */
-async function buildCli(outDir: string): Promise<string> {
-  const outfile = join(outDir, 'cli.mjs');
-  await build({
-    stdin: { contents: `import { main } from './src/cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));`, resolveDir: ROOT, loader: 'ts', sourcefile: 'harness.ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    plugins: [{
-      name: 'guard-commands',
-      setup(b) {
-        b.onResolve({ filter: /^\.\/commands\/index\.js$/ }, () => ({ path: 'index', namespace: 'guard-commands' }));
-        b.onLoad({ filter: /.*/, namespace: 'guard-commands' }, () => ({
-          resolveDir: join(ROOT, 'src/cli/commands'),
-          loader: 'ts',
-          contents: `import { commands as base } from './index.ts';
-import { checkCommand } from './check.ts';
-import { statusCommand } from './status.ts';
-import { completionCommand } from './completion.ts';
-export const commands = [...base, ...[checkCommand, statusCommand, completionCommand].filter((c) => !base.some((b) => b.command === c.command))];`,
-        }));
-      },
-    }],
-  });
-  return outfile;
-}
+import { BIN } from '../helpers/paths.js';
+import { cleanEnv, runCli, tempDir, type CliResult } from '../helpers/run-cli.js';
 
 let work: ReturnType<typeof tempDir>;
-let cli: string;
 let binDir: string;
 
-function run(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): CliResult {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: work.dir, env, encoding: 'utf8', input: '' });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = cleanEnv()): CliResult => runCli(args, { cwd: work.dir, env });
 
 /** Load the script the way a user does, set the words being completed, and print COMPREPLY one per line. */
 function complete(words: string[], cword = words.length - 1): string[] {
@@ -90,13 +50,12 @@ function zshComplete(typed: string, expected: string): string {
   return r.stdout.replaceAll('\r', '');
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   work = tempDir();
-  cli = await buildCli(work.dir);
   binDir = join(work.dir, 'bin');
   mkdirSync(binDir);
   // "envcrypt" on PATH, as an installed package provides it.
-  writeFileSync(join(binDir, 'envcrypt'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(binDir, 'envcrypt'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
   mkdirSync(join(work.dir, 'files'));
   writeFileSync(join(work.dir, 'files', 'app.env.enc'), '');
   writeFileSync(join(work.dir, 'files', 'other.yaml'), '');

@@ -13,57 +13,18 @@
  * ENVCRYPT_TEST_ONLY_BATCH_PAUSE_MS so that kills land between files often.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { decryptFile } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
 import { ageRecipients } from '../../src/crypto/metadata.js';
 import { walkFiles } from '../../src/project/repo-files.js';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
-import { BIN, ROOT } from '../helpers/paths.js';
+import { BIN } from '../helpers/paths.js';
+import { writeTree } from '../helpers/tree.js';
 
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 20);
-
-/** Same as in recipients.test.ts: the built CLI once it registers the team commands, else a private bundle. */
-async function cliBin(): Promise<{ bin: string; cleanup: () => void }> {
-  const probe = spawnSync(process.execPath, [BIN, 'recipients', 'list', '--help'], { env: cleanEnv(), encoding: 'utf8' });
-  if (probe.status === 0 && probe.stdout.includes('recipients add KEY')) return { bin: BIN, cleanup: () => {} };
-  const out = mkdtempSync(join(tmpdir(), 'envcrypt-cli-bundle-'));
-  const extra = `
-import { recipientsCommand as __recipients } from './recipients.js';
-import { rotateCommand as __rotate } from './rotate.js';
-import { initCommand as __init } from './init.js';
-for (const c of [__recipients, __rotate, __init]) if (!commands.some((x) => x.command === c.command)) commands.push(c);
-`;
-  await build({
-    entryPoints: { cli: join(ROOT, 'src', 'cli', 'entry-cli.ts') },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    splitting: true,
-    outdir: out,
-    logLevel: 'silent',
-    banner: { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" },
-    plugins: [
-      {
-        name: 'register-team-commands',
-        setup(b) {
-          b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]commands[\\/]index\.ts$/ }, (args) => ({
-            contents: readFileSync(args.path, 'utf8') + extra,
-            loader: 'ts',
-            resolveDir: dirname(args.path),
-          }));
-        },
-      },
-    ],
-  });
-  writeFileSync(join(out, 'bin.mjs'), "const m = await import('./cli.js');\nprocess.exitCode = await m.run(process.argv.slice(2));\n");
-  return { bin: join(out, 'bin.mjs'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
-}
 
 const CANARY = 'CANARY-plaintext';
 /** Five files in three formats, with enough values that writing them takes a moment. */
@@ -79,7 +40,6 @@ function plaintexts(): Record<string, [string, string]> {
   };
 }
 
-let cli: { bin: string; cleanup: () => void };
 let t: ReturnType<typeof tempDir>;
 let repo: string;
 let A: { file: string; recipient: string };
@@ -91,10 +51,7 @@ let maxPausedDelay = 150;
 const opts = () => ({ identityFiles: [A.file], env: {}, onWarning: () => {} });
 
 function reset(): void {
-  for (const [rel, text] of template) {
-    mkdirSync(dirname(join(repo, rel)), { recursive: true });
-    writeFileSync(join(repo, rel), text);
-  }
+  writeTree(repo, Object.fromEntries(template));
 }
 
 /** Pause between the files of a batch in the paused trials (a test-only hook of src/io/batch-write.ts). */
@@ -102,7 +59,7 @@ const PAUSE_MS = 30;
 
 function run(args: string[], delay: number | null, paused = false): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const env = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: A.file, ...(paused ? { ENVCRYPT_TEST_ONLY_BATCH_PAUSE_MS: String(PAUSE_MS) } : {}) });
-  const child = spawn(process.execPath, [cli.bin, ...args], { cwd: repo, env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: repo, env, stdio: 'ignore' });
   const timer = delay === null ? undefined : setTimeout(() => child.kill('SIGKILL'), delay);
   return new Promise((resolve) => {
     child.on('exit', (code, signal) => {
@@ -113,7 +70,6 @@ function run(args: string[], delay: number | null, paused = false): Promise<{ co
 }
 
 beforeAll(async () => {
-  cli = await cliBin();
   t = tempDir('envcrypt-crash-');
   repo = join(t.dir, 'repo');
   mkdirSync(repo);
@@ -136,10 +92,7 @@ beforeAll(async () => {
   maxDelay = Number(process.env.CRASH_MAX_DELAY_MS ?? (await timed(false)));
   maxPausedDelay = Number(process.env.CRASH_MAX_DELAY_MS ?? (await timed(true)));
 }, 120_000);
-afterAll(() => {
-  t?.cleanup();
-  cli?.cleanup();
-});
+afterAll(() => t?.cleanup());
 
 describe('SIGKILL during a repo-wide re-key', () => {
   it(`leaves every file old or new, openable, with the same values (${TRIALS} trials)`, async () => {

@@ -11,6 +11,7 @@ import { decryptFile, decryptText } from '../../src/api/decrypt.js';
 import { encryptBranches, encryptText } from '../../src/api/encrypt.js';
 import { writeMetadata } from '../../src/crypto/metadata.js';
 import { storeFor } from '../../src/stores/index.js';
+import { throwawayAgeKey } from '../helpers/key-text.js';
 import { BIN } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, runCli, tempDir } from '../helpers/run-cli.js';
 
@@ -153,6 +154,30 @@ describe('envcrypt git setup', () => {
     const forced = cli(['git', 'setup', '--hook', '--force']);
     expect(forced.code).toBe(0);
     expect(readFileSync(hook, 'utf8')).toBe(text);
+  });
+
+  it('--hook --exclude GLOB: the hook lets throwaway test keys under GLOB through and still blocks others', () => {
+    mkdirSync(file('test/fixtures'), { recursive: true });
+    writeFileSync(file('test/fixtures/key.txt'), `# throwaway test key\n${throwawayAgeKey()}\n`);
+    const r = cli(['git', 'setup', '--hook', '--exclude', 'test/fixtures/**']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(file('.git/hooks/pre-commit'), 'utf8')).toContain(`${BIN} check --staged --exclude 'test/fixtures/**'\n`);
+    const commit = () => git(['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'x']);
+    gitOk(['add', 'test/fixtures/key.txt']);
+    const ok = commit();
+    expect(ok.code, ok.stderr).toBe(0);
+    writeFileSync(file('leaked.txt'), `${throwawayAgeKey(2)}\n`);
+    gitOk(['add', 'leaked.txt']);
+    const blocked = commit();
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.stdout + blocked.stderr).toContain('leaked.txt:1: error: looks like an age secret key');
+  });
+
+  it('--exclude without --hook is a usage error that changes nothing', () => {
+    const r = cli(['git', 'setup', '--exclude', 'test/fixtures/**']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('envcrypt: error: git setup --exclude needs --hook');
+    expect(readFileSync(file('.gitattributes'), 'utf8')).toBe('*.png binary');
   });
 
   it('fails clearly outside a git work tree', () => {

@@ -5,61 +5,14 @@
  * `age` CLI to open the wrapped data keys.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decryptFile } from '../../src/api/decrypt.js';
 import { readMetadata } from '../../src/crypto/metadata.js';
 import { formatFor, storeFor } from '../../src/stores/index.js';
-import { ageKeygen, cleanEnv, tempDir, type CliResult } from '../helpers/run-cli.js';
-import { BIN, ROOT } from '../helpers/paths.js';
+import { ageKeygen, cleanEnv, runCli, tempDir, type CliResult } from '../helpers/run-cli.js';
 
-/**
- * The CLI to spawn: the built one once `src/cli/commands/index.ts` registers
- * `recipients`, `rotate` and `init`; until then a private bundle of the same
- * sources with them added (esbuild, into a temp dir).
- */
-async function cliBin(): Promise<{ bin: string; cleanup: () => void }> {
-  // `--help` exits 0 even for an unknown command, so look for this command's own usage text.
-  const probe = spawnSync(process.execPath, [BIN, 'recipients', 'list', '--help'], { env: cleanEnv(), encoding: 'utf8' });
-  if (probe.status === 0 && probe.stdout.includes('recipients add KEY')) return { bin: BIN, cleanup: () => {} };
-  const out = mkdtempSync(join(tmpdir(), 'envcrypt-cli-bundle-'));
-  const extra = `
-import { recipientsCommand as __recipients } from './recipients.js';
-import { rotateCommand as __rotate } from './rotate.js';
-import { initCommand as __init } from './init.js';
-for (const c of [__recipients, __rotate, __init]) if (!commands.some((x) => x.command === c.command)) commands.push(c);
-`;
-  await build({
-    entryPoints: { cli: join(ROOT, 'src', 'cli', 'entry-cli.ts') },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    splitting: true,
-    outdir: out,
-    logLevel: 'silent',
-    banner: { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" },
-    plugins: [
-      {
-        name: 'register-team-commands',
-        setup(b) {
-          b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]commands[\\/]index\.ts$/ }, (args) => ({
-            contents: readFileSync(args.path, 'utf8') + extra,
-            loader: 'ts',
-            resolveDir: dirname(args.path),
-          }));
-        },
-      },
-    ],
-  });
-  writeFileSync(join(out, 'bin.mjs'), "const m = await import('./cli.js');\nprocess.exitCode = await m.run(process.argv.slice(2));\n");
-  return { bin: join(out, 'bin.mjs'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
-}
-
-let cli: { bin: string; cleanup: () => void };
 let t: ReturnType<typeof tempDir>;
 let repo: string;
 let env: NodeJS.ProcessEnv;
@@ -67,10 +20,7 @@ let A: { file: string; recipient: string };
 let B: { file: string; recipient: string };
 let C: { file: string; pub: string; recipient: string };
 
-function run(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, [cli.bin, ...args], { cwd: opts.cwd ?? repo, env: opts.env ?? env, encoding: 'utf8', input: '' });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult => runCli(args, { cwd: opts.cwd ?? repo, env: opts.env ?? env });
 
 const FILES = ['.env.enc', 'config.enc.yaml', 'config.enc.json'];
 const PLAIN: Record<string, string> = {
@@ -99,8 +49,7 @@ const dataKeyOf = async (file: string, identity: string) => Buffer.from((await d
 /** Decrypt with one identity only: the environment has no default key (A's lives in the repo env's XDG_CONFIG_HOME). */
 const decryptAs = (file: string, identity: string) => run(['decrypt', file, '-i', identity], { env: cleanEnv() });
 
-beforeAll(async () => {
-  cli = await cliBin();
+beforeAll(() => {
   t = tempDir('envcrypt-team-');
   repo = join(t.dir, 'repo');
   mkdirSync(repo);
@@ -111,10 +60,7 @@ beforeAll(async () => {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'carol@laptop', '-f', sshKey]);
   C = { file: sshKey, pub: `${sshKey}.pub`, recipient: readFileSync(`${sshKey}.pub`, 'utf8').trim() };
 }, 60_000);
-afterAll(() => {
-  t?.cleanup();
-  cli?.cleanup();
-});
+afterAll(() => t?.cleanup());
 
 describe('onboarding', () => {
   it('init creates key A, .sops.yaml and .gitignore; a second run changes nothing', () => {

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { EnvcryptError } from '../../src/errors.js';
 import { MAX_LINE_BYTES, toDockerEnvFile } from '../../src/export/docker.js';
 import { MULTILINE, SAMPLE } from './samples.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 
@@ -28,16 +28,6 @@ function dockerParse(text: string): Record<string, string> {
   return out;
 }
 
-function failure(f: () => unknown): EnvcryptError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
-
 describe('toDockerEnvFile', () => {
   it('writes KEY=VALUE lines with the values literally, in order', () => {
     expect(toDockerEnvFile({ A: 'x', B: '', C: ' a "b" $c \\d ' })).toBe('A=x\nB=\nC= a "b" $c \\d \n');
@@ -61,7 +51,7 @@ describe('toDockerEnvFile', () => {
   });
 
   it.each(Object.keys(MULTILINE))('refuses the multi-line value %s, naming the key and not the value', (key) => {
-    const e = failure(() => toDockerEnvFile({ OK: 'fine', [key]: MULTILINE[key]! }));
+    const e = caught(() => toDockerEnvFile({ OK: 'fine', [key]: MULTILINE[key]! }));
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.message).toContain(key);
     expect(e.message).toContain('line break');
@@ -70,11 +60,11 @@ describe('toDockerEnvFile', () => {
   });
 
   it('refuses NUL in a value', () => {
-    expect(failure(() => toDockerEnvFile({ K: 'a\0b' })).message).toBe('the value of K contains a NUL byte, which a docker env-file cannot hold');
+    expect(caught(() => toDockerEnvFile({ K: 'a\0b' })).message).toBe('the value of K contains a NUL byte, which a docker env-file cannot hold');
   });
 
   it.each(['"quoted"', "'quoted'", '""', "''"])('refuses the value %s, which docker versions read differently', (v) => {
-    const e = failure(() => toDockerEnvFile({ K: v }));
+    const e = caught(() => toDockerEnvFile({ K: v }));
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.message).toContain('wrapped in quotes');
   });
@@ -84,7 +74,7 @@ describe('toDockerEnvFile', () => {
   });
 
   it.each(['', 'A B', ' A', 'A\tB', 'A=B', '#A', 'A\nB', '\uFEFFA', 'A\u00a0B', 'A\0'])('refuses the key %j', (k) => {
-    const e = failure(() => toDockerEnvFile({ [k]: 'v' }));
+    const e = caught(() => toDockerEnvFile({ [k]: 'v' }));
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.message).toContain(JSON.stringify(k));
   });
@@ -96,7 +86,7 @@ describe('toDockerEnvFile', () => {
 
   it('refuses a line longer than docker reads', () => {
     expect(() => toDockerEnvFile({ K: 'x'.repeat(MAX_LINE_BYTES - 2) })).not.toThrow();
-    expect(failure(() => toDockerEnvFile({ K: 'x'.repeat(MAX_LINE_BYTES - 1) })).message).toContain('64 KiB');
+    expect(caught(() => toDockerEnvFile({ K: 'x'.repeat(MAX_LINE_BYTES - 1) })).message).toContain('64 KiB');
     // Counted in bytes: 3 bytes per character here.
     expect(() => toDockerEnvFile({ K: '€'.repeat(MAX_LINE_BYTES / 3) })).toThrow(/64 KiB/);
   });

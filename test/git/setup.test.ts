@@ -67,6 +67,11 @@ describe('driverConfig and hookText', () => {
     expect(h).toContain(HOOK_MARKER);
     expect(h).toContain("exec /usr/bin/node '/opt/env crypt/bin/envcrypt.js' check --staged\n");
   });
+  it('passes exclude globs on to check, quoted for the shell', () => {
+    const h = hookText(CLI, ['examples/keys/**', "it's/*.pem"]);
+    expect(h).toContain(`exec /usr/bin/node '/opt/env crypt/bin/envcrypt.js' check --staged --exclude 'examples/keys/**' --exclude 'it'\\''s/*.pem'\n`);
+    expect(hookText(CLI, [])).toBe(hookText(CLI));
+  });
   it('cliInvocation points at this package\'s bin/envcrypt.js with the running node', () => {
     expect(cliInvocation(undefined)).toEqual([process.execPath, BIN]);
   });
@@ -122,10 +127,21 @@ describe('setupGit', () => {
     expect((await setupGit({ cwd: repo, cli: CLI, hook: true })).hook?.action).toBe('unchanged');
   });
 
+  it('writes the exclude globs into the hook, and rewrites it when they change', async () => {
+    const r = await setupGit({ cwd: repo, cli: CLI, hook: true, exclude: ['test/fixtures/**'] });
+    expect(readFileSync(r.hook!.path, 'utf8')).toBe(hookText(CLI, ['test/fixtures/**']));
+    expect((await setupGit({ cwd: repo, cli: CLI, hook: true, exclude: ['test/fixtures/**'] })).hook?.action).toBe('unchanged');
+    expect((await setupGit({ cwd: repo, cli: CLI, hook: true })).hook?.action).toBe('updated');
+    expect(readFileSync(r.hook!.path, 'utf8')).toBe(hookText(CLI));
+  });
+
   it('refuses another pre-commit hook before writing anything', async () => {
     mkdirSync(join(repo, '.git', 'hooks'), { recursive: true });
     writeFileSync(join(repo, '.git', 'hooks', 'pre-commit'), '#!/bin/sh\nexit 0\n');
-    await expect(setupGit({ cwd: repo, cli: CLI, hook: true })).rejects.toMatchObject({ code: 'REFUSED' });
+    await expect(setupGit({ cwd: repo, cli: CLI, hook: true, exclude: ['k/**'] })).rejects.toMatchObject({
+      code: 'REFUSED',
+      hints: expect.arrayContaining([expect.stringContaining("check --staged --exclude 'k/**'")]),
+    });
     expect(() => statSync(join(repo, '.gitattributes'))).toThrow();
     expect(git('config', '--local', '--get-regexp', '^core\\.')).not.toContain('envcrypt');
     const r = await setupGit({ cwd: repo, cli: CLI, hook: true, force: true });

@@ -1,26 +1,19 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, realpathSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { realpathSync, symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encryptText } from '../../src/api/encrypt.js';
 import { runCheck, type CheckOptions } from '../../src/guard/scan.js';
+import { privateKeyBlock, throwawayAgeKey } from '../helpers/key-text.js';
+import { git } from '../helpers/git.js';
 import { ageKeygen, tempDir } from '../helpers/run-cli.js';
+import { writeTree } from '../helpers/tree.js';
 
 const CANARY = 'CANARY-scan-9b41e7';
 // Built at run time so that this file holds no key-shaped text.
-const AGE_KEY = `AGE-SECRET-KEY-1${'Q'.repeat(58)}`;
+const AGE_KEY = throwawayAgeKey();
 const NO_KEYS = { HOME: '/nonexistent-home', XDG_CONFIG_HOME: '/nonexistent-config' };
 
-function git(cwd: string, ...args: string[]): void {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-}
-
-function put(dir: string, name: string, text: string | Buffer): void {
-  mkdirSync(join(dir, name, '..'), { recursive: true });
-  writeFileSync(join(dir, name), text);
-}
+const put = (dir: string, name: string, content: string | Uint8Array) => writeTree(dir, { [name]: content });
 
 let t: ReturnType<typeof tempDir>;
 let dir: string;
@@ -42,7 +35,9 @@ const check = (opts: CheckOptions = {}) => runCheck({ cwd: dir, env: NO_KEYS, ..
 const summary = (r: Awaited<ReturnType<typeof runCheck>>) => r.findings.map((f) => `${f.file}${f.line ? `:${f.line}` : ''} ${f.rule}`);
 
 describe('runCheck in a git repository', () => {
-  beforeEach(() => git(dir, 'init', '-q'));
+  beforeEach(() => {
+    git(dir, 'init', '-q');
+  });
 
   it('passes a clean repository and counts the files it read', async () => {
     put(dir, 'README.md', '# hello\n');
@@ -83,7 +78,7 @@ describe('runCheck in a git repository', () => {
     const lines = enc.split('\n');
     put(dir, 'secrets/swapped.env', [`A=${lines[1]!.slice(2)}`, `B=${lines[0]!.slice(2)}`, ...lines.slice(2)].join('\n'));
     put(dir, 'secrets/ok.env', enc);
-    put(dir, 'deploy/id_ed25519', `-----BEGIN OPENSSH PRIVATE${' KEY-----'}\nAAAA\n`);
+    put(dir, 'deploy/id_ed25519', privateKeyBlock('OPENSSH '));
     put(dir, 'notes.md', `# keys\n\nmine: ${AGE_KEY}\n`);
     const r = await check({ env: { ...NO_KEYS, ENVCRYPT_AGE_KEY_FILE: key.file } });
     expect(summary(r)).toEqual([

@@ -1,17 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBlobs, stagedEntries, type BlobContent } from '../../src/guard/staged.js';
+import { git } from '../helpers/git.js';
 import { tempDir } from '../helpers/run-cli.js';
-
-/** git in a temp repository, unaffected by a GIT_DIR or GIT_INDEX_FILE of whoever runs the tests. */
-function git(cwd: string, ...args: string[]): string {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
-  const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function all(gen: AsyncGenerator<BlobContent>): Promise<BlobContent[]> {
   const out: BlobContent[] = [];

@@ -1,23 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvcryptError } from '../../src/errors.js';
 import { findTargets, type Target } from '../../src/guard/targets.js';
+import { git } from '../helpers/git.js';
 import { tempDir } from '../helpers/run-cli.js';
-
-function git(cwd: string, ...args: string[]): void {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-}
-
-function files(dir: string, names: Record<string, string>): void {
-  for (const [n, text] of Object.entries(names)) {
-    mkdirSync(join(dir, n, '..'), { recursive: true });
-    writeFileSync(join(dir, n), text);
-  }
-}
+import { writeTree } from '../helpers/tree.js';
+import { caught } from '../helpers/errors.js';
 
 const view = (ts: Target[]) => ts.map((t) => `${t.rel} ${t.git}`).sort();
 
@@ -28,7 +16,7 @@ describe('findTargets in a git repository', () => {
     t = tempDir();
     top = realpathSync(t.dir);
     git(top, 'init', '-q');
-    files(top, { '.gitignore': 'ignored.txt\nbuild/\n', 'tracked.txt': 't', 'src/a.ts': 'a', 'src/deep/b.ts': 'b', 'untracked.txt': 'u', 'ignored.txt': 'i', 'build/out.js': 'o', 'node_modules/x/index.js': 'x' });
+    writeTree(top, { '.gitignore': 'ignored.txt\nbuild/\n', 'tracked.txt': 't', 'src/a.ts': 'a', 'src/deep/b.ts': 'b', 'untracked.txt': 'u', 'ignored.txt': 'i', 'build/out.js': 'o', 'node_modules/x/index.js': 'x' });
     git(top, 'add', '.gitignore', 'tracked.txt', 'src');
     symlinkSync('tracked.txt', join(top, 'link.txt'));
   });
@@ -58,7 +46,7 @@ describe('findTargets in a git repository', () => {
   });
 
   it('with a named directory: its tracked and untracked-not-ignored files, relative to the cwd', () => {
-    files(top, { 'src/new.ts': 'n', 'src/ignored.txt': 'i' });
+    writeTree(top, { 'src/new.ts': 'n', 'src/ignored.txt': 'i' });
     const r = findTargets({ cwd: join(top, 'src'), paths: ['.'] });
     expect(view(r.targets)).toEqual(['src/a.ts tracked', 'src/deep/b.ts tracked', 'src/new.ts untracked']);
   });
@@ -86,7 +74,7 @@ describe('findTargets outside git', () => {
   beforeAll(() => {
     t = tempDir();
     dir = realpathSync(t.dir);
-    files(dir, { 'a.txt': 'a', 'sub/b.txt': 'b', 'node_modules/m.js': 'm', '.git/config': 'fake' });
+    writeTree(dir, { 'a.txt': 'a', 'sub/b.txt': 'b', 'node_modules/m.js': 'm', '.git/config': 'fake' });
     symlinkSync('a.txt', join(dir, 'link'));
     symlinkSync('sub', join(dir, 'linkdir'));
   });
@@ -103,13 +91,7 @@ describe('findTargets outside git', () => {
   });
 
   it('refuses --staged with a usage error', () => {
-    let err: unknown;
-    try {
-      findTargets({ cwd: dir, staged: true });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(EnvcryptError);
-    expect((err as EnvcryptError).code).toBe('USAGE');
+    const err = caught(() => findTargets({ cwd: dir, staged: true }));
+    expect(err.code).toBe('USAGE');
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvcryptError } from '../../src/errors.js';
 import { writeBatch, type PlannedWrite } from '../../src/io/batch-write.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Math.min(50, Number(process.env.FUZZ_RUNS ?? 30));
 const dirs: string[] = [];
@@ -16,16 +17,6 @@ function temp(): string {
   const d = mkdtempSync(join(tmpdir(), 'envcrypt-batch-'));
   dirs.push(d);
   return d;
-}
-
-function caught(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError, nothing was thrown');
 }
 
 /** Three files with old content, and a plan replacing each. */

@@ -2,11 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvcryptError } from '../../src/errors.js';
 import { acquireLock, lockPathFor, parseLockText, pidAlive, withLock } from '../../src/io/lock.js';
+import { rejected } from '../helpers/errors.js';
+import { bundleScript } from '../helpers/bundle.js';
 
 let dir: string;
 beforeAll(() => {
@@ -23,16 +22,6 @@ function deadPid(): number {
   const pid = Number(r.stdout);
   expect(pidAlive(pid)).toBe(false);
   return pid;
-}
-
-async function rejection(p: Promise<unknown>): Promise<EnvcryptError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('acquireLock', () => {
@@ -52,7 +41,7 @@ describe('acquireLock', () => {
     const file = target();
     const lock = await acquireLock(file);
     const start = Date.now();
-    const e = await rejection(acquireLock(file, { timeoutMs: 300 }));
+    const e = await rejected(acquireLock(file, { timeoutMs: 300 }));
     const waited = Date.now() - start;
     expect(e.code).toBe('CONFLICT');
     expect(e.exitCode).toBe(10);
@@ -67,10 +56,10 @@ describe('acquireLock', () => {
     const file = target();
     const lock = await acquireLock(file);
     const start = Date.now();
-    const e = await rejection(acquireLock(file, { env: { ENVCRYPT_LOCK_TIMEOUT_MS: '50' } }));
+    const e = await rejected(acquireLock(file, { env: { ENVCRYPT_LOCK_TIMEOUT_MS: '50' } }));
     expect(e.code).toBe('CONFLICT');
     expect(Date.now() - start).toBeLessThan(2000);
-    expect((await rejection(acquireLock(file, { env: { ENVCRYPT_LOCK_TIMEOUT_MS: 'soon' } }))).code).toBe('USAGE');
+    expect((await rejected(acquireLock(file, { env: { ENVCRYPT_LOCK_TIMEOUT_MS: 'soon' } }))).code).toBe('USAGE');
     lock.release();
   });
 
@@ -96,7 +85,7 @@ describe('acquireLock', () => {
   it('does not break a lock held on another host (its pid cannot be checked)', async () => {
     const file = target();
     writeFileSync(lockPathFor(file), JSON.stringify({ pid: deadPid(), hostname: `not-${hostname()}`, nonce: 'x' }));
-    const e = await rejection(acquireLock(file, { timeoutMs: 100 }));
+    const e = await rejected(acquireLock(file, { timeoutMs: 100 }));
     expect(e.code).toBe('CONFLICT');
     expect(e.message).toContain(`on not-${hostname()}`);
     rmSync(lockPathFor(file));
@@ -105,7 +94,7 @@ describe('acquireLock', () => {
   it('treats an unreadable lock as held while fresh and as stale once old', async () => {
     const file = target();
     writeFileSync(lockPathFor(file), '');
-    expect((await rejection(acquireLock(file, { timeoutMs: 100 }))).message).toContain('locked by another process');
+    expect((await rejected(acquireLock(file, { timeoutMs: 100 }))).message).toContain('locked by another process');
     const old = new Date(Date.now() - 60_000);
     utimesSync(lockPathFor(file), old, old);
     const lock = await acquireLock(file, { timeoutMs: 1000 });
@@ -119,7 +108,7 @@ describe('acquireLock', () => {
     symlinkSync(file, link);
     expect(lockPathFor(link)).toBe(lockPathFor(file));
     const lock = await acquireLock(file);
-    expect((await rejection(acquireLock(link, { timeoutMs: 50 }))).code).toBe('CONFLICT');
+    expect((await rejected(acquireLock(link, { timeoutMs: 50 }))).code).toBe('CONFLICT');
     lock.release();
   });
 
@@ -134,7 +123,7 @@ describe('acquireLock', () => {
   });
 
   it('fails with IO, not a timeout, when the lock file cannot be created', async () => {
-    const e = await rejection(acquireLock(join(dir, 'no-such-dir', 'x.env.enc'), { timeoutMs: 5000 }));
+    const e = await rejected(acquireLock(join(dir, 'no-such-dir', 'x.env.enc'), { timeoutMs: 5000 }));
     expect(e.code).toBe('IO');
     expect(e.message).toContain('ENOENT');
   });
@@ -170,18 +159,7 @@ describe('withLock', () => {
 
   it('is released when the process exits without releasing it', async () => {
     const driver = join(dir, 'hold-and-exit.mjs');
-    await build({
-      stdin: {
-        contents: `import { acquireLock } from './src/io/lock.ts';\nawait acquireLock(process.argv[2]);\nprocess.stdout.write('held');\nprocess.exit(3);\n`,
-        resolveDir: fileURLToPath(new URL('../../', import.meta.url)),
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: driver,
-      logLevel: 'silent',
-    });
+    await bundleScript(driver, `import { acquireLock } from './src/io/lock.ts';\nawait acquireLock(process.argv[2]);\nprocess.stdout.write('held');\nprocess.exit(3);\n`);
     const file = target();
     const r = spawnSync(process.execPath, [driver, file], { encoding: 'utf8' });
     expect(r.stdout).toBe('held');

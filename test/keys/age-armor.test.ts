@@ -9,6 +9,7 @@ import { armor } from 'age-encryption';
 import { EnvcryptError } from '../../src/errors.js';
 import { ARMOR_BEGIN, ARMOR_END, decodeArmor, encodeArmor } from '../../src/keys/age-armor.js';
 import { cctvVectors } from '../helpers/cctv.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
@@ -20,15 +21,7 @@ function armoredVectors(): { name: string; expect: string; text: string }[] {
 }
 
 /** Calls decodeArmor and returns the EnvcryptError it throws (failing if it does not). */
-function rejection(text: string): EnvcryptError {
-  try {
-    decodeArmor(text);
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('decodeArmor accepted the input');
-}
+const rejection = (text: string) => caught(() => decodeArmor(text));
 
 const sample = new Uint8Array(randomBytes(152)); // 3 full lines + a short, padded one
 const good = encodeArmor(sample);

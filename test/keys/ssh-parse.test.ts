@@ -14,6 +14,7 @@ import {
   type SshPrivateKeyFile,
 } from '../../src/keys/ssh-parse.js';
 import { wireEncode } from '../../src/keys/ssh-wire.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const ACCEPTED = '"ssh-ed25519 AAAA… [comment]" or "ssh-rsa AAAA… [comment]"';
@@ -47,16 +48,6 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function caught(f: () => unknown): EnvcryptError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('expected an EnvcryptError, but nothing was thrown');
-}
 
 function plain(f: SshPrivateKeyFile): SshPrivateKey {
   if (f.encrypted) throw new Error('expected an unencrypted key');

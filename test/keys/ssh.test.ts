@@ -10,6 +10,7 @@ import type { Identity, Recipient, Stanza } from 'age-encryption';
 import { EnvcryptError } from '../../src/errors.js';
 import { sshIdentity, sshPublicKeyOf, sshRecipient } from '../../src/keys/ssh.js';
 import { cctvVectors } from '../helpers/cctv.js';
+import { caught, rejected } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
@@ -122,10 +123,9 @@ describe.each([
     const inner = sshRecipient(key().publicLine);
     const tampering: Recipient = { wrapFileKey: async (k) => (await inner.wrapFileKey(k)).map(flip) };
     const armored = await encryptWith(tampering, randomBytes(32));
-    const err = await decryptWith(sshIdentity(key().privateText, key().privateFile), armored).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(EnvcryptError);
-    expect((err as EnvcryptError).code).toBe('DECRYPT_FAILED');
-    expect((err as EnvcryptError).message).toContain(key().privateFile);
+    const err = await rejected(decryptWith(sshIdentity(key().privateText, key().privateFile), armored));
+    expect(err.code).toBe('DECRYPT_FAILED');
+    expect(err.message).toContain(key().privateFile);
   });
 
   it('sshPublicKeyOf gives the key of the .pub file (without the comment)', () => {
@@ -212,16 +212,10 @@ describe('PKCS#8 Ed25519 keys (which the age CLI does not read)', () => {
 describe('passphrase-protected keys', () => {
   it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])('%s: refused with BAD_KEY without a callback', (name) => {
     const k = keys[name]!;
-    let err: unknown;
-    try {
-      sshIdentity(k.privateText, k.privateFile);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(EnvcryptError);
-    expect((err as EnvcryptError).code).toBe('BAD_KEY');
-    expect((err as EnvcryptError).message).toBe(`ssh key ${k.privateFile} is protected by a passphrase`);
-    expect((err as EnvcryptError).hints.length).toBeGreaterThan(0);
+    const err = caught(() => sshIdentity(k.privateText, k.privateFile));
+    expect(err.code).toBe('BAD_KEY');
+    expect(err.message).toBe(`ssh key ${k.privateFile} is protected by a passphrase`);
+    expect(err.hints.length).toBeGreaterThan(0);
   });
 
   it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])(
@@ -251,10 +245,9 @@ describe('passphrase-protected keys', () => {
   it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])('%s: a wrong passphrase is BAD_KEY', async (name) => {
     const k = keys[name]!;
     const id = sshIdentity(k.privateText, k.privateFile, { passphrase: async () => 'wrong' });
-    const err = await decryptWith(id, ageEncryptTo(k.publicLine, randomBytes(8))).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(EnvcryptError);
-    expect((err as EnvcryptError).code).toBe('BAD_KEY');
-    expect((err as EnvcryptError).message).toMatch(/passphrase is wrong/);
+    const err = await rejected(decryptWith(id, ageEncryptTo(k.publicLine, randomBytes(8))));
+    expect(err.code).toBe('BAD_KEY');
+    expect(err.message).toMatch(/passphrase is wrong/);
   });
 
   it('after a wrong passphrase, the next file asks again', async () => {
@@ -283,15 +276,9 @@ describe('malformed keys', () => {
     ['ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY=', 'another type'],
     ['age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p', 'an age recipient'],
   ])('sshRecipient(%j) is BAD_KEY naming the accepted forms (%s)', (line) => {
-    let err: unknown;
-    try {
-      sshRecipient(line);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(EnvcryptError);
-    expect((err as EnvcryptError).code).toBe('BAD_KEY');
-    expect((err as EnvcryptError).message).toContain('"ssh-ed25519 AAAA… [comment]" or "ssh-rsa AAAA… [comment]"');
+    const err = caught(() => sshRecipient(line));
+    expect(err.code).toBe('BAD_KEY');
+    expect(err.message).toContain('"ssh-ed25519 AAAA… [comment]" or "ssh-rsa AAAA… [comment]"');
   });
 
   it('an ed25519 public key that is not a usable point is BAD_KEY', () => {

@@ -28,6 +28,7 @@ import {
   type X25519Identity,
 } from '../../src/keys/x25519-native.js';
 import { type CctvVector, cctvVectors } from '../helpers/cctv.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -192,14 +193,7 @@ describe('parseX25519Identity', () => {
   ];
   for (const [what, line] of bad) {
     it(`rejects ${what} with BAD_KEY and without quoting it`, () => {
-      let err: unknown;
-      try {
-        parseX25519Identity(line);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(EnvcryptError);
-      const e = err as EnvcryptError;
+      const e = caught(() => parseX25519Identity(line));
       expect(e.code).toBe('BAD_KEY');
       expect(e.cause).toBeUndefined();
       const text = [e.message, ...e.hints].join('\n');

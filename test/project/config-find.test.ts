@@ -1,24 +1,10 @@
-import { describe, it, expect, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
 import { explicitConfig, findConfig } from '../../src/project/config-find.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+import { tempTrees } from '../helpers/tree.js';
 
 /** A temp tree: keys are relative paths, values file contents. */
-function tree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'envcrypt-find-'));
-  dirs.push(root);
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return root;
-}
+const tree = tempTrees('envcrypt-find-');
 
 describe('findConfig search', () => {
   it('finds the parent directory config from a nested target', () => {

@@ -1,10 +1,10 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { EnvcryptError } from '../../src/errors.js';
 import { loadConfig, parseConfig } from '../../src/project/config-load.js';
+import { caught } from '../helpers/errors.js';
+import { tempTrees } from '../helpers/tree.js';
 
 // Public recipients of the published throwaway test keys in /work/shared/fixtures/sops (README.md).
 const A = 'age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr';
@@ -12,32 +12,8 @@ const B = 'age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29';
 const C = 'age1henwn645drkd3fa34t27t2w2x0nsgw3w4h62gmg5x5xflyjpy38s5cncph';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
 /** A temp repo: keys are relative paths, values file contents. */
-function repo(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'envcrypt-config-load-'));
-  dirs.push(root);
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return root;
-}
-
-/** The EnvcryptError `fn` throws (fails the test if it throws nothing or something else). */
-function caught(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError, nothing was thrown');
-}
+const repo = tempTrees('envcrypt-config-load-');
 
 describe('age key forms', () => {
   it('accepts a comma-separated string, trimming and dropping empty items', () => {

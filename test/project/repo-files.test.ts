@@ -1,19 +1,14 @@
-import { describe, it, expect, afterEach, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { encryptText } from '../../src/api/encrypt.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { hasSopsMetadata, repoRoot, resolveTargets, scanRepo, shownPath, walkFiles } from '../../src/project/repo-files.js';
+import { tempTrees } from '../helpers/tree.js';
 
 // Public recipient of a published throwaway test key in /work/shared/fixtures/sops (README.md).
 const A = 'age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 let encEnv: string;
 let encJson: string;
@@ -23,15 +18,7 @@ beforeAll(async () => {
 });
 
 /** A temp tree (realpath, so it compares with git's output): keys are relative paths, values file contents. */
-function tree(files: Record<string, string>): string {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'envcrypt-repo-')));
-  dirs.push(root);
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return root;
-}
+const tree = tempTrees('envcrypt-repo-');
 
 const RULES = `creation_rules:\n  - path_regex: (^|/)\\.env(\\.[^/]*)?\\.enc$|\\.enc\\.json$\n    age: ${A}\n`;
 

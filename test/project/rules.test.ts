@@ -1,9 +1,8 @@
-import { describe, it, expect, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { EnvcryptError } from '../../src/errors.js';
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
 import { loadConfig, matchRule, parseConfig, pathForMatching, resolveCreation } from '../../src/project/rules.js';
+import { caught } from '../helpers/errors.js';
+import { tempTrees } from '../helpers/tree.js';
 
 // Public recipients of the published throwaway test keys in /work/shared/fixtures/sops (README.md).
 const A = 'age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr';
@@ -11,32 +10,8 @@ const B = 'age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29';
 const C = 'age1henwn645drkd3fa34t27t2w2x0nsgw3w4h62gmg5x5xflyjpy38s5cncph';
 const D = 'age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
 /** A temp repo: keys are relative paths, values file contents. */
-function repo(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'envcrypt-rules-'));
-  dirs.push(root);
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
-  return root;
-}
-
-/** The EnvcryptError `fn` throws (fails the test if it throws nothing or something else). */
-function caught(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError, nothing was thrown');
-}
+const repo = tempTrees('envcrypt-rules-');
 
 const TWO_RULES = `creation_rules:
   - path_regex: secrets/prod/.*

@@ -4,6 +4,7 @@ import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../src/errors.js';
 import { parseConfig } from '../../src/project/rules.js';
 import { addRecipientToRules, removeRecipientFromRules } from '../../src/project/sops-yaml-edit.js';
+import { caught } from '../helpers/errors.js';
 
 // Public recipients of the published throwaway test keys in /work/shared/fixtures/sops (README.md).
 const A = 'age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr';
@@ -13,16 +14,6 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
 function recipients(text: string): string[][] {
   return (parseConfig(text, '.sops.yaml').creationRules ?? []).map((r) => r.recipients);
-}
-
-function caught(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError, nothing was thrown');
 }
 
 /** The lines of `b` that are not in `a` (a multiset difference, good enough for line edits). */

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PATH, which } from '../../src/runtime/which.js';
-import { EnvcryptError } from '../../src/errors.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
 
@@ -42,17 +42,6 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Run `fn` and return the EnvcryptError it throws. */
-function thrown(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('expected an EnvcryptError');
-}
-
 describe('which: PATH search', () => {
   it('returns the first executable in PATH order', () => {
     expect(which('tool', { PATH: `${bin1}:${bin2}` }, work)).toBe(join(bin1, 'tool'));
@@ -70,7 +59,7 @@ describe('which: PATH search', () => {
   it('searches the PATH of the given env, not its own', () => {
     expect(which('tool', { PATH: bin2 }, work)).toBe(join(bin2, 'tool'));
     // node is on envcrypt's PATH (it runs this test) but not on the child's.
-    expect(thrown(() => which('node', { PATH: bin1 }, work)).code).toBe('CMD_NOT_FOUND');
+    expect(caught(() => which('node', { PATH: bin1 }, work)).code).toBe('CMD_NOT_FOUND');
   });
 
   it('treats an empty PATH entry as the current directory, like execvp', () => {
@@ -85,7 +74,7 @@ describe('which: PATH search', () => {
   it('uses the default path when PATH is unset', () => {
     const found = which('sh', {}, work);
     expect(DEFAULT_PATH.split(':').map((d) => join(d, 'sh'))).toContain(found);
-    const err = thrown(() => which('tool', {}, work));
+    const err = caught(() => which('tool', {}, work));
     expect(err.code).toBe('CMD_NOT_FOUND');
     expect(err.hints.join('\n')).toContain(`PATH is not set in the command's environment, so only the default ${DEFAULT_PATH}`);
   });
@@ -95,12 +84,12 @@ describe('which: PATH search', () => {
   });
 
   it('reports a dangling symlink as not found', () => {
-    expect(thrown(() => which('dangling', { PATH: bin3 }, work)).code).toBe('CMD_NOT_FOUND');
+    expect(caught(() => which('dangling', { PATH: bin3 }, work)).code).toBe('CMD_NOT_FOUND');
   });
 
   it('reports a missing command with code 127 and the searched PATH', () => {
     const env = { PATH: process.env['PATH'] ?? '' };
-    const err = thrown(() => which('envcrypt-test-no-such-command', env, work));
+    const err = caught(() => which('envcrypt-test-no-such-command', env, work));
     expect(err.code).toBe('CMD_NOT_FOUND');
     expect(err.exitCode).toBe(127);
     expect(err.message).toBe('command not found: envcrypt-test-no-such-command');
@@ -108,13 +97,13 @@ describe('which: PATH search', () => {
   });
 
   it('points at a file of that name in the current directory', () => {
-    const err = thrown(() => which('local', { PATH: bin1 }, work));
+    const err = caught(() => which('local', { PATH: bin1 }, work));
     expect(err.code).toBe('CMD_NOT_FOUND');
     expect(err.hints).toContain('a file named local is in the current directory; run it as ./local');
   });
 
   it('reports a command found only without execute permission with code 126', () => {
-    const err = thrown(() => which('onlynoexec', { PATH: `${bin1}:${bin3}` }, work));
+    const err = caught(() => which('onlynoexec', { PATH: `${bin1}:${bin3}` }, work));
     expect(err.code).toBe('CMD_NOT_EXECUTABLE');
     expect(err.exitCode).toBe(126);
     expect(err.message).toBe('command not executable: onlynoexec');
@@ -125,7 +114,7 @@ describe('which: PATH search', () => {
     const env = { PATH: `${bin3}:${canary}` };
     expect(env.PATH).not.toBe(process.env['PATH']);
     for (const name of ['missing-cmd', 'onlynoexec']) {
-      const err = thrown(() => which(name, env, work));
+      const err = caught(() => which(name, env, work));
       const text = [err.message, ...err.hints].join('\n');
       expect(text).not.toContain(canary);
       expect(text).not.toContain(bin3);
@@ -134,7 +123,7 @@ describe('which: PATH search', () => {
   });
 
   it('rejects an empty command name as a usage error', () => {
-    const err = thrown(() => which('', { PATH: bin1 }, work));
+    const err = caught(() => which('', { PATH: bin1 }, work));
     expect(err.code).toBe('USAGE');
     expect(err.exitCode).toBe(2);
   });
@@ -144,7 +133,7 @@ describe('which: PATH search', () => {
       fc.property(
         fc.string({ minLength: 1 }).filter((s) => !s.includes('/') && !s.includes('\0')),
         (name) => {
-          const err = thrown(() => which(name, { PATH: bin3 + '-empty-nonexistent' }, join(root, 'bin3-empty-nonexistent')));
+          const err = caught(() => which(name, { PATH: bin3 + '-empty-nonexistent' }, join(root, 'bin3-empty-nonexistent')));
           expect(err.code).toBe('CMD_NOT_FOUND');
           expect(err.message).toBe(`command not found: ${name}`);
         },
@@ -162,21 +151,21 @@ describe('which: names with a slash', () => {
   });
 
   it('reports a missing path as not found without searching PATH', () => {
-    const err = thrown(() => which('./tool', { PATH: bin1 }, work));
+    const err = caught(() => which('./tool', { PATH: bin1 }, work));
     expect(err.code).toBe('CMD_NOT_FOUND');
     expect(err.message).toBe('command not found: ./tool');
     expect(err.hints.join('\n')).toContain('PATH was not searched');
   });
 
   it('reports a directory with code 126', () => {
-    const err = thrown(() => which('./bin1', {}, root));
+    const err = caught(() => which('./bin1', {}, root));
     expect(err.code).toBe('CMD_NOT_EXECUTABLE');
     expect(err.exitCode).toBe(126);
     expect(err.message).toBe('command is a directory: ./bin1');
   });
 
   it('reports a file without execute permission with code 126 and a chmod hint', () => {
-    const err = thrown(() => which('bin1/noexec', {}, root));
+    const err = caught(() => which('bin1/noexec', {}, root));
     expect(err.code).toBe('CMD_NOT_EXECUTABLE');
     expect(err.message).toBe('command not executable: bin1/noexec');
     expect(err.hints.join('\n')).toContain('chmod +x bin1/noexec');

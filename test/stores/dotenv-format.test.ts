@@ -1,17 +1,7 @@
 import dotenv from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { EnvcryptError } from '../../src/errors.js';
 import { formatDotenvValue } from '../../src/stores/dotenv-format.js';
-
-function catchError(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('expected an EnvcryptError');
-}
+import { caught } from '../helpers/errors.js';
 
 describe('formatDotenvValue', () => {
   const table: Array<[string, string]> = [
@@ -42,7 +32,7 @@ describe('formatDotenvValue', () => {
 
   it('refuses what no dotenv form can hold, naming the key and not the value', () => {
     for (const value of [' secret\\', `a'b"c\`d secret\n`, '#secret\\']) {
-      const e = catchError(() => formatDotenvValue(value, 'API_TOKEN'));
+      const e = caught(() => formatDotenvValue(value, 'API_TOKEN'));
       expect(e.code).toBe('UNSUPPORTED');
       expect(e.message).toBe('the value of key API_TOKEN cannot be written to a dotenv file');
       expect(e.message).not.toContain('secret');

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EnvcryptError } from '../../src/errors.js';
 import { type DotenvItem, isDotenvKey, parseDotenv } from '../../src/stores/dotenv-syntax.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const CORPUS = readFileSync(new URL('../fixtures/plain/edge-cases.env', import.meta.url), 'utf8');
@@ -17,16 +18,6 @@ function record(items: DotenvItem[]): Record<string, string> {
 
 function oracle(text: string): [string, string][] {
   return Object.entries(dotenv.parse(text));
-}
-
-function catchError(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('expected an EnvcryptError');
 }
 
 describe('parseDotenv: the edge-case corpus', () => {
@@ -219,7 +210,7 @@ describe('parseDotenv: errors', () => {
   const secret = 'hunter2-SECRET';
 
   it('refuses a line without "=" with its line and column', () => {
-    const e = catchError(() => parseDotenv(`A=1\n\n   ${secret}\n`));
+    const e = caught(() => parseDotenv(`A=1\n\n   ${secret}\n`));
     expect(e.code).toBe('PARSE');
     expect(e.position).toEqual({ line: 3, column: 4 });
     expect(e.message).toMatch(/^line 3:4: expected KEY=VALUE/);
@@ -227,25 +218,25 @@ describe('parseDotenv: errors', () => {
   });
 
   it('refuses the KEY: VALUE form', () => {
-    const e = catchError(() => parseDotenv('A: b\n'));
+    const e = caught(() => parseDotenv('A: b\n'));
     expect(e.message).toMatch(/^line 1:1: expected KEY=VALUE/);
   });
 
   it('refuses an invalid key and points at the bad character', () => {
-    const e = catchError(() => parseDotenv(`OK=1\nMY KEY=${secret}\n`));
+    const e = caught(() => parseDotenv(`OK=1\nMY KEY=${secret}\n`));
     expect(e.position).toEqual({ line: 2, column: 4 });
     expect(e.message).toBe('line 2:4: invalid character in key');
-    expect(catchError(() => parseDotenv('"A"=1')).position).toEqual({ line: 1, column: 1 });
-    expect(catchError(() => parseDotenv('ké=1')).position).toEqual({ line: 1, column: 2 });
+    expect(caught(() => parseDotenv('"A"=1')).position).toEqual({ line: 1, column: 1 });
+    expect(caught(() => parseDotenv('ké=1')).position).toEqual({ line: 1, column: 2 });
   });
 
   it('refuses a missing key', () => {
-    expect(catchError(() => parseDotenv('  =value')).message).toBe('line 1:3: missing key before "="');
+    expect(caught(() => parseDotenv('  =value')).message).toBe('line 1:3: missing key before "="');
   });
 
   it('refuses an unterminated quote at the opening quote, without the value', () => {
     for (const q of [`'`, '"', '`']) {
-      const e = catchError(() => parseDotenv(`A=1\nB= ${q}${secret}\nC=2\n`));
+      const e = caught(() => parseDotenv(`A=1\nB= ${q}${secret}\nC=2\n`));
       expect(e.code).toBe('PARSE');
       expect(e.position).toEqual({ line: 2, column: 4 });
       expect(e.message).toBe('line 2:4: unterminated quoted value');
@@ -255,20 +246,20 @@ describe('parseDotenv: errors', () => {
 
   it('refuses a quote closed only by a quote with text after it', () => {
     // dotenv would read B's opening quote as the end of A and then fall back to a raw value.
-    expect(catchError(() => parseDotenv('A="abc\nB="x"\n')).position).toEqual({ line: 1, column: 3 });
+    expect(caught(() => parseDotenv('A="abc\nB="x"\n')).position).toEqual({ line: 1, column: 3 });
   });
 
   it('refuses text after a closing quote as an unterminated value (dotenv finds no end there either)', () => {
-    const e = catchError(() => parseDotenv(`X=1\nA='one\ntwo' ${secret}\n`));
+    const e = caught(() => parseDotenv(`X=1\nA='one\ntwo' ${secret}\n`));
     expect(e.position).toEqual({ line: 2, column: 3 });
     expect(e.message).toBe('line 2:3: unterminated quoted value');
     expect(e.message).not.toContain(secret);
-    expect(catchError(() => parseDotenv("A='x' 'y'")).position).toEqual({ line: 1, column: 3 });
+    expect(caught(() => parseDotenv("A='x' 'y'")).position).toEqual({ line: 1, column: 3 });
   });
 
   it('refuses U+2028/U+2029 outside quotes, also in comments', () => {
     for (const text of ['A=x\u2028B=2', '# c\u2029B=2', "A='x' # c\u2028B=2", '\u2028A=1']) {
-      const e = catchError(() => parseDotenv(text));
+      const e = caught(() => parseDotenv(text));
       expect(e.message).toMatch(/unicode line separator/);
     }
     expect(parseDotenv('A="x\u2028y"')).toEqual([{ kind: 'pair', key: 'A', value: 'x\u2028y', line: 1 }]);
@@ -279,19 +270,19 @@ describe('parseDotenv: errors', () => {
     // earlier candidate would silently give A = 'a\\' and B = 'x\\"\u2028' instead.
     const text = 'A="a\\"\nB=\'x\\"\u2028\'\n';
     expect(dotenv.parse(text)).toEqual({ A: 'a\\"\nB=\'x\\' });
-    const e = catchError(() => parseDotenv(text));
+    const e = caught(() => parseDotenv(text));
     expect(e.message).toBe('line 2:7: unicode line separator (U+2028 or U+2029) outside quotes');
   });
 
   it('refuses a duplicate key, naming both lines', () => {
-    const e = catchError(() => parseDotenv('A=1\n# x\n  export A=2\n'));
+    const e = caught(() => parseDotenv('A=1\n# x\n  export A=2\n'));
     expect(e.message).toBe('duplicate key A at line 3, first defined at line 1');
     expect(e.position).toEqual({ line: 3, column: 10 });
   });
 
   it('refuses binary garbage at line 1 without echoing it', () => {
     const garbage = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0xff, 0xfe]).toString('utf8');
-    const e = catchError(() => parseDotenv(garbage));
+    const e = caught(() => parseDotenv(garbage));
     expect(e.code).toBe('PARSE');
     expect(e.position?.line).toBe(1);
     expect(e.message).not.toContain('PNG');

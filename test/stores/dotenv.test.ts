@@ -10,18 +10,9 @@ import { formatEnvFloat, formatGoFloatUpperG, scalarText } from '../../src/tree/
 import { aadFor, forEachLeaf } from '../../src/tree/walk.js';
 import { bool, comment, float, int, list, map, type MapNode, type Node, nul, pair, str, type Pair, type Comment } from '../../src/tree/types.js';
 import { FIXTURES } from '../helpers/paths.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
-
-function catchError(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('expected an EnvcryptError');
-}
 
 const fixture = (p: string) => readFileSync(join(FIXTURES, p), 'utf8');
 const pairs = (m: MapNode) => m.items.filter((i): i is Pair => i.kind === 'pair');
@@ -47,7 +38,7 @@ describe('parsePlain', () => {
   });
 
   it('reports parse errors with position and without the input', () => {
-    const e = catchError(() => store.parsePlain('A=1\nB="never closed\n'));
+    const e = caught(() => store.parsePlain('A=1\nB="never closed\n'));
     expect(e.code).toBe('PARSE');
     expect(e.position).toEqual({ line: 2, column: 3 });
     expect(e.message).not.toContain('never');
@@ -75,7 +66,7 @@ describe('parseEncrypted: the sops dialect', () => {
   });
 
   it('refuses a line without "=" with its line number and without its text', () => {
-    const e = catchError(() => store.parseEncrypted('a=b\n#c\nsecret-line-here\n'));
+    const e = caught(() => store.parseEncrypted('a=b\n#c\nsecret-line-here\n'));
     expect(e.code).toBe('PARSE');
     expect(e.position).toEqual({ line: 3, column: 1 });
     expect(e.message).toMatch(/^line 3: /);
@@ -83,12 +74,12 @@ describe('parseEncrypted: the sops dialect', () => {
   });
 
   it('refuses a blank CRLF line (a lone CR), as sops does', () => {
-    expect(catchError(() => store.parseEncrypted('a=b\r\n\r\nc=d\r\n')).position).toEqual({ line: 2, column: 1 });
+    expect(caught(() => store.parseEncrypted('a=b\r\n\r\nc=d\r\n')).position).toEqual({ line: 2, column: 1 });
   });
 
   it('refuses binary garbage at line 1', () => {
     const garbage = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe]).toString('utf8');
-    const e = catchError(() => store.parseEncrypted(garbage));
+    const e = caught(() => store.parseEncrypted(garbage));
     expect(e.position?.line).toBe(1);
     expect(e.message).not.toContain('PNG');
   });
@@ -105,10 +96,10 @@ describe('parseEncrypted: the sops dialect', () => {
   });
 
   it('refuses broken metadata', () => {
-    expect(catchError(() => store.parseEncrypted('sops_mac=a\nsops_mac=b\n')).message).toBe(
+    expect(caught(() => store.parseEncrypted('sops_mac=a\nsops_mac=b\n')).message).toBe(
       'metadata key sops_mac (line 2) is given twice, first on line 1',
     );
-    expect(catchError(() => store.parseEncrypted('sops_age__list_1__map_enc=x\n')).code).toBe('BAD_METADATA');
+    expect(caught(() => store.parseEncrypted('sops_age__list_1__map_enc=x\n')).code).toBe('BAD_METADATA');
   });
 });
 
@@ -145,7 +136,7 @@ describe('emitPlain', () => {
 
   it('refuses nested values, naming the key and suggesting YAML or JSON', () => {
     for (const value of [map([pair('x', str('1'))]), list([str('1')])]) {
-      const e = catchError(() => store.emitPlain([map([pair('db', value)])]));
+      const e = caught(() => store.emitPlain([map([pair('db', value)])]));
       expect(e.code).toBe('UNSUPPORTED');
       expect(e.message).toBe('cannot write nested value of key db to dotenv');
       expect(e.hints.join(' ')).toMatch(/--output-type yaml/);
@@ -153,12 +144,12 @@ describe('emitPlain', () => {
   });
 
   it('refuses keys dotenv cannot read and duplicate keys', () => {
-    expect(catchError(() => store.emitPlain([map([pair('my key', str('1'))])])).message).toBe('key "my key" cannot be written to a dotenv file');
-    expect(catchError(() => store.emitPlain([map([pair('A', str('1')), pair('A', str('2'))])])).code).toBe('UNSUPPORTED');
+    expect(caught(() => store.emitPlain([map([pair('my key', str('1'))])])).message).toBe('key "my key" cannot be written to a dotenv file');
+    expect(caught(() => store.emitPlain([map([pair('A', str('1')), pair('A', str('2'))])])).code).toBe('UNSUPPORTED');
   });
 
   it('refuses a value no dotenv form can hold, naming the key', () => {
-    const e = catchError(() => store.emitPlain([map([pair('TOKEN', str(' secret\\'))])]));
+    const e = caught(() => store.emitPlain([map([pair('TOKEN', str(' secret\\'))])]));
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.message).toContain('TOKEN');
     expect(e.message).not.toContain('secret');
@@ -250,16 +241,16 @@ describe('emitEncrypted', () => {
       ['sops_x', 'v'],
     ];
     for (const [key, value] of cases) {
-      const e = catchError(() => store.emitEncrypted([map([pair(key, str(value))])], meta));
+      const e = caught(() => store.emitEncrypted([map([pair(key, str(value))])], meta));
       expect(e.code).toBe('UNSUPPORTED');
       expect(e.message).toContain(key === 'sops_x' ? 'sops_x' : JSON.stringify(key));
       expect(e.message).not.toContain('new');
     }
-    expect(catchError(() => store.emitEncrypted([map([comment('a\nb')])], meta)).code).toBe('UNSUPPORTED');
+    expect(caught(() => store.emitEncrypted([map([comment('a\nb')])], meta)).code).toBe('UNSUPPORTED');
   });
 
   it('refuses nested values', () => {
-    expect(catchError(() => store.emitEncrypted([map([pair('db', map([]))])], meta)).message).toBe('cannot write nested value of key db to dotenv');
+    expect(caught(() => store.emitEncrypted([map([pair('db', map([]))])], meta)).message).toBe('cannot write nested value of key db to dotenv');
   });
 
   it('reproduces the SOPS-FORMAT §16.2 dotenv example byte for byte', () => {
@@ -299,7 +290,7 @@ describe('emitValue', () => {
     expect(store.emitValue(bool(false))).toBe('false');
     expect(store.emitValue(int(42n))).toBe('42');
     expect(store.emitValue(float(0.5))).toBe('0.5');
-    expect(catchError(() => store.emitValue(list([]))).message).toBe('cannot write a nested value to dotenv');
+    expect(caught(() => store.emitValue(list([]))).message).toBe('cannot write a nested value to dotenv');
   });
 });
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EnvcryptError } from '../../src/errors.js';
 import { type FlatEntry, flattenMetadata, unflattenMetadata } from '../../src/stores/flatten.js';
 import { bool, int, list, map, type MapNode, type Node, nul, pair, str, comment } from '../../src/tree/types.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
@@ -18,16 +18,6 @@ const META_313: MapNode = map([
   pair('unencrypted_suffix', str('_unencrypted')),
   pair('version', str('3.13.2')),
 ]);
-
-function catchError(fn: () => unknown): EnvcryptError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('expected an EnvcryptError');
-}
 
 /** The tree with every leaf as the string the flattener writes. */
 function stringified(n: Node): Node {
@@ -75,7 +65,7 @@ describe('flattenMetadata', () => {
 
   it('refuses keys that would not read back as the same path', () => {
     for (const key of ['a__map_b', 'x__list_0', '__map_']) {
-      const e = catchError(() => flattenMetadata(map([pair(key, str('v'))])));
+      const e = caught(() => flattenMetadata(map([pair(key, str('v'))])));
       expect(e.code).toBe('BAD_METADATA');
     }
     expect(flattenMetadata(map([pair('a_', map([pair('b', str('v'))]))]))).toEqual([{ key: 'sops_a___map_b', value: 'v' }]);
@@ -113,7 +103,7 @@ describe('unflattenMetadata', () => {
   });
 
   it('refuses an incomplete list', () => {
-    const e = catchError(() =>
+    const e = caught(() =>
       unflattenMetadata([
         { key: 'sops_age__list_0__map_enc', value: 'a' },
         { key: 'sops_age__list_2__map_enc', value: 'b' },
@@ -124,11 +114,11 @@ describe('unflattenMetadata', () => {
   });
 
   it('refuses a list that does not start at 0', () => {
-    expect(catchError(() => unflattenMetadata([{ key: 'sops_age__list_1', value: 'a' }])).message).toMatch(/^incomplete list sops_age/);
+    expect(caught(() => unflattenMetadata([{ key: 'sops_age__list_1', value: 'a' }])).message).toMatch(/^incomplete list sops_age/);
   });
 
   it('refuses a key given twice, naming both lines and not the value', () => {
-    const e = catchError(() =>
+    const e = caught(() =>
       unflattenMetadata([
         { key: 'sops_mac', value: 'secret-one', line: 3 },
         { key: 'sops_mac', value: 'secret-two', line: 9 },
@@ -140,7 +130,7 @@ describe('unflattenMetadata', () => {
   });
 
   it('refuses a list index with a leading zero', () => {
-    const e = catchError(() => unflattenMetadata([{ key: 'sops_a__list_01', value: 'x' }]));
+    const e = caught(() => unflattenMetadata([{ key: 'sops_a__list_01', value: 'x' }]));
     expect(e.message).toMatch(/list index that is not a decimal number/);
   });
 
@@ -152,7 +142,7 @@ describe('unflattenMetadata', () => {
       [{ key: 'sops_a__list_x', value: '1' }],
       [{ key: 'mac', value: '1' }],
     ];
-    for (const entries of cases) expect(catchError(() => unflattenMetadata(entries)).code).toBe('BAD_METADATA');
+    for (const entries of cases) expect(caught(() => unflattenMetadata(entries)).code).toBe('BAD_METADATA');
   });
 });
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { EnvcryptError } from '../../src/errors.js';
 import { MAX_JSON_DEPTH, parseJsonObject, positionAt } from '../../src/stores/json-parse.js';
 import type { MapNode, Node } from '../../src/tree/types.js';
+import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
@@ -15,16 +16,8 @@ function valueOf(literal: string): Node {
   return item.value;
 }
 
-/** Run `fn`, which must throw, and return the EnvcryptError. */
-function parseFailure(text: string): EnvcryptError {
-  try {
-    parseJsonObject(text);
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected a parse error');
-}
+/** Parse `text`, which must fail, and return the EnvcryptError. */
+const parseFailure = (text: string) => caught(() => parseJsonObject(text));
 
 describe('order and duplicates', () => {
   it('keeps key order, integer-like keys and both duplicates', () => {

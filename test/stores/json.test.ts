@@ -12,6 +12,7 @@ import { aadFor, forEachLeaf } from '../../src/tree/walk.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 import { FIXTURES } from '../helpers/paths.js';
+import { caught } from '../helpers/errors.js';
 
 interface VectorLeaf { aad: string; type?: string; plaintext: string; encrypted: boolean; comment?: boolean }
 
@@ -32,16 +33,10 @@ function observedLeaves(branches: Branch[]): Array<Omit<VectorLeaf, 'plaintext'>
 }
 
 function expectError(fn: () => unknown, code: string, message?: RegExp): EnvcryptError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(EnvcryptError);
-  expect((err as EnvcryptError).code).toBe(code);
-  if (message) expect((err as EnvcryptError).message).toMatch(message);
-  return err as EnvcryptError;
+  const err = caught(fn);
+  expect(err.code).toBe(code);
+  if (message) expect(err.message).toMatch(message);
+  return err;
 }
 
 function memberKeys(m: MapNode): string[] {

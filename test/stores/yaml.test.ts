@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { canonicalText, typeOf } from '../../src/crypto/values.js';
-import { EnvcryptError } from '../../src/errors.js';
 import { yamlStore } from '../../src/stores/yaml.js';
 import { parseYamlTimestamp } from '../../src/stores/yaml-resolve.js';
 import type { Branch, Comment, Leaf, ListNode, MapNode, Node, Pair } from '../../src/tree/types.js';
 import { aadFor, forEachLeaf } from '../../src/tree/walk.js';
 import { FIXTURES, RUNS } from '../helpers/paths.js';
+import { caught } from '../helpers/errors.js';
 
 const str = (value: string): Leaf => ({ kind: 'str', value });
 const pair = (key: string, value: Node): Pair => ({ kind: 'pair', key, value });
@@ -28,16 +28,6 @@ function leaves(branches: Branch[]): Array<{ node: Leaf | Comment; aad: string }
 function get(m: MapNode, key: string): Node | undefined {
   const p = m.items.find((i): i is Pair => i.kind === 'pair' && i.key === key);
   return p?.value;
-}
-
-function parseFails(run: () => unknown): EnvcryptError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EnvcryptError);
-    return e as EnvcryptError;
-  }
-  throw new Error('expected an EnvcryptError');
 }
 
 // ─── 1. sops-written fixtures against the derived vectors ─────────────────
@@ -372,7 +362,7 @@ describe('documents', () => {
   });
 
   it('a sops value that is not a mapping is bad metadata, with a position', () => {
-    const e = parseFails(() => yamlStore.parseEncrypted('a: 1\nsops: 3\n'));
+    const e = caught(() => yamlStore.parseEncrypted('a: 1\nsops: 3\n'));
     expect(e.code).toBe('BAD_METADATA');
     expect(e.position).toEqual({ line: 2, column: 1 });
   });
@@ -441,7 +431,7 @@ describe('emitting like go-yaml v3', () => {
     expect(yamlStore.emitPlain(t, { indent: 1 })).toBe('a:\n  b: c\n');
     expect(yamlStore.emitPlain(t, { indent: 10 })).toBe('a:\n  b: c\n');
     expect(yamlStore.emitPlain(t, { indent: 3 })).toBe('a:\n   b: c\n');
-    expect(parseFails(() => yamlStore.emitPlain(t, { indent: -1 })).code).toBe('USAGE');
+    expect(caught(() => yamlStore.emitPlain(t, { indent: -1 })).code).toBe('USAGE');
   });
 
   it('long and multi-line keys use the `? key` form and read back', () => {
@@ -586,7 +576,7 @@ const BAD: Array<[string, string, string | RegExp]> = [
 
 describe('bad input is a PARSE error with a position and no input text', () => {
   it.each(BAD)('%s', (_name, text, want) => {
-    const e = parseFails(() => yamlStore.parsePlain(text));
+    const e = caught(() => yamlStore.parsePlain(text));
     expect(e.code).toBe('PARSE');
     expect(e.position?.line).toBeGreaterThan(0);
     expect(e.position?.column).toBeGreaterThan(0);
@@ -600,7 +590,7 @@ describe('bad input is a PARSE error with a position and no input text', () => {
     let text = 'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
     for (let i = 1; i < 10; i++) text += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
     const t0 = performance.now();
-    const e = parseFails(() => yamlStore.parsePlain(text));
+    const e = caught(() => yamlStore.parsePlain(text));
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(e.code).toBe('PARSE');
     expect(e.message).toMatch(/^aliases expand the document beyond \d+ extra nodes at 1:1$/);
@@ -611,7 +601,7 @@ describe('bad input is a PARSE error with a position and no input text', () => {
     ['flow mappings', 'a: ' + '{a: '.repeat(10_000) + '1' + '}'.repeat(10_000) + '\n'],
     ['block mappings', Array.from({ length: 1200 }, (_, i) => ' '.repeat(i) + 'k:\n').join('')],
   ])('10,000-deep %s give a clean error, not a crash', (_name, text) => {
-    const e = parseFails(() => yamlStore.parsePlain(text));
+    const e = caught(() => yamlStore.parsePlain(text));
     expect(e.code).toBe('PARSE');
     expect(e.message).toMatch(/nesting|deep/);
     expect(e.position?.line).toBeGreaterThan(0);

@@ -33,7 +33,7 @@ function printText(findings: readonly Finding[], checked: number, quiet: boolean
     const h = HINTS[k];
     if (h) hint(io, h);
   }
-  if (kinds.has('age-secret-key') || kinds.has('private-key')) hint(io, 'throwaway test keys can be left out with --exclude PATTERN (e.g. --exclude "test/fixtures/**")');
+  if (kinds.has('age-secret-key') || kinds.has('private-key')) hint(io, 'throwaway test keys can be left out with --exclude PATTERN (e.g. --exclude "test/fixtures/**"); for the pre-commit hook: envcrypt git setup --hook --exclude PATTERN');
   if (errors.length > 0) {
     const files = new Set(errors.map((f) => f.file)).size;
     error(io, `${plural(errors.length, 'problem')} in ${plural(files, 'file')}${warnings ? ` and ${plural(warnings, 'warning')}` : ''} (${plural(checked, 'file')} checked)`);

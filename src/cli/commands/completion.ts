@@ -73,7 +73,7 @@ const SUBCOMMANDS: readonly Sub[] = [
   { name: 'rotate', describe: 'new data keys for files', args: { files: true }, flags: [identity, json, dryRun, config] },
   { name: 'init', describe: 'set up this repository', args: { files: false }, flags: [{ names: ['--pq'], describe: 'post-quantum key' }] },
   { name: 'keygen', describe: 'make an age identity', args: { files: false }, flags: [output, { names: ['--pq'], describe: 'post-quantum key' }, { names: ['-y'], describe: 'print the public key of a key file' }] },
-  { name: 'git', describe: 'git integration', args: { actions: ['setup', 'textconv', 'merge-driver'], files: true }, flags: [identity, { names: ['--hook'], describe: 'install the pre-commit hook' }, force] },
+  { name: 'git', describe: 'git integration', args: { actions: ['setup', 'textconv', 'merge-driver'], files: true }, flags: [identity, { names: ['--hook'], describe: 'install the pre-commit hook' }, { names: ['--exclude'], value: 'text', describe: 'glob the hook leaves out' }, force] },
   {
     name: 'check', describe: 'find plaintext secrets before a commit', args: { files: true },
     flags: [identity, { names: ['--staged'], describe: 'check what is staged' }, json, { names: ['-q', '--quiet'], describe: 'silent when all is well' }, { names: ['-v', '--verbose'], describe: 'say what was skipped' },

@@ -27,7 +27,10 @@ function report(r: SetupResult, io: Io): void {
 }
 
 async function setup(args: Args, io: Io): Promise<number> {
-  const r = await setupGit({ cli: cliInvocation(), hook: !!args.hook, force: !!args.force });
+  const exclude = strings(args.exclude);
+  // Without a hook there is no "check" to hand the globs to; saying nothing would hide the mistake.
+  if (exclude.length > 0 && !args.hook) throw new EnvcryptError('USAGE', 'git setup --exclude needs --hook', { hints: ['the globs are passed to the pre-commit hook\'s "envcrypt check"'] });
+  const r = await setupGit({ cli: cliInvocation(), hook: !!args.hook, force: !!args.force, exclude });
   report(r, io);
   return 0;
 }
@@ -121,18 +124,21 @@ export const gitCommand: Command = {
     withIdentity(y)
       .usage(
         [
-          '$0 git setup [--hook] [--force]        set up this clone: .gitattributes lines, git config drivers, optional pre-commit hook',
+          '$0 git setup [--hook [--exclude GLOB]…] [--force]   set up this clone: .gitattributes lines, git config drivers, optional pre-commit hook',
           '$0 git textconv FILE                   print FILE decrypted (as it is when no key opens it); git diff runs this',
           '$0 git merge-driver BASE OURS THEIRS [PATH]   merge by key into OURS; git merge runs this',
           '',
           'setup adds "diff=envcrypt merge=envcrypt" for *.env.enc, .env.*.enc, *.enc.env, *.enc.yaml, *.enc.yml, *.enc.json',
           'and for each encrypted file found with another name; run it again after adding such a file.',
           'The merge driver exits 1 on a conflict (naming the keys, never the values) and leaves a valid encrypted file.',
+          'Throwaway test keys that the hook should not flag: setup --hook --exclude "test/fixtures/**" (repeatable; the hook',
+          'is rewritten from the options given each time, so list every glob again when running setup --hook again).',
         ].join('\n'),
       )
       .positional('action', { choices: ACTIONS, describe: 'setup, textconv or merge-driver' })
       .positional('args', { type: 'string', array: true, describe: 'FILE (textconv); BASE OURS THEIRS [PATH] (merge-driver)' })
       .option('hook', { type: 'boolean', default: false, describe: 'setup: also install a pre-commit hook running "envcrypt check --staged"' })
+      .option('exclude', { type: 'string', array: true, requiresArg: true, describe: 'setup --hook: leave files matching this glob out of the hook\'s check (repeatable; for throwaway test keys)' })
       .option('force', { type: 'boolean', default: false, describe: 'setup --hook: replace a pre-commit hook that is not envcrypt\'s' }),
   async handler(args, io) {
     const action = String(args.action);

@@ -6,8 +6,8 @@ import { parse } from 'yaml';
 import { exportCommand } from '../../../src/cli/commands/export.js';
 import type { Args } from '../../../src/cli/command.js';
 import type { Io } from '../../../src/cli/output.js';
-import { EnvcryptError } from '../../../src/errors.js';
 import { FIXTURES } from '../../helpers/paths.js';
+import { rejected } from '../../helpers/errors.js';
 
 // humphd/sops-age's published throwaway test key and files (see the fixtures README).
 const SRC = join(FIXTURES, 'humphd-sops-age');
@@ -58,16 +58,6 @@ function fakeIo(env: NodeJS.ProcessEnv = {}): Io & { out: string; err: string } 
 const run = (args: Record<string, unknown>, io = fakeIo()) =>
   exportCommand.handler({ _: [], file, identity: [key], force: false, ...args } as Args, io);
 
-async function failure(p: Promise<unknown>): Promise<EnvcryptError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof EnvcryptError) return e;
-    throw e;
-  }
-  throw new Error('did not fail');
-}
-
 describe('envcrypt export', () => {
   it('prints the flattened values as JSON', async () => {
     const io = fakeIo();
@@ -89,9 +79,9 @@ describe('envcrypt export', () => {
 
   it('checks --name and --namespace before decrypting anything', async () => {
     const missing = { file: join(dir, 'missing.enc.yaml') };
-    expect((await failure(run({ ...missing, format: 'k8s', name: 'Bad_Name' }))).code).toBe('USAGE');
-    expect((await failure(run({ ...missing, format: 'k8s', namespace: 'a.b' }))).code).toBe('USAGE');
-    const e = await failure(run({ ...missing, format: 'json', name: 'x' }));
+    expect((await rejected(run({ ...missing, format: 'k8s', name: 'Bad_Name' }))).code).toBe('USAGE');
+    expect((await rejected(run({ ...missing, format: 'k8s', namespace: 'a.b' }))).code).toBe('USAGE');
+    const e = await rejected(run({ ...missing, format: 'json', name: 'x' }));
     expect(e.message).toBe('--name and --namespace apply only to --format k8s, not json');
   });
 
@@ -102,7 +92,7 @@ describe('envcrypt export', () => {
     expect(io.out).toBe('');
     expect(readFileSync(out, 'utf8')).toContain('secret=this is a secret\n');
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    const e = await failure(run({ format: 'shell', output: out }));
+    const e = await rejected(run({ format: 'shell', output: out }));
     expect(e.code).toBe('REFUSED');
     chmodSync(out, 0o644);
     await run({ format: 'shell', output: out, force: true });
@@ -111,7 +101,7 @@ describe('envcrypt export', () => {
   });
 
   it('refuses to write over its input', async () => {
-    expect((await failure(run({ format: 'json', output: file, force: true }))).code).toBe('REFUSED');
+    expect((await rejected(run({ format: 'json', output: file, force: true }))).code).toBe('REFUSED');
   });
 
   it('github: prints the masks and appends the env lines to $GITHUB_ENV', async () => {
@@ -146,7 +136,7 @@ describe('envcrypt export', () => {
   });
 
   it('names the file when a format cannot hold a key, and never prints a value', async () => {
-    const e = await failure(run({ format: 'shell', 'flatten-separator': '-' }));
+    const e = await rejected(run({ format: 'shell', 'flatten-separator': '-' }));
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.file).toBe(file);
     expect(e.message).toBe('key "COMPLEX-VALUE" is not a valid shell variable name');
