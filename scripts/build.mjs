@@ -32,10 +32,15 @@ await Promise.all([
     format: 'cjs',
     minifyWhitespace: true,
     minifySyntax: true,
+    // No import() left in this file: it is loaded through vm.Script with a
+    // code cache (bin/load-runtime.cjs), where import() is unavailable. Lazily
+    // needed modules become lazily evaluated require()s (yaml has a CommonJS
+    // build); the loader provides the import of ESM-only age-encryption.
+    supported: { 'dynamic-import': false },
     external: ['yaml', 'age-encryption'],
   }),
   build({ ...common, entryPoints: { cli: 'src/cli/entry-cli.ts', index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
-  build({ ...common, entryPoints: { config: 'src/config.ts' }, outdir: out, format: 'esm', external: ['./runtime.cjs'] }),
+  build({ ...common, entryPoints: { config: 'src/config.ts' }, outdir: out, format: 'esm', external: ['../bin/load-runtime.cjs'] }),
   build({ ...common, entryPoints: { index: 'src/index.ts', config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
 ]);
 const old = `${root}.dist-old-${process.pid}`;
@@ -46,3 +51,7 @@ try {
 }
 renameSync(out, `${root}dist`);
 rmSync(old, { recursive: true, force: true });
+
+// Train the code cache of the start-up bundle (see bin/load-runtime.cjs).
+const { execFileSync } = await import('node:child_process');
+execFileSync(process.execPath, [`${root}scripts/train-runtime-cache.cjs`], { stdio: 'inherit' });

@@ -5,14 +5,15 @@
  * helper behind the CommonJS preload.
  */
 import { config, load } from './api/load.js';
-import { runExec } from './cli/exec-cli.js';
 import { processIo } from './cli/output.js';
 import { renderError } from './cli/render-error.js';
 import { failPreload } from './preload/fail.js';
 import { preloadOptions } from './preload/options.js';
 
 /** `envcrypt exec …` (argv without the word `exec`). */
-export function execMain(argv: readonly string[]): Promise<number> {
+export async function execMain(argv: readonly string[]): Promise<number> {
+  // Loaded on demand: the preloads never spawn, so they skip child_process.
+  const { runExec } = await import('./cli/exec-cli.js');
   return runExec(argv, processIo());
 }
 

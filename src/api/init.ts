@@ -13,6 +13,7 @@ import { defaultKeyFile, identitySources } from '../keys/discovery.js';
 import { identityFileText, newIdentity } from '../keys/keygen.js';
 import { CONFIG_NAME } from '../project/config-find.js';
 import { loadConfig, matchRule } from '../project/rules.js';
+import { loadAgeLib } from '../keys/age-lib.js';
 
 /**
  * The creation rule `init` writes, in any directory: `.env` and `.env.<anything>`
@@ -98,7 +99,7 @@ function createSecretFile(path: string, text: string): void {
 /** Your key: the first identity any discovery source has, else a new one at the default path. */
 async function ensureKey(opts: InitOptions): Promise<InitResult['key']> {
   const env = opts.env ?? process.env;
-  const age = await import('age-encryption');
+  const age = await loadAgeLib();
   for (const source of identitySources({ env, identityFiles: [], ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) })) {
     // Only age identities: an SSH key found by discovery decrypts, but is not made or kept by init.
     const ids = (await source.load())?.filter((i): i is string => typeof i === 'string' && /^AGE-SECRET-KEY-/.test(i));

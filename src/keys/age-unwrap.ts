@@ -3,6 +3,7 @@ import { EnvcryptError } from '../errors.js';
 import type { FoundIdentity } from './discovery.js';
 import { decodeArmor } from './age-armor.js';
 import { parseX25519Identity, unwrapNative, type X25519Identity } from './x25519-native.js';
+import { loadAgeLib } from './age-lib.js';
 
 /** Identities prepared once per source, so each stanza is tried without re-parsing keys. */
 export interface PreparedIdentities {
@@ -45,7 +46,7 @@ export async function unwrapAgeEntry(enc: string, ids: PreparedIdentities, recip
     if (r instanceof Uint8Array) return r;
   }
   if (ids.general.length === 0) return null;
-  const age = await import('age-encryption');
+  const age = await loadAgeLib();
   const d = new age.Decrypter();
   for (const g of ids.general) d.addIdentity(await generalIdentity(g, ids));
   try {

@@ -1,6 +1,7 @@
 import { EnvcryptError } from '../errors.js';
 import type { ParsedRecipient } from './recipient.js';
 import { sshRecipient } from './ssh.js';
+import { loadAgeLib } from './age-lib.js';
 
 /**
  * Wrap the data key for one recipient: a complete age file with that single
@@ -8,7 +9,7 @@ import { sshRecipient } from './ssh.js';
  * `age-encryption` is imported lazily: the exec path never encrypts.
  */
 export async function wrapDataKey(dataKey: Uint8Array, recipient: ParsedRecipient): Promise<string> {
-  const age = await import('age-encryption');
+  const age = await loadAgeLib();
   const e = new age.Encrypter();
   e.addRecipient(recipient.kind === 'ssh-ed25519' || recipient.kind === 'ssh-rsa' ? sshRecipient(recipient.text) : recipient.text);
   try {

@@ -1,6 +1,7 @@
 import { nowLastModified } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { parseIdentityText } from './identity-text.js';
+import { loadAgeLib } from './age-lib.js';
 
 /** A new identity and its recipient. */
 export interface NewIdentity {
@@ -10,7 +11,7 @@ export interface NewIdentity {
 
 /** Generate an X25519 (or, with `pq`, a hybrid post-quantum) identity. */
 export async function newIdentity(pq: boolean): Promise<NewIdentity> {
-  const age = await import('age-encryption');
+  const age = await loadAgeLib();
   const identity = pq ? await age.generateHybridIdentity() : await age.generateX25519Identity();
   return { identity, recipient: await age.identityToRecipient(identity) };
 }
@@ -24,6 +25,6 @@ export function identityFileText(id: NewIdentity, now: Date = new Date()): strin
 export async function publicKeyOf(text: string, source: string): Promise<string[]> {
   const ids = parseIdentityText(text, source);
   if (ids.length === 0) throw new EnvcryptError('BAD_KEY', `${source} holds no identity`);
-  const age = await import('age-encryption');
+  const age = await loadAgeLib();
   return Promise.all(ids.map((i) => age.identityToRecipient(i)));
 }

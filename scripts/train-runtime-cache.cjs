@@ -1,0 +1,32 @@
+// Build step: run dist/runtime.cjs once through the loader (a real exec of
+// `true` on a throwaway file) so that V8 has compiled what an app launch
+// uses, then save the code cache next to it. Needs nothing but node.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const bin = path.join(root, 'bin', 'envcrypt.js');
+const cacheFile = path.join(root, 'dist', 'runtime.cjs.cache');
+
+if (process.argv[2] !== '--child') {
+  fs.rmSync(cacheFile, { force: true });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envcrypt-train-'));
+  try {
+    const recipient = execFileSync(process.execPath, [bin, 'keygen', '-o', path.join(dir, 'key.txt')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    fs.writeFileSync(path.join(dir, 'train.env'), 'A=1\nB="two words"\n# comment\nC_unencrypted=3\n');
+    execFileSync(process.execPath, [bin, 'encrypt', 'train.env', '-r', recipient, '-o', '.env.enc'], { cwd: dir, stdio: 'ignore' });
+    execFileSync(process.execPath, [__filename, '--child'], { cwd: dir, env: { ...process.env, ENVCRYPT_AGE_KEY_FILE: path.join(dir, 'key.txt') }, stdio: 'inherit' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  const { loadRuntime } = require(path.join(root, 'bin', 'load-runtime.cjs'));
+  const { runtime, script } = loadRuntime();
+  runtime.execMain(['-f', '.env.enc', '--', 'true']).then((code) => {
+    if (code !== 0) throw new Error(`training exec failed with ${code}`);
+    fs.writeFileSync(cacheFile, script.createCachedData());
+  });
+}

@@ -1,0 +1,46 @@
+// The start-up bundle is loaded from the V8 code cache trained by the build,
+// and still works without it (another node version, or no cache file).
+import { cpSync, rmSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/paths.js';
+import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
+
+let t: ReturnType<typeof tempDir>;
+let env: NodeJS.ProcessEnv;
+beforeAll(() => {
+  t = tempDir();
+  const pq = runCli(['keygen', '--pq', '-o', join(t.dir, 'pq.txt')]);
+  const x = ageKeygen(t.dir);
+  env = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: x.file });
+  put(t.dir, 'a.env', 'A=classic\n');
+  put(t.dir, 'b.env', 'B=post-quantum\n');
+  runCli(['encrypt', 'a.env', '-r', x.recipient, '-o', 'a.env.enc'], { cwd: t.dir, env });
+  runCli(['encrypt', 'b.env', '-r', pq.stdout.trim(), '-o', 'b.env.enc'], { cwd: t.dir, env });
+});
+afterAll(() => t.cleanup());
+
+describe('runtime loader', () => {
+  it('uses the code cache made by the build', () => {
+    const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(ROOT, 'bin/load-runtime.cjs'))}).loadRuntime().cacheUsed)`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('true');
+  });
+
+  it('exec opens a post-quantum file (age-encryption imported by the loader)', () => {
+    const r = runCli(['exec', '-f', 'b.env.enc', '--', 'sh', '-c', 'printf %s "$B"'], { cwd: t.dir, env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: join(t.dir, 'pq.txt') }) });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('post-quantum');
+  });
+
+  it('works without a cache file', () => {
+    const copy = join(t.dir, 'pkg');
+    cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    rmSync(join(copy, 'dist', 'runtime.cjs.cache'));
+    const r = spawnSync(process.execPath, [join(copy, 'bin/envcrypt.js'), 'exec', '-f', 'a.env.enc', '--', 'sh', '-c', 'printf %s "$A"'], { cwd: t.dir, env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('classic');
+  });
+});
