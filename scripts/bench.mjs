@@ -8,12 +8,12 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'envcrypt.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 25);
+const RUNS = Number(process.env.BENCH_RUNS ?? 31);
 const dir = mkdtempSync(join(tmpdir(), 'envcrypt-bench-'));
 const node = process.execPath;
 
 function sh(cmd, args, env = {}) {
-  return execFileSync(cmd, args, { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
+  return execFileSync(cmd, args, { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 // A throwaway key and files of 3, 2,000 and 10,000 keys.
