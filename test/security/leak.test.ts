@@ -39,6 +39,12 @@ beforeAll(() => {
   put(t.dir, 'broken.yaml', `a: [${CANARY}\n`);
   put(t.dir, 'broken.json', `{"a": "${CANARY}",}`);
   put(t.dir, 'badline.env.enc', `${CANARY}\n${text}`);
+  // Two sides changing TOKEN differently, for the merge driver.
+  for (const [side, value] of [['ours', `${CANARY}-ours`], ['theirs', `${CANARY}-theirs`]]) {
+    put(t.dir, `${side}.env`, `TOKEN=${value}\nOTHER=x\n`);
+    const r = runCli(['encrypt', `${side}.env`, '-r', key.recipient, '-o', `${side}.env.enc`], { cwd: t.dir, env });
+    if (r.code !== 0) throw new Error(r.stderr);
+  }
 });
 afterAll(() => t.cleanup());
 
@@ -65,6 +71,13 @@ describe('canary never leaks', () => {
     ['exec with a MAC failure', ['exec', '-f', 'badmac.env.enc', '--', 'true'], () => env],
     ['exec --pristine with an unknown --keep', ['exec', '-f', 'app.env.enc', '--pristine', '--keep', 'NOPE', '--', 'true'], () => env],
     ['an identity command that prints the canary', ['decrypt', 'app.env.enc'], () => cleanEnv({ ENVCRYPT_AGE_KEY_CMD: `echo ${CANARY}`, TMPDIR: tmp })],
+    ['status --json', ['status', 'app.env.enc', '--json'], () => env],
+    ['status --json of a file with a bad MAC', ['status', 'badmac.env.enc', '--json'], () => env],
+    ['recipients list --json', ['recipients', 'list', 'app.env.enc', '--json'], () => env],
+    ['check --json on a leaking file', ['check', 'plainleak.env.enc', 'badmac.env.enc', '--json'], () => env],
+    ['export with a bad MAC', ['export', 'badmac.env.enc', '--format', 'json'], () => env],
+    ['merge driver without a key', ['git', 'merge-driver', 'app.env.enc', 'ours.env.enc', 'theirs.env.enc', 'app.env.enc'], () => wrongEnv],
+    ['merge driver with a conflict on the canary key', ['git', 'merge-driver', 'app.env.enc', 'ours.env.enc', 'theirs.env.enc', 'app.env.enc'], () => env],
   ];
   for (const [name, args, e] of cases) {
     it(name, () => {
