@@ -55,13 +55,29 @@ export function formatEnc(p: EncParts): string {
   return `ENC[AES256_GCM,data:${p.data.toString('base64')},iv:${p.iv.toString('base64')},tag:${p.tag.toString('base64')},type:${p.type}]`;
 }
 
+// Fresh IVs come from one CSPRNG read per 256 values rather than one per value:
+// a 100,000-key file then costs 400 reads instead of 100,000.
+const IV_BATCH = 256;
+let ivPool = Buffer.alloc(0);
+let ivNext = 0;
+
+function freshIv(): Buffer {
+  if (ivNext >= ivPool.length) {
+    ivPool = randomBytes(32 * IV_BATCH);
+    ivNext = 0;
+  }
+  const iv = ivPool.subarray(ivNext, ivNext + 32);
+  ivNext += 32;
+  return iv;
+}
+
 /**
  * Encrypt `text` (UTF-8) with AES-256-GCM under `key`, binding `aad`.
  * A 32-byte random IV is used unless `iv` is given (the IV stash passes the
  * IV of an unchanged value so that its ciphertext stays byte-identical).
  */
 export function encryptValue(key: Uint8Array, text: string, aad: string, type: string, iv?: Uint8Array): string {
-  const nonce = iv ? Buffer.from(iv) : randomBytes(32);
+  const nonce = iv ? Buffer.from(iv) : freshIv();
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
   c.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([c.update(text, 'utf8'), c.final()]);
