@@ -1,5 +1,5 @@
 /** Writers for the CLI's one voice: `envcrypt: error|hint|warning: …` on stderr. */
-import { isatty } from 'node:tty';
+import { isTerminal } from '../io/terminal.js';
 
 /** Where CLI text goes; injected so tests and the library can capture it. */
 export interface Io {
@@ -18,8 +18,13 @@ export function processIo(): Io {
     env: process.env,
     // isatty(fd), not process.stdin.isTTY: creating the stdin stream would put
     // a piped stdin into non-blocking mode, and an exec child shares it.
-    stdoutIsTTY: isatty(1),
-    stdinIsTTY: isatty(0),
+    // Getters: exec never asks, so it never loads node:tty.
+    get stdoutIsTTY() {
+      return isTerminal(1);
+    },
+    get stdinIsTTY() {
+      return isTerminal(0);
+    },
   };
 }
 

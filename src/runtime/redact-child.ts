@@ -22,7 +22,7 @@
  */
 
 import type { Readable, Writable } from 'node:stream';
-import { isatty } from 'node:tty';
+import { isTerminal } from '../io/terminal.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { runChild, type ChildResult, type reraise, type RunChildOptions } from './spawn.js';
 
@@ -70,7 +70,7 @@ export function withForcedColor(env: NodeJS.ProcessEnv, force: boolean): NodeJS.
  * @throws {@link EnvcryptError} before anything runs, with the codes of {@link runChild}
  */
 export async function runChildRedacted(opts: RunChildRedactedOptions): Promise<ChildResult> {
-  const force = opts.forceColor ?? (opts.stdout === undefined && opts.stderr === undefined && isatty(1) && isatty(2));
+  const force = opts.forceColor ?? (opts.stdout === undefined && opts.stderr === undefined && isTerminal(1) && isTerminal(2));
   const out = opts.stdout ?? process.stdout;
   const err = opts.stderr ?? process.stderr;
   // Built before anything starts: one redactor per stream, as each keeps the

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { isatty } from 'node:tty';
+import { isTerminal } from '../io/terminal.js';
 import { EnvcryptError } from '../errors.js';
 import { which } from './which.js';
 
@@ -75,9 +75,9 @@ export function inForegroundGroup(): boolean {
     const tpgid = Number(fields[5]);
     return tpgid > 0 && tpgid === pgrp;
   } catch {
-    // isatty(0) rather than process.stdin.isTTY: touching process.stdin would
+    // isTerminal(0) rather than process.stdin.isTTY: touching process.stdin would
     // put the shared stdin into non-blocking mode under the child's feet.
-    return isatty(0);
+    return isTerminal(0);
   }
 }
 
