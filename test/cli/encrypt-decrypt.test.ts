@@ -4,7 +4,7 @@ import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as dotenvParse } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
+import { ageKeygen, cleanEnv, keyedTempDir, put, runCli, type tempDir } from '../helpers/run-cli.js';
 
 const CANARY = 'CANARY-7f3a9c1e-secret';
 const corpus = [
@@ -27,9 +27,7 @@ let key: { file: string; recipient: string };
 let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
-  t = tempDir();
-  key = ageKeygen(t.dir);
-  env = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key.file });
+  ({ t, key, env } = keyedTempDir());
   put(t.dir, 'app.env', corpus);
 });
 afterAll(() => t.cleanup());

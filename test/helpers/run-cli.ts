@@ -57,3 +57,10 @@ export function put(dir: string, name: string, text: string): string {
   writeFileSync(p, text);
   return p;
 }
+
+/** A temp directory with a throwaway age key, and an environment that finds only that key. */
+export function keyedTempDir(): { t: ReturnType<typeof tempDir>; key: { file: string; recipient: string }; env: NodeJS.ProcessEnv } {
+  const t = tempDir();
+  const key = ageKeygen(t.dir);
+  return { t, key, env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key.file }) };
+}

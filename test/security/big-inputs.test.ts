@@ -3,15 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
+import { keyedTempDir, put, runCli, type tempDir } from '../helpers/run-cli.js';
 
 let t: ReturnType<typeof tempDir>;
 let key: { file: string; recipient: string };
 let env: NodeJS.ProcessEnv;
 beforeAll(() => {
-  t = tempDir();
-  key = ageKeygen(t.dir);
-  env = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key.file });
+  ({ t, key, env } = keyedTempDir());
 });
 afterAll(() => t.cleanup());
 
