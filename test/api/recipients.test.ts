@@ -77,7 +77,7 @@ describe('resolveRecipient: the accepted forms of KEY', () => {
     expect(e.message).not.toContain('long-secret-looking');
     expect(e.hints.join(' ')).toMatch(/age1… \(X25519\).*ssh-ed25519/);
     expect(e.hints.join(' ')).toContain('.pub file or an identity file');
-    const secret = await rejected(resolveRecipient('AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ'));
+    const secret = await rejected(resolveRecipient(`AGE-SECRET-KEY-1${'Q'.repeat(56)}`));
     expect(secret.code).toBe('BAD_KEY');
     expect(secret.message).toContain('identity (secret key)');
     expect((await rejected(resolveRecipient('./keys/missing.pub'))).code).toBe('NOT_FOUND');

@@ -60,7 +60,7 @@ describe('parsers never throw anything but EnvcryptError', () => {
   it('ENC strings', () =>
     fc.assert(fc.property(fc.oneof(anyText, mutated('ENC[AES256_GCM,data:YWJj,iv:MTIzNDU2Nzg5MDEy,tag:MTIzNDU2Nzg5MDEyMzQ1Ng==,type:str]')), (s) => parsesOrFailsCleanly(() => parseEnc(s, 'k'), false)), opts));
   it('identity files', () =>
-    fc.assert(fc.property(fc.oneof(anyText, mutated('# c\nAGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n')), (s) => parsesOrFailsCleanly(() => parseIdentityText(s, 'f'), false)), opts));
+    fc.assert(fc.property(fc.oneof(anyText, mutated(`# c\nAGE-SECRET-KEY-1${'Q'.repeat(58)}\n`)), (s) => parsesOrFailsCleanly(() => parseIdentityText(s, 'f'), false)), opts));
   it('recipients', () =>
     fc.assert(fc.property(fc.oneof(anyText, mutated('age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'), mutated('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHxO')), (s) => parsesOrFailsCleanly(() => parseRecipient(s), false)), opts));
   it('.sops.yaml', () => fc.assert(fc.property(fc.oneof(anyText, mutated(samples.config)), (s) => parsesOrFailsCleanly(() => parseConfig(s, '.sops.yaml'), true)), opts));
