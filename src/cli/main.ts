@@ -53,6 +53,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         hint(io, 'run "envcrypt --help" or "envcrypt <command> --help"');
       }
     });
+  skipHelpCaching(y);
   for (const c of await commandsFor(argv)) y.command({ command: c.command, describe: c.describe, builder: c.builder, handler: wrap(c) });
   y.command({ command: 'exec', describe: 'run a command with the decrypted values in its environment (see "envcrypt exec --help")', handler: () => undefined });
   try {
@@ -61,6 +62,18 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     code = renderError(io, e);
   }
   return code;
+}
+
+/**
+ * yargs renders the whole help text after every command run, to cache it in
+ * case the handler asks for help; envcrypt's handlers never do, and help is
+ * still built on demand. Saves several ms per command. (Internal API, hence
+ * the guards: without it yargs simply keeps caching.)
+ */
+function skipHelpCaching(y: object): void {
+  const internal = (y as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 function wantsHelp(argv: readonly string[]): boolean {
