@@ -21,6 +21,17 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
     throw new EnvcryptError('UNSUPPORTED', `${file} uses ${md.groups.length} key groups (Shamir secret sharing), which envcrypt does not read yet`);
   }
   const entries = md.groups[0]!.age;
+  // Nothing to search for: say so before reading any key source.
+  const others = md.groups[0]!.other.map((p) => p.key);
+  if (entries.length === 0) {
+    throw new EnvcryptError('NO_IDENTITY', `${file} has no age recipients (only ${others.join(', ')} keys), which envcrypt cannot use`, {
+      file,
+      hints: [
+        'open it with sops and one of those keys',
+        'someone who can open it can add an age recipient with "sops updatekeys" (or re-encrypt it with envcrypt)',
+      ],
+    });
+  }
   const searched: string[] = [];
   for (const source of identitySources(opts)) {
     let ids: FoundIdentity[] | null;
@@ -46,19 +57,12 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
     searched.push(`${source.label || 'ssh key'} (${ids.length} ${ids.length === 1 ? 'identity' : 'identities'}, none matched)`);
   }
   const recipients = ageRecipients(md);
-  const others = md.groups[0]!.other.map((p) => p.key);
-  throw new EnvcryptError(
-    'NO_IDENTITY',
-    recipients.length
-      ? `no identity matched any of the ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${file}`
-      : `${file} has no age recipients (only ${others.join(', ')} keys), which envcrypt cannot use`,
-    {
-      file,
-      hints: [
-        ...(recipients.length ? [`the file is encrypted to ${recipients.map(shortRecipient).join(', ')}`] : []),
-        `searched ${searched.join(', ')}`,
-        `send your public key to someone who can decrypt the file and ask them to run "envcrypt recipients add <key> ${file}"`,
-      ],
-    },
-  );
+  throw new EnvcryptError('NO_IDENTITY', `no identity matched any of the ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${file}`, {
+    file,
+    hints: [
+      `the file is encrypted to ${recipients.map(shortRecipient).join(', ')}`,
+      `searched ${searched.join(', ')}`,
+      `send your public key to someone who can decrypt the file and ask them to run "envcrypt recipients add <key> ${file}"`,
+    ],
+  });
 }

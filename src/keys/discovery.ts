@@ -94,10 +94,15 @@ function fileSource(label: string, path: string | undefined, required: boolean, 
   return fileBackedSource(label, path, required, warn, { what: 'identity file', from: 'the default key files' }, parseIdentityText);
 }
 
+// One warning per file per process, however many times a command reads keys.
+const warnedPaths = new Set<string>();
+
 function warnIfReadableByOthers(path: string, warn: Warn): void {
+  if (warnedPaths.has(path)) return;
   try {
     const mode = statSync(path).mode;
     if (mode & 0o077) {
+      warnedPaths.add(path);
       warn(`identity file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run "chmod 600 ${path}"`);
     }
   } catch {
