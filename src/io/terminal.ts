@@ -1,13 +1,13 @@
 import { fstatSync } from 'node:fs';
+import { builtin } from './builtin.js';
 
 type Tty = typeof import('node:tty');
 
 /**
  * `tty.isatty(fd)`, loading `node:tty` only when first asked: that module
  * pulls in `net` and streams, which the exec and preload start-up path never
- * needs. (`process.getBuiltinModule` is node ≥ 20.16; the bundles also have a
- * `require`; the last resort treats any character device but /dev/null as a
- * terminal.)
+ * needs. (The last resort, where no loader works, treats any character
+ * device but /dev/null as a terminal.)
  */
 export function isTerminal(fd: number): boolean {
   const tty = loadTty();
@@ -20,10 +20,10 @@ export function isTerminal(fd: number): boolean {
   }
 }
 
-let cached: Tty | null | undefined;
 function loadTty(): Tty | null {
-  if (cached !== undefined) return cached;
-  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  cached = get ? (get('node:tty') as Tty) : typeof require === 'function' ? (require('node:tty') as Tty) : null;
-  return cached;
+  try {
+    return builtin<Tty>('node:tty');
+  } catch {
+    return null;
+  }
 }

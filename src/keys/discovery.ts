@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { builtin } from '../io/builtin.js';
 import { join } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 import { parseIdentityText } from './identity-text.js';
@@ -42,8 +42,13 @@ export interface IdentitySource {
   load(): FoundIdentity[] | null | Promise<FoundIdentity[] | null>;
 }
 
+/** `os.homedir()`, for an environment without HOME; `node:os` is loaded only then. */
+function home(): string {
+  return builtin<typeof import('node:os')>('node:os').homedir();
+}
+
 function configHome(env: NodeJS.ProcessEnv): string {
-  return env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
+  return env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? home(), '.config');
 }
 
 /** Default path of envcrypt's own key file. */
@@ -171,8 +176,8 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
     fileSource('', defaultKeyFile(env), false, warn),
     fileSource('', join(configHome(env), 'sops', 'age', 'keys.txt'), false, warn),
     sshFileSource('SOPS_AGE_SSH_PRIVATE_KEY_FILE', env.SOPS_AGE_SSH_PRIVATE_KEY_FILE || undefined, true, warn),
-    sshFileSource('', join(env.HOME ?? homedir(), '.ssh', 'id_ed25519'), false, warn),
-    sshFileSource('', join(env.HOME ?? homedir(), '.ssh', 'id_rsa'), false, warn),
+    sshFileSource('', join(env.HOME ?? home(), '.ssh', 'id_ed25519'), false, warn),
+    sshFileSource('', join(env.HOME ?? home(), '.ssh', 'id_rsa'), false, warn),
   );
   for (const s of sources) if (s.label.startsWith('=')) s.label = s.label.slice(1);
   return sources;

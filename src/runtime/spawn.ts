@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { builtin } from '../io/builtin.js';
 import { isTerminal } from '../io/terminal.js';
 import { EnvcryptError } from '../errors.js';
 import { which } from './which.js';
@@ -212,7 +212,7 @@ const RERAISE_GRACE_MS = 100;
 export async function reraise(result: ChildResult): Promise<number> {
   if ('code' in result) return result.code;
   const { signal } = result;
-  const number = (osConstants.signals as Partial<Record<string, number>>)[signal];
+  const number = (builtin<typeof import('node:os')>('node:os').constants.signals as Partial<Record<string, number>>)[signal];
   if (number === undefined) return 1;
   if (signal !== 'SIGUSR1') {
     process.removeAllListeners(signal);

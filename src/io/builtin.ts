@@ -1,0 +1,13 @@
+/**
+ * Load a node built-in module on first use instead of at start-up. Some
+ * (`node:os`, `node:tty`) cost most of a millisecond to load, which the exec
+ * and preload path, run on every app launch, should not pay for code it
+ * rarely reaches. `process.getBuiltinModule` is node ≥ 20.16; the bundles also
+ * provide `require`.
+ */
+export function builtin<T>(id: string): T {
+  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  if (get) return get(id) as T;
+  if (typeof require === 'function') return require(id) as T;
+  throw new Error(`cannot load ${id}`);
+}
