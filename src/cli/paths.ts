@@ -1,18 +1,6 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
-
-/** True when two paths name the same file (after resolving links, where they exist). */
-export function samePath(a: string, b: string): boolean {
-  const canon = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  return canon(a) === canon(b);
-}
+import { samePath } from '../io/same-path.js';
 
 /**
  * Refuse to write plaintext over the input or over an existing file unless

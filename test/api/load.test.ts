@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { config, load, parse, populate } from '../../src/index.js';
+import { config, decryptFile, encryptFile, load, parse, populate } from '../../src/index.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { loadDetailed } from '../../src/api/load.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
@@ -50,6 +50,20 @@ describe('library API', () => {
     expect(err).toBeInstanceOf(EnvcryptError);
     expect(err.exitCode).toBe(3);
     expect(target).toEqual({});
+  });
+
+  it('encryptFile writes diff-stably: an unchanged file is not rewritten', async () => {
+    const key = keyEnv.ENVCRYPT_AGE_KEY_FILE!;
+    const recipient = readFileSync(key, 'utf8').match(/public key: (age1\S+)/)![1]!;
+    put(t.dir, 'lib.env', 'X=1\nY=2\n');
+    const out = join(t.dir, 'lib.env.enc');
+    const first = await encryptFile(join(t.dir, 'lib.env'), { recipients: [recipient], output: out, env: keyEnv });
+    expect(first.unchanged).toBe(false);
+    const again = await encryptFile(join(t.dir, 'lib.env'), { recipients: [recipient], output: out, env: keyEnv });
+    expect(again.unchanged).toBe(true);
+    expect(again.text).toBe(first.text);
+    const dec = await decryptFile(out, { env: keyEnv });
+    expect(dec.branches[0]!.items.length).toBe(2);
   });
 
   it('populate only merges into the object it is given', () => {

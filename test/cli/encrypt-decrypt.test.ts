@@ -105,6 +105,13 @@ describe('encrypt then decrypt (built CLI)', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('refuses -o naming the input itself (that is what --in-place is for)', () => {
+    const r = runCli(['encrypt', 'app.env', '-r', key.recipient, '-o', 'app.env'], { cwd: t.dir, env });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toContain('--in-place');
+    expect(readFileSync(join(t.dir, 'app.env'), 'utf8')).toBe(corpus);
+  });
+
   it('decrypt -o writes 0600 and refuses to overwrite without --force', () => {
     const r = runCli(['decrypt', 'app.env.enc', '-o', 'plain.env'], { cwd: t.dir, env });
     expect(r.code).toBe(0);

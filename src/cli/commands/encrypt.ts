@@ -1,16 +1,11 @@
-import { existsSync } from 'node:fs';
-import { decryptFile, type DecryptedFile } from '../../api/decrypt.js';
-import { encryptText } from '../../api/encrypt.js';
+import { encryptFile } from '../../api/encrypt-file.js';
 import { type Selector, type SelectorKind } from '../../crypto/selector.js';
 import { EnvcryptError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { readTextFile } from '../../io/read.js';
 import { resolveCreation } from '../../project/rules.js';
-import { formatFor, formatFromName } from '../../stores/index.js';
+import { formatFor } from '../../stores/index.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity } from '../identity-options.js';
-import { note, warning, type Io } from '../output.js';
-import { samePath } from '../paths.js';
+import { note, warning } from '../output.js';
 
 const SELECTOR_FLAGS: SelectorKind[] = ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'];
 
@@ -63,51 +58,22 @@ export const encryptCommand: Command = {
     const selector: Selector | undefined = selectors[0]
       ? { kind: selectors[0], value: String(args[selectors[0].replaceAll('_', '-')]) }
       : creation.selector;
-    const text = readTextFile(file);
-    const previous = out && !samePath(out, file) ? await previousVersion(out, format, strings(args.identity), !!args.force, io) : undefined;
     const indent = args.indent !== undefined ? Number(args.indent) : format === 'yaml' ? creation.stores?.yaml?.indent : format === 'json' ? creation.stores?.json?.indent : undefined;
-    const result = await encryptText(text, file, {
+    const result = await encryptFile(file, {
       format,
       recipients: creation.recipients,
       ...(selector ? { selector } : {}),
       ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : creation.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: creation.macOnlyEncrypted } : {}),
-      ...(previous ? { previous } : {}),
       ...(indent !== undefined ? { indent } : {}),
+      ...(out !== undefined ? { output: out } : {}),
+      inPlace: !!args['in-place'],
+      force: !!args.force,
+      identityFiles: strings(args.identity),
+      env: io.env,
+      onWarning: (m) => warning(io, m),
     });
-    if (out === undefined) {
-      io.stdout(result);
-      return 0;
-    }
-    if (previous && readTextFile(out) === result) {
-      note(io, `${out} is unchanged`);
-      return 0;
-    }
-    writeFileAtomic(out, result);
+    if (out === undefined) io.stdout(result.text);
+    else if (result.unchanged) note(io, `${out} is unchanged`);
     return 0;
   },
 };
-
-/**
- * When OUT already holds an encrypted version of this file, decrypt it so its
- * data key and IVs are reused (no churn for unchanged values). A plaintext OUT
- * is only replaced with --force; an OUT we cannot decrypt is re-encrypted fresh.
- */
-async function previousVersion(out: string, format: ReturnType<typeof formatFor>, identityFiles: string[], force: boolean, io: Io): Promise<DecryptedFile | undefined> {
-  if (!existsSync(out)) return undefined;
-  const outFormat = formatFromName(out) ?? format;
-  try {
-    return await decryptFile(out, { format: outFormat, identityFiles, env: io.env, onWarning: (m) => warning(io, m) });
-  } catch (e) {
-    if (e instanceof EnvcryptError && e.code === 'NOT_ENCRYPTED') {
-      if (force) return undefined;
-      throw new EnvcryptError('REFUSED', `refusing to overwrite ${out}, which exists and is not an encrypted file`, {
-        hints: ['choose another path with -o/--output, or pass --force to replace it'],
-      });
-    }
-    if (e instanceof EnvcryptError && e.code === 'NO_IDENTITY') {
-      warning(io, `cannot decrypt the existing ${out}, so every value gets new ciphertext`);
-      return undefined;
-    }
-    throw e;
-  }
-}
