@@ -43,6 +43,10 @@ await Promise.all([
   build({ ...common, entryPoints: { config: 'src/config.ts' }, outdir: out, format: 'esm', external: ['../bin/load-runtime.cjs'] }),
   build({ ...common, entryPoints: { index: 'src/index.ts', config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
 ]);
+// Type declarations for library users (package.json "types").
+const { execFileSync: run } = await import('node:child_process');
+run(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.json`, '--outDir', `${out}/types`], { stdio: 'inherit' });
+
 const old = `${root}.dist-old-${process.pid}`;
 try {
   renameSync(`${root}dist`, old);
