@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
-import type { KeyOptions } from '../keys/discovery.js';
+import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import type { Format } from '../stores/store.js';
 import { setOwn, toEnv, type FlattenOptions } from '../tree/env.js';
 import { decryptFile } from './decrypt.js';
@@ -36,7 +36,8 @@ export function loadPaths(opts: LoadOptions): string[] {
  * `process.env`. Nested YAML/JSON values are flattened (see {@link toEnv}).
  * Every file's MAC is verified; any failure throws before anything is returned.
  */
-export async function loadDetailed(opts: LoadOptions = {}): Promise<Loaded> {
+export async function loadDetailed(options: LoadOptions = {}): Promise<Loaded> {
+  const opts = shareKeySources(options);
   const values: Record<string, string> = {};
   const origin: Record<string, string> = {};
   for (const file of loadPaths(opts)) {

@@ -11,7 +11,7 @@ import { EnvcryptError } from '../errors.js';
 import { mergeBranches } from '../git/merge.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readTextFile } from '../io/read.js';
-import type { KeyOptions } from '../keys/discovery.js';
+import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import { parseRecipient } from '../keys/recipient.js';
 import { findConfig } from '../project/config-find.js';
 import { loadConfig } from '../project/rules.js';
@@ -153,7 +153,8 @@ function conflictName(path: readonly string[]): string {
  *   non-age master keys; `USAGE` when the format cannot be told
  */
 export async function mergeTexts(base: string | null, ours: string, theirs: string, opts: MergeOptions): Promise<MergeOutcome> {
-  const { name, format: given, emit, ...keys } = opts;
+  const { name, format: given, emit, ...rest } = opts;
+  const keys = shareKeySources(rest);
   const format = given ?? (await sniffFormat(ours, [name])) ?? (await sniffFormat(theirs, []));
   if (!format) {
     throw new EnvcryptError('USAGE', `cannot tell the format of ${name}`, { file: name, hints: [`formats envcrypt reads: ${FORMATS.join(', ')}`] });

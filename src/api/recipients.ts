@@ -25,6 +25,7 @@ import { formatFor, storeFor } from '../stores/index.js';
 import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';
 import { emitOptionsFor, rekeyFile, type ChangePlan, type ConfigPlan, type FilePlan, type RekeyOptions } from './rotate.js';
+import { shareKeySources } from '../keys/discovery.js';
 
 /** A plan for adding or removing one recipient. */
 export interface RecipientPlan extends ChangePlan {
@@ -180,7 +181,8 @@ function configPlans(scan: RepoScan, edit: (text: string, file: string, rules: n
  * @param key - see {@link resolveRecipient}
  * @throws EnvcryptError before anything is written, on any file's failure
  */
-export async function planAddRecipient(key: string, files: readonly string[], opts: RekeyOptions = {}): Promise<RecipientPlan> {
+export async function planAddRecipient(key: string, files: readonly string[], options: RekeyOptions = {}): Promise<RecipientPlan> {
+  const opts = shareKeySources(options);
   const r = await resolveRecipient(key);
   const targets = await resolveTargets(files, opts);
   const plans: FilePlan[] = [];
@@ -216,7 +218,8 @@ export async function planAddRecipient(key: string, files: readonly string[], op
  * @throws EnvcryptError `REFUSED` for a last recipient; any other failure,
  *   before anything is written
  */
-export async function planRemoveRecipient(key: string, files: readonly string[], opts: RekeyOptions = {}): Promise<RecipientPlan> {
+export async function planRemoveRecipient(key: string, files: readonly string[], options: RekeyOptions = {}): Promise<RecipientPlan> {
+  const opts = shareKeySources(options);
   const r = await resolveRecipient(key);
   const targets = await resolveTargets(files, opts);
   const plans: FilePlan[] = [];

@@ -9,7 +9,7 @@ import { writeMetadata } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { writeBatch, type BatchOptions, type PlannedWrite } from '../io/batch-write.js';
 import { readTextFile } from '../io/read.js';
-import type { KeyOptions } from '../keys/discovery.js';
+import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import { findConfig } from '../project/config-find.js';
 import { resolveTargets, type TargetOptions } from '../project/repo-files.js';
 import { loadConfig } from '../project/rules.js';
@@ -145,7 +145,8 @@ export async function rekeyFile(file: string, opts: RekeyOptions, next: (current
  * Nothing is written; pass the plan to {@link commitPlan}. Any failure
  * (a file you cannot decrypt, a MAC mismatch) throws before anything is written.
  */
-export async function planRotate(files: readonly string[], opts: RekeyOptions = {}): Promise<ChangePlan> {
+export async function planRotate(files: readonly string[], options: RekeyOptions = {}): Promise<ChangePlan> {
+  const opts = shareKeySources(options);
   const targets = await resolveTargets(files, opts);
   const plans: FilePlan[] = [];
   for (const f of targets.files) plans.push(await rekeyFile(f, opts, (current) => [...current]));

@@ -33,7 +33,7 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
     });
   }
   const searched: string[] = [];
-  for (const source of identitySources(opts)) {
+  for (const source of opts.sources ?? identitySources(opts)) {
     let ids: FoundIdentity[] | null;
     try {
       ids = await source.load();

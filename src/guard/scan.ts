@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, constants as fsc, realpathSync } from '
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 import { readPrefix } from '../io/read.js';
-import type { KeyOptions } from '../keys/discovery.js';
+import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import { findConfig } from '../project/config-find.js';
 import { loadConfig, matchRule, type SopsConfig } from '../project/rules.js';
 import { isPlainEnvName } from './env-names.js';
@@ -149,7 +149,8 @@ async function inspect(t: Target, data: Buffer, size: number, ctx: Ctx): Promise
  * @throws EnvcryptError `USAGE` for `staged` outside git, `NOT_FOUND` for a
  *   missing path, config errors as `loadConfig`, `IO` when git fails
  */
-export async function runCheck(opts: CheckOptions = {}): Promise<CheckReport> {
+export async function runCheck(options: CheckOptions = {}): Promise<CheckReport> {
+  const opts = shareKeySources(options);
   const cwd = realpathSync(resolve(opts.cwd ?? process.cwd()));
   const cap = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!Number.isSafeInteger(cap) || cap < 1) throw new EnvcryptError('USAGE', 'the scan limit must be a positive whole number of bytes');

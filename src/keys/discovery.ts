@@ -15,6 +15,8 @@ export interface KeyOptions {
   onWarning?: (message: string) => void;
   /** Asks for the passphrase of a protected SSH key (the CLI prompts on a TTY); without it such keys fail clearly. */
   sshPassphrase?: (source: string) => Promise<string>;
+  /** Sources already built for this operation (see {@link shareKeySources}); built from the fields above when absent. */
+  sources?: readonly IdentitySource[];
 }
 
 /** An SSH private key found by discovery, kept as text until a stanza needs it. */
@@ -181,4 +183,19 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
   );
   for (const s of sources) if (s.label.startsWith('=')) s.label = s.label.slice(1);
   return sources;
+}
+
+/**
+ * Options whose identity sources are read at most once, however many files
+ * one operation decrypts (layered `-f` files, the three sides of a merge, a
+ * repo-wide re-key): a key command runs once, a key file is read once. A
+ * source that failed fails the same way again without being retried.
+ */
+export function shareKeySources<T extends KeyOptions>(opts: T): T {
+  if (opts.sources) return opts;
+  const sources = identitySources(opts).map((s): IdentitySource => {
+    let result: Promise<FoundIdentity[] | null> | undefined;
+    return { label: s.label, absent: s.absent, load: () => (result ??= Promise.resolve().then(() => s.load())) };
+  });
+  return { ...opts, sources };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptText } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
+import { load } from '../../src/api/load.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { defaultKeyFile, identitySources } from '../../src/keys/discovery.js';
 import { ageKeygen, tempDir } from '../helpers/run-cli.js';
@@ -52,6 +53,15 @@ describe('key discovery', () => {
   it('runs ENVCRYPT_AGE_KEY_CMD without a shell and uses its stdout', async () => {
     const env = { ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), ENVCRYPT_AGE_KEY_CMD: `cat '${a.file}'` };
     await expect(decryptText(text, 'f.env.enc', { env })).resolves.toBeTruthy();
+  });
+
+  it('runs a key command once per operation, however many files it opens', async () => {
+    for (const n of ['one', 'two', 'three']) writeFileSync(join(t.dir, `${n}.env.enc`), await encryptText(`${n.toUpperCase()}=1\n`, 'f.env', { recipients: [a.recipient] }));
+    const count = join(t.dir, 'count');
+    const env = { ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), ENVCRYPT_AGE_KEY_CMD: `sh -c 'echo run >> "${count}"; cat "${a.file}"'` };
+    const values = await load({ path: ['one', 'two', 'three'].map((n) => join(t.dir, `${n}.env.enc`)), env });
+    expect(values).toEqual({ ONE: '1', TWO: '1', THREE: '1' });
+    expect(readFileSync(count, 'utf8')).toBe('run\n');
   });
 
   it('a failing key command names the variable, not its output', async () => {
