@@ -2,7 +2,7 @@ import type { Finding, GuardRule } from '../../guard/finding.js';
 import { runCheck } from '../../guard/scan.js';
 import { ExitCode } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity } from '../shared-options.js';
 import { error, hint, note, warning, type Io } from '../output.js';
 
 /** What to do about each kind of finding; printed once per kind found. */

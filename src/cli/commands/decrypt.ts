@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { formatFor, parseFormat, storeFor, formatFromName } from '../../stores/index.js';
 import { formatPath, getPath, parsePath } from '../../tree/path.js';
 import { optString, strings, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity, withInputType } from '../shared-options.js';
 import { warning } from '../output.js';
 import { checkOutputPath } from '../paths.js';
 
@@ -13,12 +13,11 @@ export const decryptCommand: Command = {
   command: 'decrypt <file>',
   describe: 'decrypt a file to stdout (or to -o OUT, mode 0600); the MAC is always verified',
   builder: (y) =>
-    withIdentity(y)
+    withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'encrypted file' })
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the plaintext to OUT with mode 0600 (refuses to overwrite without --force)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing OUT' })
       .option('extract', { type: 'string', requiresArg: true, describe: `print one value: '["db"]["password"]' or db.password` })
-      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
       .option('output-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: the input format, or from OUT)' })
       .option('ignore-mac', { type: 'boolean', default: false, describe: 'skip the MAC check (recovery only: accepts forged values)' }),
   async handler(args, io) {

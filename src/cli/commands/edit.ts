@@ -2,7 +2,7 @@ import { editFile } from '../../api/edit.js';
 import { formatFor } from '../../stores/index.js';
 import { optString, strings, type Command } from '../command.js';
 import { askReopen, canPrompt, editorRunner, resolveEditor } from '../editor.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity, withInputType } from '../shared-options.js';
 import { note, warning } from '../output.js';
 
 /** `envcrypt edit FILE [-r R…]`. */
@@ -10,10 +10,9 @@ export const editCommand: Command = {
   command: 'edit <file>',
   describe: 'change an encrypted file in your editor ($ENVCRYPT_EDITOR, $VISUAL, $EDITOR); creates it if missing',
   builder: (y) =>
-    withIdentity(y)
+    withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'encrypted file (created when it does not exist)' })
       .option('recipient', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'age recipient for a new file (repeatable); default: ENVCRYPT_AGE_RECIPIENTS, SOPS_AGE_RECIPIENTS, then .sops.yaml' })
-      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })
       .option('indent', { type: 'number', requiresArg: true, describe: 'YAML/JSON indentation (default: .sops.yaml stores setting, else 4 / tab)' })
       .epilogue(

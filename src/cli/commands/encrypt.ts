@@ -4,7 +4,7 @@ import { EnvcryptError } from '../../errors.js';
 import { resolveCreation } from '../../project/rules.js';
 import { formatFor } from '../../stores/index.js';
 import { optString, strings, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity, withInputType } from '../shared-options.js';
 import { note, warning } from '../output.js';
 
 const SELECTOR_FLAGS: SelectorKind[] = ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'];
@@ -14,13 +14,12 @@ export const encryptCommand: Command = {
   command: 'encrypt <file>',
   describe: 'encrypt the values of a .env, YAML or JSON file (to stdout unless -o or --in-place)',
   builder: (y) => {
-    let b = withIdentity(y)
+    let b = withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'plaintext file to encrypt' })
       .option('recipient', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'age recipient (repeatable); default: ENVCRYPT_AGE_RECIPIENTS, SOPS_AGE_RECIPIENTS, then .sops.yaml' })
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to OUT; an existing encrypted OUT keeps the ciphertext of unchanged values' })
       .option('in-place', { type: 'boolean', describe: 'replace FILE with its encryption' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing OUT that is not an encrypted file' })
-      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })
       .option('mac-only-encrypted', { type: 'boolean', describe: 'hash only encrypted values into the MAC' })
       .option('indent', { type: 'number', requiresArg: true, describe: 'YAML/JSON indentation' })

@@ -6,7 +6,7 @@ import { checkNamespace, checkSecretName } from '../../export/k8s.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { parseFormat } from '../../stores/index.js';
 import { optString, strings, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity, withInputType } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';
 import { checkOutputPath } from '../paths.js';
 
@@ -25,14 +25,13 @@ export const exportCommand: Command = {
   command: 'export <file>',
   describe: 'print the decrypted values as a kubernetes secret, docker env-file, JSON, sh exports or GitHub Actions env',
   builder: (y) =>
-    withIdentity(y)
+    withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'encrypted file' })
       .option('format', { alias: 'F', type: 'string', choices: EXPORT_FORMATS, demandOption: true, requiresArg: true, describe: 'output format' })
       .option('name', { type: 'string', requiresArg: true, describe: 'k8s: secret name (default: from the file name, e.g. .env.production.enc → env-production)' })
       .option('namespace', { type: 'string', requiresArg: true, describe: 'k8s: namespace (default: none, kubectl\'s current one)' })
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to OUT with mode 0600 (refuses to overwrite without --force); github: the GITHUB_ENV lines' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing OUT' })
-      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
       .option('flatten-separator', { type: 'string', requiresArg: true, describe: 'joins nested YAML/JSON names (default _)' })
       .option('flatten-case', { type: 'string', choices: ['upper', 'preserve'], requiresArg: true, describe: 'upper (default) or preserve, for nested names' }),
   async handler(args, io) {

@@ -7,7 +7,7 @@ import { cliInvocation, setupGit, type SetupResult } from '../../git/setup.js';
 import { readTextFile } from '../../io/read.js';
 import { storeFor } from '../../stores/index.js';
 import { strings, type Args, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity } from '../shared-options.js';
 import { error, hint, note, warning, type Io } from '../output.js';
 
 const ACTIONS = ['setup', 'textconv', 'merge-driver'] as const;

@@ -27,9 +27,6 @@ const table: Entry[] = [
   { name: 'completion', load: async () => (await import('./completion.js')).completionCommand },
 ];
 
-/** Every command's name, in help order. */
-export const commandNames: readonly string[] = table.map((e) => e.name);
-
 /**
  * The commands to register with yargs for `argv`: only the one named by the
  * first argument when it is a known command, else all of them (top-level

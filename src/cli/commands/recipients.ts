@@ -3,7 +3,7 @@ import { changedFiles, commitPlan, type ChangePlan, type RekeyOptions } from '..
 import { EnvcryptError } from '../../errors.js';
 import { shortRecipient } from '../../keys/recipient.js';
 import { optString, strings, type Args, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';
 
 const ACTIONS = ['list', 'add', 'remove'] as const;

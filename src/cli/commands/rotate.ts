@@ -1,7 +1,7 @@
 import { changedFiles, planRotate } from '../../api/rotate.js';
 import { EnvcryptError } from '../../errors.js';
 import { strings, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity } from '../shared-options.js';
 import { finishPlan, rekeyOptions } from './recipients.js';
 
 /** `envcrypt rotate [FILE…]`: a new data key, same recipients. */

@@ -5,7 +5,7 @@ import type { Format } from '../../stores/store.js';
 import { parsePath } from '../../tree/path.js';
 import { optString, strings, type Args, type Command } from '../command.js';
 import { readHidden } from '../editor.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity, withInputType } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';
 
 const TYPES: readonly ValueKind[] = ['str', 'int', 'float', 'bool'];
@@ -82,13 +82,12 @@ export const setCommand: Command = {
   command: 'set <file> <key>',
   describe: 'set one value (KEY may be a path like db.password); the value comes from stdin, a hidden prompt, KEY=VALUE or --generate',
   builder: (y) =>
-    withIdentity(y)
+    withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'encrypted file' })
       .positional('key', { type: 'string', describe: `KEY, a path (db.password or '["db"]["password"]'), or KEY=VALUE` })
       .option('generate', { type: 'string', describe: 'store a random secret: --generate[=N], N bytes as base64url (default 32), or N characters with --charset' })
       .option('charset', { type: 'string', requiresArg: true, describe: 'with --generate: alnum, hex, base64url, or the characters to use (default length: 256 bits)' })
       .option('type', { type: 'string', choices: TYPES as string[], default: 'str', describe: 'YAML/JSON value type' })
-      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' })
       .epilogue(
         'Without =VALUE, the value is read from stdin when it is not a terminal (all of it, minus one trailing newline), ' +
@@ -113,11 +112,10 @@ export const unsetCommand: Command = {
   command: 'unset <file> <key>',
   describe: 'remove one value (KEY may be a path like db.password)',
   builder: (y) =>
-    withIdentity(y)
+    withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'encrypted file' })
       .positional('key', { type: 'string', describe: `KEY or a path (db.password or '["db"]["password"]')` })
       .option('ignore-missing', { type: 'boolean', default: false, describe: 'succeed when the key does not exist' })
-      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' }),
   async handler(args, io) {
     const file = String(args.file);
@@ -133,11 +131,10 @@ export const getCommand: Command = {
   command: 'get <file> <key>',
   describe: 'print one decrypted value, raw (a subtree in the file\'s format)',
   builder: (y) =>
-    withIdentity(y)
+    withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'encrypted file' })
       .positional('key', { type: 'string', describe: `KEY or a path (db.password or '["db"]["password"]')` })
-      .option('newline', { type: 'boolean', default: false, describe: 'end the output with a newline (by default a string is printed as is)' })
-      .option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' }),
+      .option('newline', { type: 'boolean', default: false, describe: 'end the output with a newline (by default a string is printed as is)' }),
   async handler(args, io) {
     const file = String(args.file);
     const format = formatFor(file, optString(args['input-type']));

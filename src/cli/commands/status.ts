@@ -1,7 +1,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { fileStatus, type FileStatus } from '../../api/status.js';
 import { optString, strings, type Command } from '../command.js';
-import { withIdentity } from '../identity-options.js';
+import { withIdentity } from '../shared-options.js';
 import { hint, warning, type Io } from '../output.js';
 
 function shown(path: string): string {

@@ -10,3 +10,8 @@ export function withIdentity(y: Argv): Argv {
     requiresArg: true,
   });
 }
+
+/** `--input-type`, shared by every command that reads one file. */
+export function withInputType(y: Argv): Argv {
+  return y.option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' });
+}
