@@ -1,12 +1,13 @@
-import { recoverDataKey } from '../crypto/datakey.js';
+import { recoverDataKey, recoverDataKeySync } from '../crypto/datakey.js';
 import { IvStash } from '../crypto/iv-stash.js';
 import { readMetadata, type Metadata } from '../crypto/metadata.js';
 import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { readTextFile } from '../io/read.js';
+import type { GeneralUnwrap } from '../keys/age-unwrap.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { formatFor, storeFor } from '../stores/index.js';
-import type { Format } from '../stores/store.js';
+import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';
 
 /** Options for {@link decryptFile} and {@link decryptText}. */
@@ -49,26 +50,59 @@ export interface DecryptedFile {
 export async function decryptText(text: string, name: string, opts: DecryptOptions = {}): Promise<DecryptedFile> {
   try {
     const format = opts.format ?? formatFor(name);
-    const store = await storeFor(format);
-    const { branches, metadata } = store.parseEncrypted(text);
-    if (!metadata) {
-      throw new EnvcryptError('NOT_ENCRYPTED', `${name} is not encrypted (it has no sops metadata)`, {
-        hints: [`encrypt it with "envcrypt encrypt ${name}"`],
-      });
-    }
-    const md = readMetadata(metadata);
+    const { branches, md } = parseSops(await storeFor(format), text, name);
     const dataKey = opts.dataKey ?? (await recoverDataKey(md, name, opts));
-    const stash = new IvStash(!opts.readOnly);
-    const plain = decryptTree(branches, md, dataKey, {
-      stash,
-      ...(opts.ignoreMac ? { ignoreMac: true } : {}),
-      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
-    });
-    return { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash };
+    return decryptParsed(format, branches, md, dataKey, opts);
   } catch (e) {
-    if (e instanceof EnvcryptError) e.inFile(name);
-    throw e;
+    throw inFile(e, name);
   }
+}
+
+/** What {@link decryptTextSync} cannot do itself: load a store, open a stanza on the general path. */
+export interface SyncHost {
+  storeFor(format: Format): Store;
+  unwrapGeneral(req: GeneralUnwrap): Uint8Array | null;
+}
+
+/**
+ * {@link decryptText} without a promise, for the preloads. The same checks
+ * in the same order; `host` provides the parts that are asynchronous in
+ * this module's other callers.
+ */
+export function decryptTextSync(text: string, name: string, opts: DecryptOptions, host: SyncHost): DecryptedFile {
+  try {
+    const format = opts.format ?? formatFor(name);
+    const { branches, md } = parseSops(host.storeFor(format), text, name);
+    const dataKey = opts.dataKey ?? recoverDataKeySync(md, name, opts, (req) => host.unwrapGeneral(req));
+    return decryptParsed(format, branches, md, dataKey, opts);
+  } catch (e) {
+    throw inFile(e, name);
+  }
+}
+
+function inFile(e: unknown, name: string): unknown {
+  if (e instanceof EnvcryptError) e.inFile(name);
+  return e;
+}
+
+function parseSops(store: Store, text: string, name: string): { branches: Branch[]; md: Metadata } {
+  const { branches, metadata } = store.parseEncrypted(text);
+  if (!metadata) {
+    throw new EnvcryptError('NOT_ENCRYPTED', `${name} is not encrypted (it has no sops metadata)`, {
+      hints: [`encrypt it with "envcrypt encrypt ${name}"`],
+    });
+  }
+  return { branches, md: readMetadata(metadata) };
+}
+
+function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions): DecryptedFile {
+  const stash = new IvStash(!opts.readOnly);
+  const plain = decryptTree(branches, md, dataKey, {
+    stash,
+    ...(opts.ignoreMac ? { ignoreMac: true } : {}),
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+  });
+  return { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash };
 }
 
 /** Read and decrypt a file. See {@link decryptText}. */

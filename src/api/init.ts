@@ -102,7 +102,7 @@ async function ensureKey(opts: InitOptions): Promise<InitResult['key']> {
   const age = await loadAgeLib();
   for (const source of identitySources({ env, identityFiles: [], ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) })) {
     // Only age identities: an SSH key found by discovery decrypts, but is not made or kept by init.
-    const ids = (await source.load())?.filter((i): i is string => typeof i === 'string' && /^AGE-SECRET-KEY-/.test(i));
+    const ids = source.load()?.filter((i): i is string => typeof i === 'string' && /^AGE-SECRET-KEY-/.test(i));
     if (ids && ids.length > 0) return { recipient: await age.identityToRecipient(ids[0]!), source: source.label, created: false };
   }
   const file = defaultKeyFile(env);

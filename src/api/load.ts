@@ -3,7 +3,9 @@ import { EnvcryptError } from '../errors.js';
 import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import type { Format } from '../stores/store.js';
 import { setOwn, toEnv, type FlattenOptions } from '../tree/env.js';
-import { decryptFile } from './decrypt.js';
+import { readTextFile } from '../io/read.js';
+import type { Branch } from '../tree/types.js';
+import { decryptFile, decryptTextSync, type SyncHost } from './decrypt.js';
 
 /** Options for {@link load} and {@link config}. */
 export interface LoadOptions extends KeyOptions, FlattenOptions {
@@ -38,13 +40,34 @@ export function loadPaths(opts: LoadOptions): string[] {
  */
 export async function loadDetailed(options: LoadOptions = {}): Promise<Loaded> {
   const opts = shareKeySources(options);
+  const files: [string, Branch[]][] = [];
+  for (const file of presentPaths(opts)) files.push([file, (await decryptFile(file, { ...opts, readOnly: true })).branches]);
+  return layer(files, opts);
+}
+
+/**
+ * {@link loadDetailed} without a promise, for the preloads (see
+ * {@link decryptTextSync}).
+ */
+export function loadDetailedSync(options: LoadOptions, host: SyncHost): Loaded {
+  const opts = shareKeySources(options);
+  return layer(
+    presentPaths(opts).map((file) => [file, decryptTextSync(readTextFile(file), file, { ...opts, readOnly: true }, host).branches]),
+    opts,
+  );
+}
+
+/** The files to load: all of them, less the optional ones that do not exist. */
+function presentPaths(opts: LoadOptions): string[] {
+  return loadPaths(opts).filter((file) => !(opts.optional?.includes(file) && !existsSync(file)));
+}
+
+/** Flatten each file's tree and layer them in order, the later winning. */
+function layer(files: readonly [string, Branch[]][], opts: LoadOptions): Loaded {
   const values: Record<string, string> = {};
   const origin: Record<string, string> = {};
-  for (const file of loadPaths(opts)) {
-    if (opts.optional?.includes(file) && !existsSync(file)) continue;
-    const dec = await decryptFile(file, { ...opts, readOnly: true });
-    const env = toEnv(dec.branches, opts);
-    for (const [k, v] of Object.entries(env)) {
+  for (const [file, branches] of files) {
+    for (const [k, v] of Object.entries(toEnv(branches, opts))) {
       setOwn(values, k, v);
       setOwn(origin, k, file);
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
-import { prepareIdentities, unwrapAgeEntry } from '../keys/age-unwrap.js';
+import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap } from '../keys/age-unwrap.js';
 import { identitySources, type FoundIdentity, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from './metadata.js';
@@ -17,6 +17,28 @@ export function newDataKey(): Uint8Array {
  * searched, with what was found there.
  */
 export async function recoverDataKey(md: Metadata, file: string, opts: KeyOptions = {}): Promise<Uint8Array> {
+  const search = searchDataKey(md, file, opts);
+  let step = search.next();
+  while (!step.done) step = search.next(await unwrapGeneral(step.value));
+  return step.value;
+}
+
+/**
+ * {@link recoverDataKey} without a promise, for the preloads, which must
+ * finish before the app's first line. X25519 identities are tried natively;
+ * a stanza that needs the general path is handed to `general`, which must
+ * open it synchronously (the preload runs a helper process).
+ */
+export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions, general: (req: GeneralUnwrap) => Uint8Array | null): Uint8Array {
+  const search = searchDataKey(md, file, opts);
+  let step = search.next();
+  while (!step.done) step = search.next(general(step.value));
+  return step.value;
+}
+
+// The search itself, once for both drivers above: it yields each stanza that
+// only the general path can try, and is resumed with that attempt's result.
+function* searchDataKey(md: Metadata, file: string, opts: KeyOptions): Generator<GeneralUnwrap, Uint8Array, Uint8Array | null> {
   if (md.groups.length > 1) {
     throw new EnvcryptError('UNSUPPORTED', `${file} uses ${md.groups.length} key groups (Shamir secret sharing), which envcrypt does not read yet`);
   }
@@ -36,7 +58,7 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
   for (const source of opts.sources ?? identitySources(opts)) {
     let ids: FoundIdentity[] | null;
     try {
-      ids = await source.load();
+      ids = source.load();
     } catch (e) {
       searched.push(`${source.label} (${e instanceof EnvcryptError ? e.message : 'unreadable'})`);
       continue;
@@ -47,7 +69,8 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
     }
     const prepared = prepareIdentities(ids, opts.sshPassphrase);
     for (const entry of entries) {
-      const key = await unwrapAgeEntry(entry.enc, prepared, entry.recipient);
+      const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
+      const key = native === null || native instanceof Uint8Array ? native : yield native;
       if (key === null) continue;
       if (key.length !== 32) {
         throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(entry.recipient)} in ${file} is ${key.length} bytes, not 32`);

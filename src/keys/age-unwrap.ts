@@ -29,12 +29,23 @@ async function generalIdentity(id: FoundIdentity, ids: PreparedIdentities): Prom
 }
 
 /**
- * Unwrap one armored `enc` with the given identities. X25519 identities take
- * a native `node:crypto` path (fast start-up); anything else (post-quantum,
- * SSH) goes through `age-encryption`, imported only then. Returns null when no
- * identity matches; throws when the stanza is malformed.
+ * A wrapped data key that only the general path (`age-encryption`) can try:
+ * the decoded age file and the non-X25519 identities to try on it.
  */
-export async function unwrapAgeEntry(enc: string, ids: PreparedIdentities, recipient: string): Promise<Uint8Array | null> {
+export interface GeneralUnwrap {
+  file: Uint8Array;
+  ids: PreparedIdentities;
+  recipient: string;
+}
+
+/**
+ * Try one armored `enc` with the X25519 identities, natively and
+ * synchronously. Returns the data key, null when nothing can open it, or a
+ * {@link GeneralUnwrap} when only the general path is left to try (the
+ * caller runs {@link unwrapGeneral}, in this process or in a helper one).
+ * Throws when the stanza is malformed.
+ */
+export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recipient: string): Uint8Array | null | GeneralUnwrap {
   let file: Uint8Array;
   try {
     file = decodeArmor(enc);
@@ -45,7 +56,14 @@ export async function unwrapAgeEntry(enc: string, ids: PreparedIdentities, recip
     const r = unwrapNative(file, ids.native);
     if (r instanceof Uint8Array) return r;
   }
-  if (ids.general.length === 0) return null;
+  return ids.general.length === 0 ? null : { file, ids, recipient };
+}
+
+/**
+ * Open a wrapped data key with post-quantum and SSH identities through
+ * `age-encryption`, imported only now. Null when no identity matches.
+ */
+export async function unwrapGeneral({ file, ids, recipient }: GeneralUnwrap): Promise<Uint8Array | null> {
   const age = await loadAgeLib();
   const d = new age.Decrypter();
   for (const g of ids.general) d.addIdentity(await generalIdentity(g, ids));

@@ -40,8 +40,12 @@ export interface IdentitySource {
   label: string;
   /** What to report when {@link IdentitySource.load} returns null: "unset", "not found", "not given". */
   absent: string;
-  /** Returns the identities, or null when the source is absent (unset or no such file). */
-  load(): FoundIdentity[] | null | Promise<FoundIdentity[] | null>;
+  /**
+   * Returns the identities, or null when the source is absent (unset or no
+   * such file). Synchronous (a key command runs with `spawnSync`), so the
+   * preloads can decrypt before the app's first line runs.
+   */
+  load(): FoundIdentity[] | null;
 }
 
 /** `os.homedir()`, for an environment without HOME; `node:os` is loaded only then. */
@@ -129,10 +133,10 @@ function commandSource(label: string, cmd: string | undefined, env: NodeJS.Proce
   return {
     label,
     absent: 'unset',
-    async load() {
+    load() {
       if (!cmd) return null;
       // Loaded here, not at the top: the preload never needs child_process otherwise.
-      const { spawnSync } = await import('node:child_process');
+      const { spawnSync } = builtin<typeof import('node:child_process')>('node:child_process');
       const [file, ...args] = splitCommand(cmd);
       if (!file) throw new EnvcryptError('BAD_KEY', `${label} is empty`);
       // Run directly, not through a shell; stderr goes to the user (it may be a prompt).
@@ -194,8 +198,22 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
 export function shareKeySources<T extends KeyOptions>(opts: T): T {
   if (opts.sources) return opts;
   const sources = identitySources(opts).map((s): IdentitySource => {
-    let result: Promise<FoundIdentity[] | null> | undefined;
-    return { label: s.label, absent: s.absent, load: () => (result ??= Promise.resolve().then(() => s.load())) };
+    let result: { ids: FoundIdentity[] | null } | { error: unknown } | undefined;
+    return {
+      label: s.label,
+      absent: s.absent,
+      load() {
+        if (!result) {
+          try {
+            result = { ids: s.load() };
+          } catch (error) {
+            result = { error };
+          }
+        }
+        if ('error' in result) throw result.error;
+        return result.ids;
+      },
+    };
   });
   return { ...opts, sources };
 }
