@@ -31,10 +31,8 @@ export interface X25519Identity {
   readonly type: 'X25519';
   /** The private scalar, as a node `KeyObject` (it prints and serialises as nothing). */
   readonly secretKey: KeyObject;
-  /** The raw 32-byte public key (part of the HKDF salt). */
+  /** The raw 32-byte public key (part of the HKDF salt); {@link x25519Recipient} spells it. */
   readonly publicKey: Uint8Array;
-  /** The matching `age1…` recipient. */
-  readonly recipient: string;
 }
 
 /**
@@ -53,9 +51,6 @@ export const GENERAL_PATH_STANZA_TYPES: ReadonlySet<string> = new Set([
 
 const IDENTITY_PREFIX = 'AGE-SECRET-KEY-1';
 const X25519_LABEL = 'age-encryption.org/v1/X25519';
-// DER prefixes of RFC 8410 PKCS#8 private and SPKI public X25519 keys; the raw 32 bytes follow.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const KEY_SIZE = 32;
 const FILE_KEY_SIZE = 16;
 const TAG_SIZE = 16;
@@ -102,14 +97,35 @@ export function parseX25519Identity(line: string): X25519Identity {
     raw.fill(0);
     throw badKey(`malformed X25519 age identity: it encodes ${raw.length} bytes instead of ${KEY_SIZE}`);
   }
-  const der = Buffer.concat([PKCS8_PREFIX, raw]);
+  const secretKey = importSecret(raw);
   raw.fill(0);
-  const secretKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  der.fill(0);
-  const spki = createPublicKey(secretKey).export({ format: 'der', type: 'spki' });
-  const publicKey = new Uint8Array(spki.subarray(spki.length - KEY_SIZE));
-  const recipient = bech32.encode('age', bech32.toWords(publicKey));
-  return Object.freeze({ type: 'X25519', secretKey, publicKey, recipient });
+  const publicKey = new Uint8Array(Buffer.from(createPublicKey(secretKey).export({ format: 'jwk' }).x ?? '', 'base64url'));
+  if (publicKey.length !== KEY_SIZE) throw badKey('malformed X25519 age identity: no public key could be derived from it');
+  return Object.freeze({ type: 'X25519', secretKey, publicKey });
+}
+
+// PKCS#8 DER prefix of an RFC 8410 X25519 private key; the raw 32 bytes follow.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * The raw scalar as a KeyObject. Raw keys go in (and the public key comes
+ * out) as JWK: node reads those without OpenSSL's DER decoders, which cost
+ * most of a millisecond on first use, and this runs on every app start. The
+ * secret is briefly a base64url string, as it already is in the identity
+ * text. Node reads `d` and ignores `x` for a private JWK; should a later
+ * version check `x`, the DER path below still works.
+ */
+function importSecret(raw: Uint8Array): KeyObject {
+  try {
+    return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(raw).toString('base64url'), x: '' }, format: 'jwk' });
+  } catch {
+    const der = Buffer.concat([PKCS8_PREFIX, raw]);
+    try {
+      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } finally {
+      der.fill(0);
+    }
+  }
 }
 
 /**
@@ -119,7 +135,7 @@ export function parseX25519Identity(line: string): X25519Identity {
  * @returns Its public key in bech32, as `age-keygen -y` prints it.
  */
 export function x25519Recipient(identity: X25519Identity): string {
-  return identity.recipient;
+  return bech32.encode('age', bech32.toWords(identity.publicKey));
 }
 
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Buffer {
@@ -153,7 +169,7 @@ function unwrapStanza(stanza: AgeStanza, index: number, id: X25519Identity): Buf
   if (stanza.body.length !== FILE_KEY_SIZE + TAG_SIZE) throw failed(`${where} has a ${stanza.body.length}-byte body instead of 32`);
   let secret: Buffer;
   try {
-    const peer = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, share]), format: 'der', type: 'spki' });
+    const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(share).toString('base64url') }, format: 'jwk' });
     secret = diffieHellman({ privateKey: id.secretKey, publicKey: peer });
   } catch {
     throw failed(`${where} has an invalid ephemeral share`);
