@@ -20,13 +20,15 @@ type Probe = 'missing' | 'directory' | 'not-executable' | 'executable';
 // statSync follows symlinks, so a link to a program counts as the program
 // and a dangling link as missing, as for exec itself.
 function probe(file: string): Probe {
-  let isDir: boolean;
+  let stat;
   try {
-    isDir = statSync(file).isDirectory();
+    // No exception for a missing file: most PATH entries miss, and this runs on every exec.
+    stat = statSync(file, { throwIfNoEntry: false });
   } catch {
     return 'missing';
   }
-  if (isDir) return 'directory';
+  if (stat === undefined) return 'missing';
+  if (stat.isDirectory()) return 'directory';
   try {
     // access(2) answers for our real uid and honours ACLs and noexec mounts
     // better than decoding st_mode ourselves.
