@@ -4,6 +4,9 @@
 // parsing and compiling envcrypt. A cache made by another node version is
 // rejected by V8 and simply ignored. (Node 22 has module.enableCompileCache;
 // node 20, which envcrypt supports, does not.)
+//
+// The file holds the module wrapper function itself (see scripts/build.mjs),
+// so V8 gets the source as read, with no concatenated copy of it.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -21,7 +24,7 @@ function loadRuntime() {
   } catch {
     // No cache (not trained yet): compile normally.
   }
-  const script = new vm.Script(Module.wrap(fs.readFileSync(FILE, 'utf8')), { filename: FILE, cachedData });
+  const script = new vm.Script(fs.readFileSync(FILE, 'utf8'), { filename: FILE, cachedData });
   // Code in a vm.Script cannot use import(); this module can, for the ESM-only age-encryption.
   globalThis.__envcryptImportAge ??= () => import('age-encryption');
   const mod = { exports: {} };

@@ -2,7 +2,7 @@
 // in the same run. Commands are run alternately (A, B, A, B, …) so drift in
 // machine load affects both sides alike; medians are reported.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -24,6 +24,9 @@ writeFileSync(join(dir, 'small.env'), envFile(3, 24));
 writeFileSync(join(dir, 'k2000.env'), envFile(2000, 40));
 writeFileSync(join(dir, 'k10000.env'), envFile(10000, 90));
 for (const f of ['small', 'k2000']) sh(node, [BIN, 'encrypt', `${f}.env`, '-r', recipient, '-o', `${f}.env.enc`]);
+// The preload is resolved as an app resolves it: through node_modules/envcrypt.
+mkdirSync(join(dir, 'node_modules'));
+symlinkSync(ROOT, join(dir, 'node_modules', 'envcrypt'));
 const keyEnv = { ENVCRYPT_AGE_KEY_FILE: join(dir, 'key.txt'), HOME: dir, XDG_CONFIG_HOME: dir };
 
 function time(cmd, args, env = {}) {
@@ -53,7 +56,7 @@ function peakRss(cmd, args) {
 const floor = [node, ['-e', "require('child_process').spawnSync('true',{stdio:'inherit'})"]];
 const bare = [node, ['-e', '0']];
 const exec3 = [node, [BIN, 'exec', '-f', 'small.env.enc', '--', 'true']];
-const preload = [node, ['--import', join(ROOT, 'dist', 'config.js'), '-e', '0'], { ENVCRYPT_CONFIG_PATH: 'small.env.enc' }];
+const preload = [node, ['--import', 'envcrypt/config', '-e', '0'], { ENVCRYPT_CONFIG_PATH: 'small.env.enc' }];
 const dec2000 = [node, [BIN, 'decrypt', 'k2000.env.enc']];
 const enc10000 = [node, [BIN, 'encrypt', 'k10000.env', '-r', recipient]];
 

@@ -2,7 +2,8 @@
 // - dist/runtime.cjs: exec and the preloads, one CommonJS file (fast start-up);
 //   yaml and age-encryption stay external and load only when a file needs them;
 // - dist/cli.js: every other command (ESM, with yargs);
-// - dist/index.js / index.cjs: the library; dist/config.js / config.cjs: preloads.
+// - dist/index.js / index.cjs: the library; dist/config.cjs: the preload, for
+//   both --import and -r (it calls into dist/runtime.cjs).
 import { build } from 'esbuild';
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 
@@ -32,6 +33,10 @@ await Promise.all([
     format: 'cjs',
     minifyWhitespace: true,
     minifySyntax: true,
+    // The file is the module wrapper function itself, so the loader hands
+    // V8 the source as read instead of a concatenated copy of it.
+    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+    footer: { js: '})' },
     // No import() left in this file: it is loaded through vm.Script with a
     // code cache (bin/load-runtime.cjs), where import() is unavailable. Lazily
     // needed modules become lazily evaluated require()s (yaml has a CommonJS
@@ -40,8 +45,9 @@ await Promise.all([
     external: ['yaml', 'age-encryption'],
   }),
   build({ ...common, entryPoints: { cli: 'src/cli/entry-cli.ts', index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
-  build({ ...common, entryPoints: { config: 'src/config.ts' }, outdir: out, format: 'esm', external: ['../bin/load-runtime.cjs'] }),
-  build({ ...common, entryPoints: { index: 'src/index.ts', config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+  // The preload includes the runtime loader: one file less to find and compile at start-up.
+  build({ ...common, entryPoints: { config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['age-encryption'] }),
 ]);
 // Type declarations for library users (package.json "types").
 const { execFileSync: run } = await import('node:child_process');

@@ -1,6 +1,6 @@
-// Build step: run dist/runtime.cjs once through the loader (a real exec of
-// `true` on a throwaway file) so that V8 has compiled what an app launch
-// uses, then save the code cache next to it. Needs nothing but node.
+// Build step: run dist/runtime.cjs once through the loader (the preload and a
+// real exec of `true`, on a throwaway file) so that V8 has compiled what an
+// app launch uses, then save the code cache next to it. Needs nothing but node.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -25,6 +25,9 @@ if (process.argv[2] !== '--child') {
 } else {
   const { loadRuntime } = require(path.join(root, 'bin', 'load-runtime.cjs'));
   const { runtime, script } = loadRuntime();
+  process.env.ENVCRYPT_CONFIG_PATH = '.env.enc';
+  runtime.preloadSync();
+  if (process.env.B !== 'two words') throw new Error('training preload did not set B');
   runtime.execMain(['-f', '.env.enc', '--', 'true']).then((code) => {
     if (code !== 0) throw new Error(`training exec failed with ${code}`);
     fs.writeFileSync(cacheFile, script.createCachedData());

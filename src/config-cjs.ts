@@ -1,23 +1,10 @@
 /**
- * CommonJS preload: `node -r envcrypt/config app.js`. A `-r` module must
- * finish synchronously, and decryption is asynchronous, so the values are
- * computed by a short-lived envcrypt child process and read from its stdout
- * pipe (never from disk or argv).
+ * The preload, for both `node --import envcrypt/config app.js` and
+ * `node -r envcrypt/config app.js`: CommonJS and synchronous, so the values
+ * are in `process.env` before the app's first line. The work is done by the
+ * runtime bundle, loaded from its code cache (see bin/load-runtime.cjs).
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { populate } from './api/load.js';
-import { preloadOptions } from './preload/options.js';
-
-const bin = join(__dirname, '..', 'bin', 'envcrypt.js');
-const r = spawnSync(process.execPath, [bin, '__preload-json'], {
-  stdio: ['inherit', 'pipe', 'inherit'],
-  env: process.env,
-  maxBuffer: 256 * 1024 * 1024,
-});
-if (r.status !== 0 || r.error) {
-  // The child already printed the envcrypt error on the inherited stderr.
-  process.exit(r.status ?? 1);
+interface Loader {
+  loadRuntime(): { runtime: typeof import('./runtime-entry.js') };
 }
-const values = JSON.parse(r.stdout.toString('utf8')) as Record<string, string>;
-populate(process.env, values, { override: preloadOptions(process.env).override ?? false });
+(require('../bin/load-runtime.cjs') as Loader).loadRuntime().runtime.preloadSync();

@@ -1,14 +1,18 @@
 /**
  * The start-up-critical entry points, bundled into one CommonJS file
  * (dist/runtime.cjs) with no yargs, no YAML parser and no age-encryption
- * loaded unless a file needs them: `envcrypt exec`, the ESM preload and the
- * helper behind the CommonJS preload.
+ * loaded unless a file needs them: `envcrypt exec`, the preload
+ * (`node --import envcrypt/config` and `node -r envcrypt/config`) and the
+ * preload's helper for post-quantum and SSH keys.
  */
-import { config, load } from './api/load.js';
+import { readFileSync } from 'node:fs';
+import { loadDetailedSync, populate } from './api/load.js';
 import { processIo } from './cli/output.js';
-import { renderError } from './cli/render-error.js';
+import { EnvcryptError } from './errors.js';
+import { unwrapGeneral } from './keys/age-unwrap.js';
 import { failPreload } from './preload/fail.js';
 import { preloadOptions } from './preload/options.js';
+import { helperBin, preloadHost, type UnwrapReply, type UnwrapRequest } from './preload/sync-host.js';
 
 /** `envcrypt exec …` (argv without the word `exec`). */
 export async function execMain(argv: readonly string[]): Promise<number> {
@@ -17,22 +21,39 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   return runExec(argv, processIo());
 }
 
-/** `node --import envcrypt/config`: fill process.env or stop the process. */
-export async function preloadConfig(): Promise<void> {
+/**
+ * The preload: fill `process.env` before the app's first line, or stop the
+ * process with envcrypt's error. Synchronous on purpose: a CommonJS `-r`
+ * module cannot wait for a promise, and as a module loaded by `--import` (or
+ * an `import 'envcrypt/config'` in the app) it is done before anything after
+ * it is evaluated.
+ */
+export function preloadSync(): void {
   try {
-    await config({ ...preloadOptions(process.env), processEnv: process.env });
+    const opts = preloadOptions(process.env);
+    const { values } = loadDetailedSync(opts, preloadHost(helperBin(__dirname)));
+    populate(process.env, values, { override: opts.override ?? false });
   } catch (e) {
     failPreload(e);
   }
 }
 
-/** Internal `envcrypt __preload-json`: the values on stdout for the CommonJS preload. */
-export async function preloadJson(): Promise<number> {
-  const io = processIo();
+/**
+ * Internal `envcrypt __unwrap-general`: open one wrapped data key with
+ * post-quantum or SSH identities for the preload (see `preloadHost`). Reads
+ * an {@link UnwrapRequest} on stdin, prints an {@link UnwrapReply}.
+ */
+export async function unwrapGeneralMain(): Promise<number> {
+  let reply: UnwrapReply;
   try {
-    io.stdout(JSON.stringify(await load(preloadOptions(io.env))));
-    return 0;
+    const req = JSON.parse(readFileSync(0, 'utf8')) as UnwrapRequest;
+    const file = new Uint8Array(Buffer.from(req.file, 'base64'));
+    const key = await unwrapGeneral({ file, ids: { native: [], general: req.identities }, recipient: req.recipient });
+    reply = { key: key === null ? null : Buffer.from(key).toString('base64') };
   } catch (e) {
-    return renderError(io, e);
+    // Only envcrypt's own messages cross over: they never hold key material.
+    reply = { error: e instanceof EnvcryptError ? { code: e.code, message: e.message, hints: e.hints } : { code: 'INTERNAL', message: 'internal error in the key helper', hints: [] } };
   }
+  process.stdout.write(JSON.stringify(reply));
+  return 0;
 }

@@ -1,7 +1,7 @@
 // `node --import envcrypt/config` and `node -r envcrypt/config`, resolved as a
 // user's app resolves them: through node_modules/envcrypt.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/paths.js';
@@ -70,3 +70,94 @@ for (const [flag, app] of [['--import', 'app.mjs'], ['-r', 'app.cjs']] as const)
     });
   });
 }
+
+// The preload is synchronous: no-TLA module, done before the app's next line.
+// X25519 keys are opened in-process; post-quantum and SSH keys by a helper
+// envcrypt process that gets what the preload already found on a pipe.
+describe('the preload beyond the dotenv + X25519 fast path', () => {
+  let u: ReturnType<typeof tempDir>;
+  let pqFile: string;
+  let sshKey: string;
+  beforeAll(() => {
+    u = tempDir();
+    mkdirSync(join(u.dir, 'node_modules'));
+    symlinkSync(ROOT, join(u.dir, 'node_modules', 'envcrypt'));
+    pqFile = join(u.dir, 'pq.txt');
+    const pq = runCli(['keygen', '--pq', '-o', pqFile]);
+    if (pq.code !== 0) throw new Error(pq.stderr);
+    const x = ageKeygen(u.dir, 'x.txt');
+    const keyEnv = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: x.file });
+    const gen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'throwaway test key', '-f', join(u.dir, 'id_ed25519')]);
+    if (gen.status !== 0) throw new Error('ssh-keygen failed');
+    sshKey = join(u.dir, 'id_ed25519');
+    const sshRecipient = readFileSync(`${sshKey}.pub`, 'utf8').trim();
+    put(u.dir, 'pq.env', `PQ_VALUE=${CANARY}-pq\n`);
+    put(u.dir, 'ssh.env', `SSH_VALUE=${CANARY}-ssh\n`);
+    put(u.dir, 'nested.yaml', 'db:\n    host: db.internal\n    port: 5432\n');
+    put(u.dir, 'nested.json', '{"api": {"token": "json-token"}}\n');
+    const enc = (args: string[]) => {
+      const r = runCli(['encrypt', ...args], { cwd: u.dir, env: keyEnv });
+      if (r.code !== 0) throw new Error(r.stderr);
+    };
+    enc(['pq.env', '-r', runCli(['keygen', '-y', pqFile]).stdout.trim(), '-o', 'pq.env.enc']);
+    enc(['ssh.env', '-r', sshRecipient, '-o', 'ssh.env.enc']);
+    enc(['nested.yaml', '-r', x.recipient, '-o', 'nested.enc.yaml']);
+    enc(['nested.json', '-r', x.recipient, '-o', 'nested.enc.json']);
+    put(u.dir, 'show.cjs', 'console.log(JSON.stringify(Object.fromEntries(process.argv.slice(2).map((k) => [k, process.env[k] ?? null]))));\n');
+    put(u.dir, 'show.mjs', 'console.log(JSON.stringify(Object.fromEntries(process.argv.slice(2).map((k) => [k, process.env[k] ?? null]))));\n');
+    put(u.dir, 'keycmd.sh', `echo run >> "${join(u.dir, 'keycmd.count')}"\ncat "${pqFile}"\n`);
+    chmodSync(join(u.dir, 'keycmd.sh'), 0o700);
+    // An ESM app that imports the preload itself: the next import already sees the values.
+    put(u.dir, 'first.mjs', "import 'envcrypt/config';\nimport './second.mjs';\n");
+    put(u.dir, 'second.mjs', 'console.log(JSON.stringify({ at_import: process.env.PQ_VALUE ?? null }));\n');
+  });
+  afterAll(() => u.cleanup());
+
+  const pre = (flag: string, app: string, vars: string[], extra: Record<string, string>) =>
+    spawnSync(process.execPath, [flag, 'envcrypt/config', app, ...vars], { cwd: u.dir, env: cleanEnv(extra), encoding: 'utf8' });
+
+  for (const [flag, app] of [['--import', 'show.mjs'], ['-r', 'show.cjs']] as const) {
+    it(`${flag}: a post-quantum identity opens the file through the helper`, () => {
+      const r = pre(flag, app, ['PQ_VALUE'], { ENVCRYPT_AGE_KEY_FILE: pqFile, ENVCRYPT_CONFIG_PATH: 'pq.env.enc' });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ PQ_VALUE: `${CANARY}-pq` });
+    });
+
+    it(`${flag}: an ssh-keygen ed25519 key opens the file through the helper`, () => {
+      const r = pre(flag, app, ['SSH_VALUE'], { SOPS_AGE_SSH_PRIVATE_KEY_FILE: sshKey, ENVCRYPT_CONFIG_PATH: 'ssh.env.enc' });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ SSH_VALUE: `${CANARY}-ssh` });
+    });
+
+    it(`${flag}: YAML and JSON files are flattened into the environment`, () => {
+      const x = join(u.dir, 'x.txt');
+      const r = pre(flag, app, ['DB_HOST', 'DB_PORT', 'API_TOKEN'], { ENVCRYPT_AGE_KEY_FILE: x, ENVCRYPT_CONFIG_PATH: 'nested.enc.yaml,nested.enc.json' });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ DB_HOST: 'db.internal', DB_PORT: '5432', API_TOKEN: 'json-token' });
+    });
+
+    it(`${flag}: a wrong post-quantum key fails with the helper's error and its exit code, and the app does not start`, () => {
+      const other = join(u.dir, `other-pq${flag}.txt`);
+      runCli(['keygen', '--pq', '-o', other]);
+      const r = pre(flag, app, ['PQ_VALUE'], { ENVCRYPT_AGE_KEY_FILE: other, ENVCRYPT_CONFIG_PATH: 'pq.env.enc' });
+      expect(r.status).toBe(4);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^envcrypt: error: no identity matched any of the 1 recipient of pq\.env\.enc$/m);
+      expect(r.stderr).toContain(`ENVCRYPT_AGE_KEY_FILE=${other} (1 identity, none matched)`);
+      expect(r.stderr).not.toContain(CANARY);
+    });
+  }
+
+  it('a key command runs once, even when the helper opens the stanza', () => {
+    const r = pre('--import', 'show.mjs', ['PQ_VALUE'], { ENVCRYPT_AGE_KEY_CMD: join(u.dir, 'keycmd.sh'), ENVCRYPT_CONFIG_PATH: 'pq.env.enc' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ PQ_VALUE: `${CANARY}-pq` });
+    expect(readFileSync(join(u.dir, 'keycmd.count'), 'utf8')).toBe('run\n');
+  });
+
+  it("import 'envcrypt/config' in an ESM app: the values are set before the next import is evaluated", () => {
+    const r = spawnSync(process.execPath, ['first.mjs'], { cwd: u.dir, env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: pqFile, ENVCRYPT_CONFIG_PATH: 'pq.env.enc' }), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ at_import: `${CANARY}-pq` });
+  });
+});
