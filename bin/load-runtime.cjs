@@ -1,36 +1,43 @@
 'use strict';
-// Loads dist/runtime.cjs (exec and the preloads) with the V8 code cache that
-// `npm run build` trains (dist/runtime.cjs.cache), so an app launch skips
+// Loads the start-up bundles with the V8 code cache that `npm run build`
+// trains next to each (dist/<name>.cjs.cache), so an app launch skips
 // parsing and compiling envcrypt. A cache made by another node version is
 // rejected by V8 and simply ignored. (Node 22 has module.enableCompileCache;
 // node 20, which envcrypt supports, does not.)
 //
-// The file holds the module wrapper function itself (see scripts/build.mjs),
+// - dist/fast-exec.cjs and dist/fast-preload.cjs: exec and the preload for
+//   dotenv files and X25519 keys, each as small as it can be;
+// - dist/runtime.cjs: the same for everything else, errors included.
+//
+// Each file holds the module wrapper function itself (see scripts/build.mjs),
 // so V8 gets the source as read, with no concatenated copy of it.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
-const FILE = path.join(__dirname, '..', 'dist', 'runtime.cjs');
-let loaded;
+const loaded = new Map();
 
-/** The runtime's exports, and whether the code cache was used. */
-function loadRuntime() {
-  if (loaded) return loaded;
+/** The exports of dist/<name>.cjs, and whether its code cache was used. */
+function loadBundle(name) {
+  let bundle = loaded.get(name);
+  if (bundle) return bundle;
+  const file = path.join(__dirname, '..', 'dist', `${name}.cjs`);
   let cachedData;
   try {
-    cachedData = fs.readFileSync(`${FILE}.cache`);
+    cachedData = fs.readFileSync(`${file}.cache`);
   } catch {
     // No cache (not trained yet): compile normally.
   }
-  const script = new vm.Script(fs.readFileSync(FILE, 'utf8'), { filename: FILE, cachedData });
-  // Code in a vm.Script cannot use import(); this module can, for the ESM-only age-encryption.
-  globalThis.__envcryptImportAge ??= () => import('age-encryption');
+  const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file, cachedData });
+  // Code in a vm.Script cannot use import(); this module can, for the ESM-only
+  // age-encryption, which only the full runtime uses.
+  if (name === 'runtime') globalThis.__envcryptImportAge ??= () => import('age-encryption');
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, Module.createRequire(FILE), mod, FILE, path.dirname(FILE));
-  loaded = { runtime: mod.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
-  return loaded;
+  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  bundle = { exports: mod.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+  loaded.set(name, bundle);
+  return bundle;
 }
 
-module.exports = { loadRuntime };
+module.exports = { loadBundle };

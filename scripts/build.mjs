@@ -1,9 +1,9 @@
 // Bundle envcrypt with esbuild:
-// - dist/runtime.cjs: exec and the preloads, one CommonJS file (fast start-up);
-//   yaml and age-encryption stay external and load only when a file needs them;
+// - dist/fast-exec.cjs, dist/fast-preload.cjs, dist/runtime.cjs: exec and the
+//   preload (fast start-up; see bin/load-runtime.cjs);
 // - dist/cli.js: every other command (ESM, with yargs);
 // - dist/index.js / index.cjs: the library; dist/config.cjs: the preload, for
-//   both --import and -r (it calls into dist/runtime.cjs).
+//   both --import and -r (it calls into the start-up bundles).
 import { build } from 'esbuild';
 import { readFileSync, renameSync, rmSync } from 'node:fs';
 
@@ -19,31 +19,36 @@ const common = {
 // Some bundled CommonJS dependencies call require(); give ESM output one.
 const esmBanner = { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" };
 
+const STARTUP_BUNDLES = { 'fast-exec': 'src/fast/exec-entry.ts', 'fast-preload': 'src/fast/preload-entry.ts', runtime: 'src/runtime-entry.ts' };
+
 // Build into a fresh directory and swap it in, so that a test or app running
 // during a rebuild never sees a half-written or missing dist/.
 const root = new URL('..', import.meta.url).pathname;
 const out = `${root}.dist-build-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await Promise.all([
-  build({
-    ...common,
-    entryPoints: { runtime: 'src/runtime-entry.ts' },
-    outdir: out,
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    // The file is the module wrapper function itself, so the loader hands
-    // V8 the source as read instead of a concatenated copy of it.
-    banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
-    footer: { js: '})' },
-    // No import() left in this file: it is loaded through vm.Script with a
-    // code cache (bin/load-runtime.cjs), where import() is unavailable. Lazily
-    // needed modules become lazily evaluated require()s (yaml has a CommonJS
-    // build); the loader provides the import of ESM-only age-encryption.
-    supported: { 'dynamic-import': false },
-    external: ['yaml', 'age-encryption'],
-  }),
+  // The start-up bundles (see bin/load-runtime.cjs).
+  ...Object.entries(STARTUP_BUNDLES).map(([name, entry]) =>
+    build({
+      ...common,
+      entryPoints: { [name]: entry },
+      outdir: out,
+      outExtension: { '.js': '.cjs' },
+      format: 'cjs',
+      minifyWhitespace: true,
+      minifySyntax: true,
+      // The file is the module wrapper function itself, so the loader hands
+      // V8 the source as read instead of a concatenated copy of it.
+      banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+      footer: { js: '})' },
+      // No import() left in these files: they are loaded through vm.Script
+      // with a code cache, where import() is unavailable. Lazily needed
+      // modules become lazily evaluated require()s (yaml has a CommonJS
+      // build); the loader provides the import of ESM-only age-encryption.
+      supported: { 'dynamic-import': false },
+      external: ['yaml', 'age-encryption'],
+    }),
+  ),
   build({ ...common, entryPoints: { cli: 'src/cli/entry-cli.ts', index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
   // The preload includes the runtime loader: one file less to find and compile at start-up.
@@ -62,6 +67,6 @@ try {
 renameSync(out, `${root}dist`);
 rmSync(old, { recursive: true, force: true });
 
-// Train the code cache of the start-up bundle (see bin/load-runtime.cjs).
+// Train the code caches of the start-up bundles (see bin/load-runtime.cjs).
 const { execFileSync } = await import('node:child_process');
 execFileSync(process.execPath, [`${root}scripts/train-runtime-cache.cjs`], { stdio: 'inherit' });

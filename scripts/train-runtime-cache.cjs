@@ -1,6 +1,7 @@
-// Build step: run dist/runtime.cjs once through the loader (the preload and a
-// real exec of `true`, on a throwaway file) so that V8 has compiled what an
-// app launch uses, then save the code cache next to it. Needs nothing but node.
+// Build step: run each start-up bundle once through the loader (the preload
+// and a real exec of `true`, on a throwaway file) so that V8 has compiled
+// what an app launch uses, then save its code cache next to it. Needs
+// nothing but node.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -9,27 +10,37 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'envcrypt.js');
-const cacheFile = path.join(root, 'dist', 'runtime.cjs.cache');
+const BUNDLES = ['fast-preload', 'fast-exec', 'runtime'];
+const cacheFile = (name) => path.join(root, 'dist', `${name}.cjs.cache`);
 
 if (process.argv[2] !== '--child') {
-  fs.rmSync(cacheFile, { force: true });
+  for (const name of BUNDLES) fs.rmSync(cacheFile(name), { force: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'envcrypt-train-'));
   try {
     const recipient = execFileSync(process.execPath, [bin, 'keygen', '-o', path.join(dir, 'key.txt')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     fs.writeFileSync(path.join(dir, 'train.env'), 'A=1\nB="two words"\n# comment\nC_unencrypted=3\n');
     execFileSync(process.execPath, [bin, 'encrypt', 'train.env', '-r', recipient, '-o', '.env.enc'], { cwd: dir, stdio: 'ignore' });
-    execFileSync(process.execPath, [__filename, '--child'], { cwd: dir, env: { ...process.env, ENVCRYPT_AGE_KEY_FILE: path.join(dir, 'key.txt') }, stdio: 'inherit' });
+    for (const name of BUNDLES) {
+      execFileSync(process.execPath, [__filename, '--child', name], { cwd: dir, env: { ...process.env, ENVCRYPT_AGE_KEY_FILE: path.join(dir, 'key.txt') }, stdio: 'inherit' });
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 } else {
-  const { loadRuntime } = require(path.join(root, 'bin', 'load-runtime.cjs'));
-  const { runtime, script } = loadRuntime();
+  const name = process.argv[3];
+  const { loadBundle } = require(path.join(root, 'bin', 'load-runtime.cjs'));
+  const { exports: entry, script } = loadBundle(name);
   process.env.ENVCRYPT_CONFIG_PATH = '.env.enc';
-  runtime.preloadSync();
-  if (process.env.B !== 'two words') throw new Error('training preload did not set B');
-  runtime.execMain(['-f', '.env.enc', '--', 'true']).then((code) => {
-    if (code !== 0) throw new Error(`training exec failed with ${code}`);
-    fs.writeFileSync(cacheFile, script.createCachedData());
-  });
+  const save = () => fs.writeFileSync(cacheFile(name), script.createCachedData());
+  if (name !== 'fast-exec') {
+    if (name === 'fast-preload' ? !entry.preloadFast() : (entry.preloadSync(), false)) throw new Error('training preload took the slow path');
+    if (process.env.B !== 'two words') throw new Error('training preload did not set B');
+  }
+  if (name === 'fast-preload') save();
+  else {
+    (name === 'fast-exec' ? entry.execFast : entry.execMain)(['-f', '.env.enc', '--', 'true']).then((code) => {
+      if (code !== 0) throw new Error(`training exec failed with ${code}`);
+      save();
+    });
+  }
 }

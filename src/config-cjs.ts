@@ -1,10 +1,14 @@
 /**
  * The preload, for both `node --import envcrypt/config app.js` and
  * `node -r envcrypt/config app.js`: CommonJS and synchronous, so the values
- * are in `process.env` before the app's first line. The work is done by the
- * runtime bundle, loaded from its code cache (see bin/load-runtime.cjs).
+ * are in `process.env` before the app's first line. The small fast bundle
+ * handles dotenv files and X25519 keys; anything else (or any error) goes to
+ * the full runtime, which also reports errors. Both are loaded from their code
+ * caches (see bin/load-runtime.cjs, which the build inlines here).
  */
 interface Loader {
-  loadRuntime(): { runtime: typeof import('./runtime-entry.js') };
+  loadBundle(name: 'fast-preload'): { exports: typeof import('./fast/preload-entry.js') };
+  loadBundle(name: 'runtime'): { exports: typeof import('./runtime-entry.js') };
 }
-(require('../bin/load-runtime.cjs') as Loader).loadRuntime().runtime.preloadSync();
+const loader = require('../bin/load-runtime.cjs') as Loader;
+if (!loader.loadBundle('fast-preload').exports.preloadFast()) loader.loadBundle('runtime').exports.preloadSync();

@@ -22,10 +22,12 @@ beforeAll(() => {
 afterAll(() => t.cleanup());
 
 describe('runtime loader', () => {
-  it('uses the code cache made by the build', () => {
-    const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(ROOT, 'bin/load-runtime.cjs'))}).loadRuntime().cacheUsed)`], { encoding: 'utf8' });
-    expect(r.stdout.trim()).toBe('true');
-  });
+  for (const bundle of ['fast-exec', 'fast-preload', 'runtime']) {
+    it(`uses the code cache made by the build for ${bundle}`, () => {
+      const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(ROOT, 'bin/load-runtime.cjs'))}).loadBundle('${bundle}').cacheUsed)`], { encoding: 'utf8' });
+      expect(r.stdout.trim()).toBe('true');
+    });
+  }
 
   it('exec opens a post-quantum file (age-encryption imported by the loader)', () => {
     const r = runCli(['exec', '-f', 'b.env.enc', '--', 'sh', '-c', 'printf %s "$B"'], { cwd: t.dir, env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: join(t.dir, 'pq.txt') }) });
@@ -33,14 +35,18 @@ describe('runtime loader', () => {
     expect(r.stdout).toBe('post-quantum');
   });
 
-  it('works without a cache file', () => {
+  it('works without the cache files (fast and full paths)', () => {
     const copy = join(t.dir, 'pkg');
     cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
     cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-    rmSync(join(copy, 'dist', 'runtime.cjs.cache'));
+    for (const bundle of ['fast-exec', 'fast-preload', 'runtime']) rmSync(join(copy, 'dist', `${bundle}.cjs.cache`));
     const r = spawnSync(process.execPath, [join(copy, 'bin/envcrypt.js'), 'exec', '-f', 'a.env.enc', '--', 'sh', '-c', 'printf %s "$A"'], { cwd: t.dir, env, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('classic');
+    const pqEnv = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: join(t.dir, 'pq.txt') });
+    const full = spawnSync(process.execPath, [join(copy, 'bin/envcrypt.js'), 'exec', '-f', 'b.env.enc', '--', 'sh', '-c', 'printf %s "$B"'], { cwd: t.dir, env: pqEnv, encoding: 'utf8' });
+    expect(full.stderr).toBe('');
+    expect(full.stdout).toBe('post-quantum');
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * The common case of every app launch, in the smallest bundles
+ * (dist/fast-exec.cjs, dist/fast-preload.cjs): dotenv files opened with
+ * X25519 identities from files or the environment. Anything else — a YAML or
+ * JSON file, a post-quantum or SSH key, a key command, `--redact`, any error —
+ * answers "not here", and the caller runs the full runtime
+ * (dist/runtime.cjs) from the start.
+ *
+ * The rule that keeps the two paths one: a fast path either ends exactly as
+ * the full path would (it is built from the same modules), or it has done
+ * nothing anyone can see — no output, no command run, no variable set.
+ */
+import type { SyncHost } from '../api/decrypt.js';
+import { dotenvStore } from '../stores/dotenv.js';
+import type { Format, Store } from '../stores/store.js';
+
+/** Thrown inside a fast path when the full runtime is needed; never escapes it. */
+export class NotHere extends Error {}
+
+/** Dotenv files and X25519 stanzas only; anything else is {@link NotHere}. */
+export const fastHost: SyncHost = {
+  storeFor(format: Format): Store {
+    if (format !== 'dotenv') throw new NotHere();
+    return dotenvStore;
+  },
+  unwrapGeneral(): Uint8Array | null {
+    throw new NotHere();
+  },
+};
+
+/** A key command may prompt or count its runs: only the full path runs it, once. */
+export function keyCommandSet(env: NodeJS.ProcessEnv): boolean {
+  return !!env.ENVCRYPT_AGE_KEY_CMD || !!env.SOPS_AGE_KEY_CMD;
+}
