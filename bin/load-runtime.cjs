@@ -14,7 +14,6 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const Module = require('node:module');
 
 const loaded = new Map();
 
@@ -34,7 +33,10 @@ function loadBundle(name) {
   // age-encryption, which only the full runtime uses.
   if (name === 'runtime') globalThis.__envcryptImportAge ??= () => import('age-encryption');
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  // This module's own require: the bundles need only node built-ins, yaml and
+  // age-encryption, which resolve the same from bin/ and dist/ (and loading
+  // node:module for createRequire would cost more than the whole call).
+  script.runInThisContext()(mod.exports, require, mod, file, path.dirname(file));
   bundle = { exports: mod.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
   loaded.set(name, bundle);
   return bundle;
