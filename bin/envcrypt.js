@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// CommonJS on purpose (see bin/package.json): `exec` runs on every app launch,
-// and a small CommonJS bundle without yargs, loaded from a code cache, starts
-// fastest. The fast bundle answers null when the full runtime is needed.
+// CommonJS on purpose (see bin/package.json): every command runs from a
+// CommonJS bundle loaded with a V8 code cache (bin/load-runtime.cjs). `exec`,
+// which runs on every app launch, uses a small one without yargs; it answers
+// null when the full runtime is needed.
 const argv = process.argv.slice(2);
 const done = (code) => {
   process.exitCode = code;
@@ -16,5 +17,5 @@ if (argv[0] === 'exec') {
 } else if (argv[0] === '__unwrap-general') {
   require('./load-runtime.cjs').loadBundle('runtime').exports.unwrapGeneralMain().then(done);
 } else {
-  import('../dist/cli.js').then((m) => m.run(argv)).then(done);
+  require('./load-runtime.cjs').loadBundle('cli').exports.run(argv).then(done);
 }

@@ -1,5 +1,5 @@
 'use strict';
-// Loads the start-up bundles with the V8 code cache that `npm run build`
+// Loads envcrypt's bundles with the V8 code cache that `npm run build`
 // trains next to each (dist/<name>.cjs.cache), so an app launch skips
 // parsing and compiling envcrypt. A cache made by another node version is
 // rejected by V8 and simply ignored. (Node 22 has module.enableCompileCache;
@@ -7,7 +7,8 @@
 //
 // - dist/fast-exec.cjs and dist/fast-preload.cjs: exec and the preload for
 //   dotenv files and X25519 keys, each as small as it can be;
-// - dist/runtime.cjs: the same for everything else, errors included.
+// - dist/runtime.cjs: the same for everything else, errors included;
+// - dist/cli.cjs: every other command.
 //
 // Each file holds the module wrapper function itself (see scripts/build.mjs),
 // so V8 gets the source as read, with no concatenated copy of it.
@@ -30,8 +31,8 @@ function loadBundle(name) {
   }
   const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file, cachedData });
   // Code in a vm.Script cannot use import(); this module can, for the ESM-only
-  // age-encryption, which only the full runtime uses.
-  if (name === 'runtime') globalThis.__envcryptImportAge ??= () => import('age-encryption');
+  // age-encryption (never needed by the fast bundles).
+  if (!name.startsWith('fast-')) globalThis.__envcryptImportAge ??= () => import('age-encryption');
   const mod = { exports: {} };
   // This module's own require: the bundles need only node built-ins, yaml and
   // age-encryption, which resolve the same from bin/ and dist/ (and loading

@@ -27,6 +27,13 @@ for (const f of ['small', 'k2000']) sh(node, [BIN, 'encrypt', `${f}.env`, '-r', 
 // The preload is resolved as an app resolves it: through node_modules/envcrypt.
 mkdirSync(join(dir, 'node_modules'));
 symlinkSync(ROOT, join(dir, 'node_modules', 'envcrypt'));
+// References for the preload, resolved the same way: a package whose preload
+// does nothing (what any `--import pkg/config` costs: node's ESM loader and
+// the package's exports map), and one that only loads node:crypto.
+mkdirSync(join(dir, 'node_modules', 'nothing'));
+writeFileSync(join(dir, 'node_modules', 'nothing', 'package.json'), JSON.stringify({ name: 'nothing', type: 'module', exports: { './config': './config.cjs', './crypto': './crypto.cjs' } }));
+writeFileSync(join(dir, 'node_modules', 'nothing', 'config.cjs'), '');
+writeFileSync(join(dir, 'node_modules', 'nothing', 'crypto.cjs'), "require('node:crypto');\n");
 const keyEnv = { ENVCRYPT_AGE_KEY_FILE: join(dir, 'key.txt'), HOME: dir, XDG_CONFIG_HOME: dir };
 
 function time(cmd, args, env = {}) {
@@ -69,8 +76,13 @@ report('exec (3 keys) / bare node -e 0', `${(tExec / tBare).toFixed(2)}x`, '(rep
 const rss = peakRss(exec3[0], exec3[1]);
 const rssBare = peakRss(bare[0], bare[1]);
 report('exec peak RSS', `${rss.toFixed(1)} MiB (bare ${rssBare.toFixed(1)})`, '<= 60 MiB', rss <= 60);
-const [tBare2, tPre] = race([bare, preload]);
+const emptyPreload = [node, ['--import', 'nothing/config', '-e', '0']];
+const cryptoPreload = [node, ['--import', 'nothing/crypto', '-e', '0']];
+const [tBare2, tPre, tEmptyPre, tCryptoPre] = race([bare, preload, emptyPreload, cryptoPreload]);
 report('node --import envcrypt/config -e 0 / bare node', `${(tPre / tBare2).toFixed(2)}x (${tPre.toFixed(1)} ms)`, '<= 1.2x', tPre / tBare2 <= 1.2);
+report('  an empty package preload / bare node', `${(tEmptyPre / tBare2).toFixed(2)}x (+${(tEmptyPre - tBare2).toFixed(1)} ms)`, '(reference)', true);
+report('  a preload that loads node:crypto / bare node', `${(tCryptoPre / tBare2).toFixed(2)}x (+${(tCryptoPre - tBare2).toFixed(1)} ms)`, '(reference)', true);
+report('  envcrypt/config / the node:crypto preload', `${(tPre / tCryptoPre).toFixed(2)}x (+${(tPre - tCryptoPre).toFixed(1)} ms)`, '(reported)', true);
 const [tBare3, tDec] = race([bare, dec2000]);
 report('decrypt 2,000 keys / bare node', `${(tDec / tBare3).toFixed(2)}x (${tDec.toFixed(1)} ms)`, '<= 3x', tDec / tBare3 <= 3);
 const [tEnc] = race([enc10000]);

@@ -1,7 +1,7 @@
 // Bundle envcrypt with esbuild:
 // - dist/fast-exec.cjs, dist/fast-preload.cjs, dist/runtime.cjs: exec and the
-//   preload (fast start-up; see bin/load-runtime.cjs);
-// - dist/cli.js: every other command (ESM, with yargs);
+//   preload; dist/cli.cjs: every other command (with yargs). All four are run
+//   from a trained V8 code cache (see bin/load-runtime.cjs);
 // - dist/index.js / index.cjs: the library; dist/config.cjs: the preload, for
 //   both --import and -r (it calls into the start-up bundles).
 import { build } from 'esbuild';
@@ -19,7 +19,12 @@ const common = {
 // Some bundled CommonJS dependencies call require(); give ESM output one.
 const esmBanner = { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" };
 
-const STARTUP_BUNDLES = { 'fast-exec': 'src/fast/exec-entry.ts', 'fast-preload': 'src/fast/preload-entry.ts', runtime: 'src/runtime-entry.ts' };
+const CACHED_BUNDLES = {
+  'fast-exec': 'src/fast/exec-entry.ts',
+  'fast-preload': 'src/fast/preload-entry.ts',
+  runtime: 'src/runtime-entry.ts',
+  cli: 'src/cli/entry-cli.ts',
+};
 
 // Build into a fresh directory and swap it in, so that a test or app running
 // during a rebuild never sees a half-written or missing dist/.
@@ -27,8 +32,8 @@ const root = new URL('..', import.meta.url).pathname;
 const out = `${root}.dist-build-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await Promise.all([
-  // The start-up bundles (see bin/load-runtime.cjs).
-  ...Object.entries(STARTUP_BUNDLES).map(([name, entry]) =>
+  // The bundles the loader runs from a code cache (see bin/load-runtime.cjs).
+  ...Object.entries(CACHED_BUNDLES).map(([name, entry]) =>
     build({
       ...common,
       entryPoints: { [name]: entry },
@@ -38,9 +43,11 @@ await Promise.all([
       minifyWhitespace: true,
       minifySyntax: true,
       // The file is the module wrapper function itself, so the loader hands
-      // V8 the source as read instead of a concatenated copy of it.
-      banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+      // V8 the source as read instead of a concatenated copy of it. Bundled
+      // ESM dependencies (yargs) read import.meta.url: give them this file's.
+      banner: { js: "(function (exports, require, module, __filename, __dirname) {var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
       footer: { js: '})' },
+      define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
       // No import() left in these files: they are loaded through vm.Script
       // with a code cache, where import() is unavailable. Lazily needed
       // modules become lazily evaluated require()s (yaml has a CommonJS
@@ -49,7 +56,7 @@ await Promise.all([
       external: ['yaml', 'age-encryption'],
     }),
   ),
-  build({ ...common, entryPoints: { cli: 'src/cli/entry-cli.ts', index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
+  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
   // The preload includes the runtime loader: one file less to find and compile at start-up.
   build({ ...common, entryPoints: { config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['age-encryption'] }),
@@ -67,6 +74,6 @@ try {
 renameSync(out, `${root}dist`);
 rmSync(old, { recursive: true, force: true });
 
-// Train the code caches of the start-up bundles (see bin/load-runtime.cjs).
+// Train the code caches (see bin/load-runtime.cjs).
 const { execFileSync } = await import('node:child_process');
 execFileSync(process.execPath, [`${root}scripts/train-runtime-cache.cjs`], { stdio: 'inherit' });

@@ -10,7 +10,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'envcrypt.js');
-const BUNDLES = ['fast-preload', 'fast-exec', 'runtime'];
+const BUNDLES = ['fast-preload', 'fast-exec', 'runtime', 'cli'];
 const cacheFile = (name) => path.join(root, 'dist', `${name}.cjs.cache`);
 
 if (process.argv[2] !== '--child') {
@@ -21,26 +21,38 @@ if (process.argv[2] !== '--child') {
     fs.writeFileSync(path.join(dir, 'train.env'), 'A=1\nB="two words"\n# comment\nC_unencrypted=3\n');
     execFileSync(process.execPath, [bin, 'encrypt', 'train.env', '-r', recipient, '-o', '.env.enc'], { cwd: dir, stdio: 'ignore' });
     for (const name of BUNDLES) {
-      execFileSync(process.execPath, [__filename, '--child', name], { cwd: dir, env: { ...process.env, ENVCRYPT_AGE_KEY_FILE: path.join(dir, 'key.txt') }, stdio: 'inherit' });
+      execFileSync(process.execPath, [__filename, '--child', name, recipient], { cwd: dir, env: { ...process.env, ENVCRYPT_AGE_KEY_FILE: path.join(dir, 'key.txt') }, stdio: ['ignore', 'ignore', 'inherit'] });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 } else {
-  const name = process.argv[3];
+  train(process.argv[3], process.argv[4]).catch((e) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  });
+}
+
+/** In the child: run the bundle's common paths, then save what V8 compiled. */
+async function train(name, recipient) {
   const { loadBundle } = require(path.join(root, 'bin', 'load-runtime.cjs'));
   const { exports: entry, script } = loadBundle(name);
   process.env.ENVCRYPT_CONFIG_PATH = '.env.enc';
-  const save = () => fs.writeFileSync(cacheFile(name), script.createCachedData());
-  if (name !== 'fast-exec') {
-    if (name === 'fast-preload' ? !entry.preloadFast() : (entry.preloadSync(), false)) throw new Error('training preload took the slow path');
-    if (process.env.B !== 'two words') throw new Error('training preload did not set B');
-  }
-  if (name === 'fast-preload') save();
-  else {
-    (name === 'fast-exec' ? entry.execFast : entry.execMain)(['-f', '.env.enc', '--', 'true']).then((code) => {
+  if (name === 'cli') {
+    // The commands people run most, one after another in this process.
+    const runs = [['encrypt', 'train.env', '-r', recipient, '-o', 'again.env.enc'], ['decrypt', '.env.enc'], ['get', '.env.enc', 'B'], ['status', '.env.enc']];
+    for (const argv of runs) {
+      const code = await entry.run(argv);
+      if (code !== 0) throw new Error(`training ${argv[0]} failed with ${code}`);
+    }
+  } else {
+    if (name === 'fast-preload' && !entry.preloadFast()) throw new Error('training preload took the slow path');
+    if (name === 'runtime') entry.preloadSync();
+    if (name !== 'fast-exec' && process.env.B !== 'two words') throw new Error('training preload did not set B');
+    if (name !== 'fast-preload') {
+      const code = await (name === 'fast-exec' ? entry.execFast : entry.execMain)(['-f', '.env.enc', '--', 'true']);
       if (code !== 0) throw new Error(`training exec failed with ${code}`);
-      save();
-    });
+    }
   }
+  fs.writeFileSync(cacheFile(name), script.createCachedData());
 }

@@ -22,7 +22,7 @@ beforeAll(() => {
 afterAll(() => t.cleanup());
 
 describe('runtime loader', () => {
-  for (const bundle of ['fast-exec', 'fast-preload', 'runtime']) {
+  for (const bundle of ['fast-exec', 'fast-preload', 'runtime', 'cli']) {
     it(`uses the code cache made by the build for ${bundle}`, () => {
       const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(ROOT, 'bin/load-runtime.cjs'))}).loadBundle('${bundle}').cacheUsed)`], { encoding: 'utf8' });
       expect(r.stdout.trim()).toBe('true');
@@ -40,7 +40,7 @@ describe('runtime loader', () => {
     cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
     cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-    for (const bundle of ['fast-exec', 'fast-preload', 'runtime']) rmSync(join(copy, 'dist', `${bundle}.cjs.cache`));
+    for (const bundle of ['fast-exec', 'fast-preload', 'runtime', 'cli']) rmSync(join(copy, 'dist', `${bundle}.cjs.cache`));
     const r = spawnSync(process.execPath, [join(copy, 'bin/envcrypt.js'), 'exec', '-f', 'a.env.enc', '--', 'sh', '-c', 'printf %s "$A"'], { cwd: t.dir, env, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('classic');
@@ -48,5 +48,8 @@ describe('runtime loader', () => {
     const full = spawnSync(process.execPath, [join(copy, 'bin/envcrypt.js'), 'exec', '-f', 'b.env.enc', '--', 'sh', '-c', 'printf %s "$B"'], { cwd: t.dir, env: pqEnv, encoding: 'utf8' });
     expect(full.stderr).toBe('');
     expect(full.stdout).toBe('post-quantum');
+    const cli = spawnSync(process.execPath, [join(copy, 'bin/envcrypt.js'), 'get', 'a.env.enc', 'A'], { cwd: t.dir, env, encoding: 'utf8' });
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toBe('classic');
   });
 });
