@@ -26,6 +26,16 @@ const CACHED_BUNDLES = {
   cli: 'src/cli/entry-cli.ts',
 };
 
+// yargs' dependencies import string-width, whose module body costs ~20 ms;
+// send those imports to a shim that loads it on first use (help text only).
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    const shim = new URL('../src/cli/lazy-string-width.ts', import.meta.url).pathname;
+    b.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === shim ? undefined : { path: shim }));
+  },
+};
+
 // Build into a fresh directory and swap it in, so that a test or app running
 // during a rebuild never sees a half-written or missing dist/.
 const root = new URL('..', import.meta.url).pathname;
@@ -44,10 +54,11 @@ await Promise.all([
       minifySyntax: true,
       // The file is the module wrapper function itself, so the loader hands
       // V8 the source as read instead of a concatenated copy of it. Bundled
-      // ESM dependencies (yargs) read import.meta.url: give them this file's.
-      banner: { js: "(function (exports, require, module, __filename, __dirname) {var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+      // ESM code of the CLI (yargs, git setup) reads import.meta.url: give it
+      // this file's (only there: node:url is not free at start-up).
+      banner: { js: `(function (exports, require, module, __filename, __dirname) {${name === 'cli' ? "'use strict';var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" : ''}` },
       footer: { js: '})' },
-      define: { ...common.define, 'import.meta.url': '__importMetaUrl' },
+      ...(name === 'cli' ? { define: { ...common.define, 'import.meta.url': '__importMetaUrl' }, plugins: [lazyStringWidth] } : {}),
       // No import() left in these files: they are loaded through vm.Script
       // with a code cache, where import() is unavailable. Lazily needed
       // modules become lazily evaluated require()s (yaml has a CommonJS
