@@ -1,7 +1,7 @@
 // Bundle envcrypt with esbuild:
 // - dist/fast-exec.cjs, dist/fast-preload.cjs, dist/runtime.cjs: exec and the
 //   preload; dist/cli.cjs: every other command (with yargs). All four are run
-//   from a trained V8 code cache (see bin/load-runtime.cjs);
+//   from a trained V8 code cache (see bin/envcrypt.js);
 // - dist/index.js / index.cjs: the library; dist/config.cjs: the preload, for
 //   both --import and -r (it calls into the start-up bundles).
 import { build } from 'esbuild';
@@ -42,7 +42,7 @@ const root = new URL('..', import.meta.url).pathname;
 const out = `${root}.dist-build-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await Promise.all([
-  // The bundles the loader runs from a code cache (see bin/load-runtime.cjs).
+  // The bundles the loader runs from a code cache (see bin/envcrypt.js).
   ...Object.entries(CACHED_BUNDLES).map(([name, entry]) =>
     build({
       ...common,
@@ -85,6 +85,6 @@ try {
 renameSync(out, `${root}dist`);
 rmSync(old, { recursive: true, force: true });
 
-// Train the code caches (see bin/load-runtime.cjs).
+// Train the code caches (see bin/envcrypt.js).
 const { execFileSync } = await import('node:child_process');
 execFileSync(process.execPath, [`${root}scripts/train-runtime-cache.cjs`], { stdio: 'inherit' });

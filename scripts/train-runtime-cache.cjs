@@ -35,7 +35,7 @@ if (process.argv[2] !== '--child') {
 
 /** In the child: run the bundle's common paths, then save what V8 compiled. */
 async function train(name, recipient) {
-  const { loadBundle } = require(path.join(root, 'bin', 'load-runtime.cjs'));
+  const { loadBundle } = require(path.join(root, 'bin', 'envcrypt.js'));
   const { exports: entry, script } = loadBundle(name);
   process.env.ENVCRYPT_CONFIG_PATH = '.env.enc';
   if (name === 'cli') {

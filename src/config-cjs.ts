@@ -4,11 +4,11 @@
  * are in `process.env` before the app's first line. The small fast bundle
  * handles dotenv files and X25519 keys; anything else (or any error) goes to
  * the full runtime, which also reports errors. Both are loaded from their code
- * caches (see bin/load-runtime.cjs, which the build inlines here).
+ * caches (see bin/envcrypt.js, which the build inlines here).
  */
 interface Loader {
   loadBundle(name: 'fast-preload'): { exports: typeof import('./fast/preload-entry.js') };
   loadBundle(name: 'runtime'): { exports: typeof import('./runtime-entry.js') };
 }
-const loader = require('../bin/load-runtime.cjs') as Loader;
+const loader = require('../bin/envcrypt.js') as Loader;
 if (!loader.loadBundle('fast-preload').exports.preloadFast()) loader.loadBundle('runtime').exports.preloadSync();

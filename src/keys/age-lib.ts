@@ -1,7 +1,7 @@
 /** The `age-encryption` module. */
 export type AgeLib = typeof import('age-encryption');
 
-/** Set by bin/load-runtime.cjs, which can use `import()` where the runtime bundle cannot. */
+/** Set by bin/envcrypt.js, which can use `import()` where the runtime bundle cannot. */
 interface Host {
   __envcryptImportAge?: () => Promise<AgeLib>;
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
 
-const LOADER = join(ROOT, 'bin', 'load-runtime.cjs');
+const LOADER = join(ROOT, 'bin', 'envcrypt.js');
 const CANARY = 'CANARY-fast-51c9';
 let t: ReturnType<typeof tempDir>;
 let keyFile: string;

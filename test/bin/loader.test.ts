@@ -24,7 +24,7 @@ afterAll(() => t.cleanup());
 describe('runtime loader', () => {
   for (const bundle of ['fast-exec', 'fast-preload', 'runtime', 'cli']) {
     it(`uses the code cache made by the build for ${bundle}`, () => {
-      const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(ROOT, 'bin/load-runtime.cjs'))}).loadBundle('${bundle}').cacheUsed)`], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(join(ROOT, 'bin/envcrypt.js'))}).loadBundle('${bundle}').cacheUsed)`], { encoding: 'utf8' });
       expect(r.stdout.trim()).toBe('true');
     });
   }
