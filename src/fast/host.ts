@@ -15,7 +15,7 @@ import { dotenvStore } from '../stores/dotenv.js';
 import type { Format, Store } from '../stores/store.js';
 
 /** Thrown inside a fast path when the full runtime is needed; never escapes it. */
-export class NotHere extends Error {}
+class NotHere extends Error {}
 
 /** Dotenv files and X25519 stanzas only; anything else is {@link NotHere}. */
 export const fastHost: SyncHost = {
