@@ -58,7 +58,8 @@ export function preloadHost(bin: string): SyncHost {
         reply = undefined;
       }
       if (!reply) {
-        throw new EnvcryptError('INTERNAL', `the envcrypt helper for post-quantum and ssh keys failed (${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status ?? r.signal}`})`, {
+        const why = r.error ? (r.error as NodeJS.ErrnoException).code : r.status === 0 ? 'an unreadable answer' : `exit ${r.status ?? r.signal}`;
+        throw new EnvcryptError('INTERNAL', `the envcrypt helper for post-quantum and ssh keys failed (${why})`, {
           hints: [`run "envcrypt exec -- true" with the same keys to see the error`],
         });
       }
