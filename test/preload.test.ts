@@ -103,6 +103,8 @@ describe('the preload beyond the dotenv + X25519 fast path', () => {
     enc(['ssh.env', '-r', sshRecipient, '-o', 'ssh.env.enc']);
     enc(['nested.yaml', '-r', x.recipient, '-o', 'nested.enc.yaml']);
     enc(['nested.json', '-r', x.recipient, '-o', 'nested.enc.json']);
+    put(u.dir, 'nul.json', `{"NUL_VALUE": "${CANARY}\\u0000tail"}\n`);
+    enc(['nul.json', '-r', x.recipient, '-o', 'nul.enc.json']);
     put(u.dir, 'show.cjs', 'console.log(JSON.stringify(Object.fromEntries(process.argv.slice(2).map((k) => [k, process.env[k] ?? null]))));\n');
     put(u.dir, 'show.mjs', 'console.log(JSON.stringify(Object.fromEntries(process.argv.slice(2).map((k) => [k, process.env[k] ?? null]))));\n');
     put(u.dir, 'keycmd.sh', `echo run >> "${join(u.dir, 'keycmd.count')}"\ncat "${pqFile}"\n`);
@@ -134,6 +136,15 @@ describe('the preload beyond the dotenv + X25519 fast path', () => {
       const r = pre(flag, app, ['DB_HOST', 'DB_PORT', 'API_TOKEN'], { ENVCRYPT_AGE_KEY_FILE: x, ENVCRYPT_CONFIG_PATH: 'nested.enc.yaml,nested.enc.json' });
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout)).toEqual({ DB_HOST: 'db.internal', DB_PORT: '5432', API_TOKEN: 'json-token' });
+    });
+
+    it(`${flag}: a value with a NUL byte stops the app (node would cut it short)`, () => {
+      const x = join(u.dir, 'x.txt');
+      const r = pre(flag, app, ['NUL_VALUE'], { ENVCRYPT_AGE_KEY_FILE: x, ENVCRYPT_CONFIG_PATH: 'nul.enc.json' });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^envcrypt: error: environment variable NUL_VALUE contains a NUL byte$/m);
+      expect(r.stderr).not.toContain(CANARY);
     });
 
     it(`${flag}: a wrong post-quantum key fails with the helper's error and its exit code, and the app does not start`, () => {

@@ -104,8 +104,12 @@ export interface PopulateOptions {
  * @throws {@link EnvcryptError} `UNSUPPORTED` when `target` does not take a
  *   name as its own property (a frozen object, or an environment object
  *   that refuses `__proto__`); the names before it are already set
+ * @throws {@link EnvcryptError} `USAGE`, before anything is set, when the
+ *   target is `process.env` and a name or value holds a NUL byte (node
+ *   would silently cut it there)
  */
 export function populate(target: Record<string, string | undefined>, values: Readonly<Record<string, string>>, opts: PopulateOptions = {}): string[] {
+  if (target === process.env) refuseNul(values);
   const set: string[] = [];
   for (const [k, v] of Object.entries(values)) {
     if (!opts.override && Object.prototype.hasOwnProperty.call(target, k)) continue;
@@ -114,6 +118,18 @@ export function populate(target: Record<string, string | undefined>, values: Rea
     set.push(k);
   }
   return set;
+}
+
+// Node cuts a process.env name or value at a NUL byte without a word, which
+// would hand the app a shortened secret; exec refuses NUL the same way.
+function refuseNul(values: Readonly<Record<string, string>>): void {
+  for (const [k, v] of Object.entries(values)) {
+    if (k.includes('\0') || v.includes('\0')) {
+      throw new EnvcryptError('USAGE', `environment variable ${k.replaceAll('\0', '\\0')} contains a NUL byte`, {
+        hints: ['a decrypted value cannot be passed through the environment if it contains a NUL byte'],
+      });
+    }
+  }
 }
 
 // Define `__proto__` as an own variable and check that it took: an

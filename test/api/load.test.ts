@@ -72,6 +72,19 @@ describe('library API', () => {
     expect(target).toEqual({ A: 'x', B: 'z' });
   });
 
+  it('populate refuses a NUL byte for process.env (node would cut the value there) before setting anything', () => {
+    const before = { ...process.env };
+    expect(() => populate(process.env, { ENVCRYPT_TEST_OK: 'fine', ENVCRYPT_TEST_NUL: 'sec\0ret' })).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: 'environment variable ENVCRYPT_TEST_NUL contains a NUL byte' }),
+    );
+    expect(process.env).toEqual(before);
+    expect(() => populate(process.env, { 'BAD\0NAME': 'v' })).toThrow(expect.objectContaining({ message: 'environment variable BAD\\0NAME contains a NUL byte' }));
+    // A plain object can hold it: only the real environment cuts strings.
+    const target: Record<string, string | undefined> = {};
+    expect(populate(target, { A: 'sec\0ret' })).toEqual(['A']);
+    expect(target.A).toBe('sec\0ret');
+  });
+
   it('parse reads plaintext dotenv strictly', async () => {
     expect(await parse('A="x\\ny"\nexport B=2 # c\n')).toEqual({ A: 'x\ny', B: '2' });
     await expect(parse('A="unterminated\n')).rejects.toMatchObject({ code: 'PARSE' });
