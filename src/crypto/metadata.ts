@@ -1,4 +1,5 @@
 import { EnvcryptError } from '../errors.js';
+import { scalarText as leafText } from '../tree/scalar-text.js';
 import type { ListNode, MapNode, Node, Pair } from '../tree/types.js';
 import { bool, int, list, map, pair, str } from '../tree/types.js';
 import { DEFAULT_SELECTOR, SELECTOR_KINDS, type Selector, type SelectorKind } from './selector.js';
@@ -38,21 +39,10 @@ function bad(msg: string, hints: string[] = []): EnvcryptError {
   return new EnvcryptError('BAD_METADATA', `invalid sops metadata: ${msg}`, { hints });
 }
 
+// A metadata field as text (a dotenv file holds every field as a string);
+// undefined when it is missing, null, or not a scalar.
 function scalarText(n: Node | undefined): string | undefined {
-  if (!n) return undefined;
-  switch (n.kind) {
-    case 'str':
-    case 'time':
-      return n.value;
-    case 'int':
-      return n.value.toString();
-    case 'bool':
-      return n.value ? 'true' : 'false';
-    case 'float':
-      return String(n.value);
-    default:
-      return undefined;
-  }
+  return n === undefined || n.kind === 'map' || n.kind === 'list' || n.kind === 'null' ? undefined : leafText(n, String);
 }
 
 function get(m: MapNode, key: string): Node | undefined {

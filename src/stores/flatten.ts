@@ -6,6 +6,7 @@
  */
 import { formatGoFloat } from '../crypto/values.js';
 import { EnvcryptError } from '../errors.js';
+import { scalarText } from '../tree/scalar-text.js';
 import type { ListNode, MapNode, Node, Pair } from '../tree/types.js';
 
 /** The prefix of every metadata key in a dotenv file. */
@@ -67,26 +68,10 @@ export function flattenMetadata(tree: MapNode): FlatEntry[] {
         hints: ['metadata keys must not contain "__map_" or "__list_"'],
       });
     }
-    out.push({ key: SOPS_PREFIX + path, value: leafText(node) });
+    out.push({ key: SOPS_PREFIX + path, value: scalarText(node, formatGoFloat) });
   };
   walk(tree, '', []);
   return out;
-}
-
-function leafText(node: Exclude<Node, MapNode | ListNode>): string {
-  switch (node.kind) {
-    case 'str':
-    case 'time':
-      return node.value;
-    case 'bool':
-      return node.value ? 'true' : 'false';
-    case 'int':
-      return node.value.toString();
-    case 'float':
-      return formatGoFloat(node.value);
-    case 'null':
-      return '';
-  }
 }
 
 /**

@@ -58,9 +58,11 @@ export function formatEnvFloat(f: number): string {
  * as an empty string).
  *
  * @param leaf - the scalar to write
+ * @param formatFloat - how floats are spelt (other texts of a scalar differ
+ *   from this one only there: metadata values use Go's `'f'` format)
  * @returns its text, before any dotenv quoting
  */
-export function scalarText(leaf: Leaf): string {
+export function scalarText(leaf: Leaf, formatFloat: (f: number) => string = formatEnvFloat): string {
   switch (leaf.kind) {
     case 'str':
     case 'time':
@@ -70,7 +72,7 @@ export function scalarText(leaf: Leaf): string {
     case 'int':
       return leaf.value.toString();
     case 'float':
-      return formatEnvFloat(leaf.value);
+      return formatFloat(leaf.value);
     case 'null':
       return '';
   }
