@@ -1,4 +1,7 @@
 import type { Argv } from 'yargs';
+import { formatFor } from '../stores/index.js';
+import type { Format } from '../stores/store.js';
+import { optString, type Args } from './command.js';
 
 /** `-i/--identity`, shared by every command that decrypts. */
 export function withIdentity(y: Argv): Argv {
@@ -14,4 +17,9 @@ export function withIdentity(y: Argv): Argv {
 /** `--input-type`, shared by every command that reads one file. */
 export function withInputType(y: Argv): Argv {
   return y.option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' });
+}
+
+/** The format of `file`: `--input-type` when given, else from the name. */
+export function inputFormat(args: Args, file: string): Format {
+  return formatFor(file, optString(args['input-type']));
 }

@@ -1,10 +1,10 @@
 import { decryptFile } from '../../api/decrypt.js';
 import { EnvcryptError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { formatFor, parseFormat, storeFor, formatFromName } from '../../stores/index.js';
+import { formatFromName, parseFormat, storeFor } from '../../stores/index.js';
 import { formatPath, getPath, parsePath } from '../../tree/path.js';
 import { optString, strings, type Command } from '../command.js';
-import { withIdentity, withInputType } from '../shared-options.js';
+import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { warning } from '../output.js';
 import { checkOutputPath } from '../paths.js';
 
@@ -24,7 +24,7 @@ export const decryptCommand: Command = {
     const file = String(args.file);
     const out = optString(args.output);
     if (out !== undefined) checkOutputPath(out, file, !!args.force);
-    const inFormat = formatFor(file, optString(args['input-type']));
+    const inFormat = inputFormat(args, file);
     const outType = optString(args['output-type']);
     const outFormat = outType ? parseFormat(outType, '--output-type') : (out && formatFromName(out)) || inFormat;
     const dec = await decryptFile(file, {

@@ -1,8 +1,7 @@
 import { editFile } from '../../api/edit.js';
-import { formatFor } from '../../stores/index.js';
 import { optString, strings, type Command } from '../command.js';
 import { askReopen, canPrompt, editorRunner, resolveEditor } from '../editor.js';
-import { withIdentity, withInputType } from '../shared-options.js';
+import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { note, warning } from '../output.js';
 
 /** `envcrypt edit FILE [-r R…]`. */
@@ -21,7 +20,7 @@ export const editCommand: Command = {
       ),
   async handler(args, io) {
     const file = String(args.file);
-    const format = formatFor(file, optString(args['input-type']));
+    const format = inputFormat(args, file);
     // Before decrypting: without an editor there is nothing to do.
     const editor = resolveEditor(io.env);
     const configPath = optString(args.config);

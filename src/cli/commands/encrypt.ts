@@ -2,9 +2,8 @@ import { encryptFile } from '../../api/encrypt-file.js';
 import { type Selector, type SelectorKind } from '../../crypto/selector.js';
 import { EnvcryptError } from '../../errors.js';
 import { resolveCreation } from '../../project/rules.js';
-import { formatFor } from '../../stores/index.js';
 import { optString, strings, type Command } from '../command.js';
-import { withIdentity, withInputType } from '../shared-options.js';
+import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { note, warning } from '../output.js';
 
 const SELECTOR_FLAGS: SelectorKind[] = ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'];
@@ -32,7 +31,7 @@ export const encryptCommand: Command = {
   },
   async handler(args, io) {
     const file = String(args.file);
-    const format = formatFor(file, optString(args['input-type']));
+    const format = inputFormat(args, file);
     const out = args['in-place'] ? file : optString(args.output);
     const selectors = SELECTOR_FLAGS.filter((f) => args[f.replaceAll('_', '-')] !== undefined);
     if (selectors.length > 1) {

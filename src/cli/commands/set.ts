@@ -1,11 +1,10 @@
 import { generateSecret, getValue, setValue, typedLeaf, unsetValue, valueText, type ChangeOptions, type ValueKind } from '../../api/set.js';
 import { EnvcryptError } from '../../errors.js';
-import { formatFor } from '../../stores/index.js';
 import type { Format } from '../../stores/store.js';
 import { parsePath } from '../../tree/path.js';
 import { optString, strings, type Args, type Command } from '../command.js';
 import { readHidden } from '../editor.js';
-import { withIdentity, withInputType } from '../shared-options.js';
+import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';
 
 const TYPES: readonly ValueKind[] = ['str', 'int', 'float', 'bool'];
@@ -95,7 +94,7 @@ export const setCommand: Command = {
       ),
   async handler(args, io) {
     const file = String(args.file);
-    const format = formatFor(file, optString(args['input-type']));
+    const format = inputFormat(args, file);
     const arg = String(args.key);
     const split = splitAssignment(arg);
     const key = split?.key ?? arg;
@@ -119,7 +118,7 @@ export const unsetCommand: Command = {
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' }),
   async handler(args, io) {
     const file = String(args.file);
-    const format = formatFor(file, optString(args['input-type']));
+    const format = inputFormat(args, file);
     const result = await unsetValue(file, String(args.key), { ...common(args, io, format), ignoreMissing: !!args['ignore-missing'] });
     if (!result.changed) note(io, `${file} has no value at ${String(args.key)}; nothing to remove`);
     return 0;
@@ -137,7 +136,7 @@ export const getCommand: Command = {
       .option('newline', { type: 'boolean', default: false, describe: 'end the output with a newline (by default a string is printed as is)' }),
   async handler(args, io) {
     const file = String(args.file);
-    const format = formatFor(file, optString(args['input-type']));
+    const format = inputFormat(args, file);
     const node = await getValue(file, String(args.key), common(args, io, format));
     const text = await valueText(node, format);
     io.stdout(args.newline && !text.endsWith('\n') ? `${text}\n` : text);
