@@ -27,12 +27,6 @@ export interface Loaded {
   origin: Record<string, string>;
 }
 
-/** Normalise `path` to a list. */
-export function loadPaths(opts: LoadOptions): string[] {
-  const p = opts.path ?? '.env.enc';
-  return typeof p === 'string' ? [p] : [...p];
-}
-
 /**
  * Decrypt one or more files into environment values, without touching
  * `process.env`. Nested YAML/JSON values are flattened (see {@link toEnv}).
@@ -57,9 +51,10 @@ export function loadDetailedSync(options: LoadOptions, host: SyncHost): Loaded {
   );
 }
 
-/** The files to load: all of them, less the optional ones that do not exist. */
+/** The files to load (default `.env.enc`), less the optional ones that do not exist. */
 function presentPaths(opts: LoadOptions): string[] {
-  return loadPaths(opts).filter((file) => !(opts.optional?.includes(file) && !existsSync(file)));
+  const p = opts.path ?? '.env.enc';
+  return (typeof p === 'string' ? [p] : p).filter((file) => !(opts.optional?.includes(file) && !existsSync(file)));
 }
 
 /** Flatten each file's tree and layer them in order, the later winning. */
