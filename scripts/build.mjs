@@ -87,4 +87,4 @@ rmSync(old, { recursive: true, force: true });
 
 // Train the code caches (see bin/envcrypt.js).
 const { execFileSync } = await import('node:child_process');
-execFileSync(process.execPath, [`${root}scripts/train-runtime-cache.cjs`], { stdio: 'inherit' });
+execFileSync(process.execPath, [`${root}scripts/train-code-cache.cjs`], { stdio: 'inherit' });
