@@ -39,6 +39,14 @@ export interface DecryptedFile {
   dataKey: Uint8Array;
   /** IVs of every value, for byte-identical re-encryption of unchanged values. */
   stash: IvStash;
+  /**
+   * Whether the file's envcrypt integrity record was present and verified
+   * (`verified`: every key name, value, comment, the selector and the
+   * recipient list are authenticated), or absent (a sops-written file: only
+   * encrypted, non-empty values are authenticated, by GCM and the SOPS MAC).
+   * A record that is present but does not verify is an error, never `absent`.
+   */
+  integrity: 'verified' | 'absent';
 }
 
 /**
@@ -102,7 +110,7 @@ function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey
     ...(opts.ignoreMac ? { ignoreMac: true } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
-  return { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash };
+  return { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash, integrity: 'absent' };
 }
 
 /** Read and decrypt a file. See {@link decryptText}. */
