@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decryptParts, encryptValue, parseEnc } from '../../src/crypto/cipher.js';
 import { EnvcryptError } from '../../src/errors.js';
-import { RUNS, SHARED } from '../helpers/paths.js';
+import { FIXTURES, RUNS } from '../helpers/paths.js';
 
-const kat = JSON.parse(readFileSync(`${SHARED}/fixtures/sops/derived/known-answer-tests.json`, 'utf8'));
+const kat = JSON.parse(readFileSync(join(FIXTURES, 'derived', 'known-answer-tests.json'), 'utf8'));
 const key = Buffer.from(kat.dataKeyHex, 'hex');
 const iv = Buffer.from(kat.ivHex, 'hex');
 

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeMac, macEquals } from '../../src/crypto/mac.js';
 import { compileSelector, DEFAULT_SELECTOR } from '../../src/crypto/selector.js';
 import { bool, float, int, list, map, nul, pair, str, comment } from '../../src/tree/types.js';
-import { SHARED } from '../helpers/paths.js';
+import { FIXTURES } from '../helpers/paths.js';
 
-const kat = JSON.parse(readFileSync(`${SHARED}/fixtures/sops/derived/known-answer-tests.json`, 'utf8'));
+const kat = JSON.parse(readFileSync(join(FIXTURES, 'derived', 'known-answer-tests.json'), 'utf8'));
 const all = compileSelector(DEFAULT_SELECTOR);
 
 describe('MAC (SHA-512 over canonical values)', () => {

@@ -1,15 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** `../shared` beside the checkout (CI lays a copy there too). */
-export const SHARED = [join(ROOT, '..', 'shared'), '/work/shared'].find((p) => existsSync(p))!;
-
-/** The sops fixtures directory. */
-export const FIXTURES = join(SHARED, 'fixtures', 'sops');
+/**
+ * The sops fixtures: files written by the real sops binary, their throwaway
+ * keys and vectors derived from them, inside the repository
+ * (test/fixtures/PROVENANCE.md says where each one comes from).
+ */
+export const FIXTURES = join(ROOT, 'test', 'fixtures', 'sops');
 
 /** Property-test run count: modest in CI, larger with FUZZ_RUNS. */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 100);

@@ -7,7 +7,7 @@ import { EnvcryptError } from '../../src/errors.js';
 import { hasSopsMetadata, repoRoot, resolveTargets, scanRepo, shownPath, walkFiles } from '../../src/project/repo-files.js';
 import { tempTrees } from '../helpers/tree.js';
 
-// Public recipient of a published throwaway test key in /work/shared/fixtures/sops (README.md).
+// Public recipient of a published throwaway test key in test/fixtures/sops (PROVENANCE.md).
 const A = 'age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr';
 
 let encEnv: string;

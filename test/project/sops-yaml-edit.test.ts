@@ -6,7 +6,7 @@ import { parseConfig } from '../../src/project/rules.js';
 import { addRecipientToRules, removeRecipientFromRules } from '../../src/project/sops-yaml-edit.js';
 import { caught } from '../helpers/errors.js';
 
-// Public recipients of the published throwaway test keys in /work/shared/fixtures/sops (README.md).
+// Public recipients of the published throwaway test keys in test/fixtures/sops (PROVENANCE.md).
 const A = 'age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr';
 const B = 'age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29';
 const C = 'age1henwn645drkd3fa34t27t2w2x0nsgw3w4h62gmg5x5xflyjpy38s5cncph';
