@@ -18,7 +18,7 @@ beforeAll(() => {
   process.env.GIT_CONFIG_NOSYSTEM = '1';
   t = tempDir('envcrypt-repo-');
   mkdirSync(join(t.dir, 'r'));
-  // git prints real paths; the temp directory may sit behind a symbolic link (macOS /tmp).
+  // git prints real paths; the temp directory may sit behind a symbolic link (as on macOS).
   repo = realpathSync(join(t.dir, 'r'));
   git(['init', '-q', '-b', 'main'], repo);
 });
