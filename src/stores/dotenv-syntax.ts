@@ -5,6 +5,9 @@
  * values back in `dotenv-format.ts`.
  */
 import { EnvcryptError, type Position } from '../errors.js';
+import { duplicateKeyError } from './duplicate-key.js';
+
+const DUPLICATE_HINTS = ['remove one of the two lines; dotenv would silently keep the last one'];
 
 /** One item of a plaintext dotenv file, in file order. */
 export type DotenvItem =
@@ -89,20 +92,16 @@ export function parseDotenv(input: string): DotenvItem[] {
   const text = input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input;
   const s: State = { text, pos: 0, line: 1, lineStart: 0 };
   const items: DotenvItem[] = [];
-  const seen = new Map<string, number>();
+  const seen = new Map<string, Position>();
   while (s.pos < text.length) {
     const parsed = parseLine(s);
     if (parsed === null) continue;
     const { item, column } = parsed;
     if (item.kind === 'pair') {
       const first = seen.get(item.key);
-      if (first !== undefined) {
-        throw new EnvcryptError('PARSE', `duplicate key ${item.key} at line ${item.line}, first defined at line ${first}`, {
-          position: { line: item.line, column },
-          hints: ['remove one of the two lines; dotenv would silently keep the last one'],
-        });
-      }
-      seen.set(item.key, item.line);
+      const at = { line: item.line, column };
+      if (first !== undefined) throw duplicateKeyError(item.key, at, first, false, DUPLICATE_HINTS);
+      seen.set(item.key, at);
     }
     items.push(item);
   }

@@ -6,6 +6,7 @@
 import { EnvcryptError } from '../errors.js';
 import type { Branch, Comment, MapNode, Node, Pair } from '../tree/types.js';
 import { formatDotenvValue } from './dotenv-format.js';
+import { duplicateKeyError } from './duplicate-key.js';
 import { isDotenvKey, parseDotenv } from './dotenv-syntax.js';
 import { type FlatEntry, flattenMetadata, SOPS_PREFIX, unflattenMetadata } from './flatten.js';
 import { scalarText } from '../tree/scalar-text.js';
@@ -20,7 +21,10 @@ const NESTED_HINTS = ['dotenv holds only flat KEY=VALUE pairs; use --output-type
  *   and refused; one branch of `str` pairs and comments (empty text gives an
  *   empty branch).
  * - `parseEncrypted`: the sops dialect, exactly; every `sops_*` line, wherever
- *   it is, goes to the metadata (null when there is none).
+ *   it is, goes to the metadata (null when there is none). A key given twice
+ *   (data or metadata, whatever the values) is a `PARSE` error naming both
+ *   lines: an empty unencrypted duplicate adds nothing to the MAC, so it
+ *   would otherwise verify and could be what `get` shows.
  * - `emitPlain`: `KEY=value` with dotenv quoting where needed, so that
  *   `dotenv.parse` reads back the same values; non-string scalars are written
  *   as `sops exec-env` writes them; only the first branch is written.
@@ -42,6 +46,8 @@ export const dotenvStore: Store = {
   parseEncrypted(text: string): { branches: Branch[]; metadata: MapNode | null } {
     const items: Array<Pair | Comment> = [];
     const meta: FlatEntry[] = [];
+    // Key → line of its first occurrence; metadata keys included.
+    const seen = new Map<string, number>();
     const lines = text.split('\n');
     for (let n = 0; n < lines.length; n++) {
       const line = lines[n]!;
@@ -61,6 +67,9 @@ export const dotenvStore: Store = {
         });
       }
       const key = line.slice(0, eq);
+      const first = seen.get(key);
+      if (first !== undefined) throw duplicateKeyError(key, { line: n + 1, column: 1 }, { line: first, column: 1 }, true);
+      seen.set(key, n + 1);
       const value = line.slice(eq + 1).replaceAll('\\n', '\n');
       if (key.startsWith(SOPS_PREFIX)) meta.push({ key, value, line: n + 1 });
       else items.push({ kind: 'pair', key, value: { kind: 'str', value } });

@@ -5,7 +5,10 @@
  * all three change the MAC.
  *
  * Decisions, each matching what sops (Go `encoding/json`) does unless noted:
- * - Duplicate keys are kept, in order.
+ * - A key given twice in one object is an error (`duplicate-key.ts`), at
+ *   any depth, in plaintext and encrypted files alike. sops keeps both;
+ *   `JSON.parse` keeps the last; either way two readers could see different
+ *   values, and envcrypt must never write what it would then refuse to read.
  * - A number literal without `.` or exponent that fits a signed 64-bit
  *   integer is an `int` (bigint); every other number is a `float`. `-0` is
  *   the int 0, as Go's `ParseInt` reads it. A float that overflows to ±Inf is
@@ -25,6 +28,7 @@
  * Errors never quote the input: only a description and a 1-based line:column.
  */
 import { parseError } from '../errors.js';
+import { duplicateKeyError } from './duplicate-key.js';
 import type { EnvcryptError } from '../errors.js';
 import type { Leaf, MapNode, Node, Pair } from '../tree/types.js';
 import { isDigit, MINUS, positionAt, QUOTE, scanNumber, scanString } from './json-scan.js';
@@ -37,6 +41,8 @@ export const MAX_JSON_DEPTH = 1000;
 
 /** Options for {@link parseJsonObject}. */
 export interface JsonParseOptions {
+  /** The file is encrypted: only changes the hints of a duplicate-key error. */
+  encrypted?: boolean;
   /**
    * What to do with non-whitespace text after the top-level object.
    * @defaultValue `'ignore'`
@@ -54,7 +60,7 @@ export interface JsonParseOptions {
  *   that is not an object, or nesting deeper than {@link MAX_JSON_DEPTH}
  */
 export function parseJsonObject(text: string, opts: JsonParseOptions = {}): MapNode {
-  const p = new Parser(text);
+  const p = new Parser(text, opts.encrypted === true);
   const root = p.document();
   if (opts.trailing === 'error') {
     p.skipWs();
@@ -77,16 +83,34 @@ const VALUE_OR_END = 2; // just after `[`
 const VALUE = 3; // after `:` or after `,` in an array
 const AFTER = 4; // after a complete value
 
-interface MapFrame { readonly kind: 'map'; readonly items: Pair[]; key: string }
+interface MapFrame {
+  readonly kind: 'map';
+  readonly items: Pair[];
+  key: string;
+  /** Offset of each key's opening quote so far (made on the first key: `{}` needs none). */
+  seen: Map<string, number> | null;
+}
 interface ListFrame { readonly kind: 'list'; readonly items: Node[] }
 type Frame = MapFrame | ListFrame;
 
 class Parser {
   readonly text: string;
+  readonly encrypted: boolean;
   pos = 0;
 
-  constructor(text: string) {
+  constructor(text: string, encrypted: boolean) {
     this.text = text;
+    this.encrypted = encrypted;
+  }
+
+  /** Remember the key starting at `at` in `frame`; a key seen before is an error. */
+  noteKey(frame: MapFrame, key: string, at: number): void {
+    const seen = (frame.seen ??= new Map());
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw duplicateKeyError(key, positionAt(this.text, at), positionAt(this.text, first), this.encrypted);
+    }
+    seen.set(key, at);
   }
 
   fail(what: string, offset: number, hints?: string[]): EnvcryptError {
@@ -120,7 +144,7 @@ class Parser {
     if (this.pos >= t.length) throw this.fail('the document is empty', this.pos, ['an empty JSON document is {}']);
     if (t.charCodeAt(this.pos) !== LBRACE) throw this.topLevel(this.pos);
     this.pos++;
-    const stack: Frame[] = [{ kind: 'map', items: [], key: '' }];
+    const stack: Frame[] = [{ kind: 'map', items: [], key: '', seen: null }];
     let state = KEY_OR_END;
     let lastComma = 0;
     for (;;) {
@@ -131,7 +155,9 @@ class Parser {
       let done: Node | undefined; // a value that was just completed
       if (state === KEY_OR_END || state === KEY) {
         if (c === QUOTE) {
-          (top as MapFrame).key = scanString(this);
+          const key = scanString(this);
+          this.noteKey(top as MapFrame, key, at);
+          (top as MapFrame).key = key;
           this.skipWs();
           if (t.charCodeAt(this.pos) !== COLON) throw this.unexpected("expected ':' after an object key", this.pos);
           this.pos++;
@@ -148,7 +174,7 @@ class Parser {
             throw this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, at, ['flatten the structure; sops files are meant for configuration']);
           }
           this.pos++;
-          stack.push(c === LBRACE ? { kind: 'map', items: [], key: '' } : { kind: 'list', items: [] });
+          stack.push(c === LBRACE ? { kind: 'map', items: [], key: '', seen: null } : { kind: 'list', items: [] });
           state = c === LBRACE ? KEY_OR_END : VALUE_OR_END;
           continue;
         }

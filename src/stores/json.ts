@@ -16,8 +16,9 @@ const SOPS_KEY = 'sops';
  *
  * - Text after the top-level object is an error in both parsers. sops ignores
  *   it in plaintext input, which silently drops a second object (`{…}{…}`).
- * - `parseEncrypted` refuses a `sops` member that is not an object, and a
- *   second top-level `sops` member (which would make the metadata ambiguous).
+ * - Both parsers refuse a key given twice in any object (`json-parse.ts`),
+ *   so a second top-level `sops` member is a duplicate-key error too.
+ * - `parseEncrypted` refuses a `sops` member that is not an object.
  * - Emitters throw `UNSUPPORTED` for NaN/±Inf floats and drop comments.
  * - `emitValue` writes no trailing newline, as sops's `EmitValue`.
  */
@@ -29,15 +30,10 @@ export const jsonStore: Store = {
   },
 
   parseEncrypted(text: string): { branches: Branch[]; metadata: MapNode | null } {
-    const root = parseJsonObject(text, { trailing: 'error' });
-    const found = root.items.filter(isSopsPair);
-    if (found.length === 0) return { branches: [root], metadata: null };
-    if (found.length > 1) {
-      throw new EnvcryptError('BAD_METADATA', `the top-level "${SOPS_KEY}" member appears ${found.length} times`, {
-        hints: ['a SOPS file has exactly one metadata object; restore the file from a good copy'],
-      });
-    }
-    const meta = found[0]!;
+    // The parser refuses a key given twice, a second `sops` member included.
+    const root = parseJsonObject(text, { trailing: 'error', encrypted: true });
+    const meta = root.items.find(isSopsPair);
+    if (meta === undefined) return { branches: [root], metadata: null };
     if (meta.value.kind !== 'map') {
       throw new EnvcryptError('BAD_METADATA', `the top-level "${SOPS_KEY}" member is ${describe(meta.value)}, not an object`, {
         hints: [`"${SOPS_KEY}" is reserved for SOPS metadata; if it is data, rename it before encrypting`],

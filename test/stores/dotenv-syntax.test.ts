@@ -274,10 +274,12 @@ describe('parseDotenv: errors', () => {
     expect(e.message).toBe('line 2:7: unicode line separator (U+2028 or U+2029) outside quotes');
   });
 
-  it('refuses a duplicate key, naming both lines', () => {
+  it('refuses a duplicate key, naming both positions', () => {
     const e = caught(() => parseDotenv('A=1\n# x\n  export A=2\n'));
-    expect(e.message).toBe('duplicate key A at line 3, first defined at line 1');
+    expect(e.code).toBe('PARSE');
+    expect(e.message).toBe('duplicate key "A" at 3:10 (first at 1:1)');
     expect(e.position).toEqual({ line: 3, column: 10 });
+    expect(e.hints).toEqual(['remove one of the two lines; dotenv would silently keep the last one']);
   });
 
   it('refuses binary garbage at line 1 without echoing it', () => {

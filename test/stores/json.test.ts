@@ -180,8 +180,10 @@ describe('parseEncrypted', () => {
     expect(e.message).not.toContain('secret-value');
   });
 
-  it('refuses two sops members', () => {
-    expectError(() => jsonStore.parseEncrypted('{"sops": {}, "sops": {}}'), 'BAD_METADATA', /appears 2 times/);
+  it('refuses two sops members as a duplicate key, with both positions', () => {
+    const e = expectError(() => jsonStore.parseEncrypted('{"sops": {},\n "sops": {}}'), 'PARSE');
+    expect(e.message).toBe('duplicate key "sops" at 2:2 (first at 1:2)');
+    expect(e.position).toEqual({ line: 2, column: 2 });
   });
 
   it('refuses text after the top-level object in both parsers (a second object would be dropped)', () => {
@@ -268,7 +270,8 @@ describe('properties', () => {
   );
   const { tree } = fc.letrec<{ node: Node; tree: MapNode; seq: Node }>((tie) => ({
     node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('tree'), tie('seq')),
-    tree: fc.array(fc.tuple(key, tie('node')), { maxLength: 5 }).map((ps) => map(ps.map(([k, v]) => pair(k, v)))),
+    // Unique keys: a key given twice is refused by both parsers (tested on its own above).
+    tree: fc.uniqueArray(fc.tuple(key, tie('node')), { maxLength: 5, selector: ([k]) => k }).map((ps) => map(ps.map(([k, v]) => pair(k, v)))),
     seq: fc.array(tie('node'), { maxLength: 5 }).map(list),
   }));
 
