@@ -17,9 +17,10 @@
 import { Composer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { CST, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { parseError } from '../errors.js';
-import type { Position } from '../errors.js';
+import type { EnvcryptError, Position } from '../errors.js';
 import { nul } from '../tree/types.js';
 import type { Branch, Comment, Leaf, ListNode, MapNode, Node, Pair } from '../tree/types.js';
+import { duplicateKeyError } from './duplicate-key.js';
 import { resolveScalar } from './yaml-resolve.js';
 import type { ResolveFailure } from './yaml-resolve.js';
 
@@ -27,8 +28,15 @@ import type { ResolveFailure } from './yaml-resolve.js';
 export const METADATA_KEY = 'sops';
 /** Deeper trees are refused; sops files are shallow and our walks are recursive. */
 const MAX_DEPTH = 1000;
-/** Nodes that alias expansion may add to a document (billion-laughs guard). */
-const MAX_ALIAS_NODES = 100_000;
+/**
+ * Nodes that alias expansion may add to a whole file, all documents together
+ * (billion-laughs guard). Per document is not enough: 300 small documents of
+ * nested aliases each under a per-document cap still expand to 27 million
+ * nodes, which every later walk (decryption, MAC, emit) pays for. 100,000
+ * extra nodes cost well under a second to decrypt and are far beyond any
+ * real use of anchors in a configuration file (sops files rarely have any).
+ */
+export const MAX_ALIAS_NODES = 100_000;
 
 /** A mapping or list under construction; aliases share these objects. */
 interface Container {
@@ -86,17 +94,22 @@ class DocReader {
   readonly items: ItemPos[] = [];
   readonly events: LineEvent[] = [];
   readonly regions: Region[] = [];
-  sourceNodes = 0;
+  /** Every alias of the document, where it is and what it stands for, in source order. */
+  readonly aliases: Array<{ offset: number; target: Built }> = [];
   private readonly path: string[] = [];
   private readonly text: string;
   private readonly lc: LineCounter;
   /** The top-level `sops` value of this document is metadata (its scalars keep their text). */
   private readonly metaDoc: boolean;
 
-  constructor(text: string, lc: LineCounter, metaDoc: boolean) {
+  /** The file is encrypted (only changes the hints of a duplicate-key error). */
+  private readonly encrypted: boolean;
+
+  constructor(text: string, lc: LineCounter, metaDoc: boolean, encrypted: boolean) {
     this.text = text;
     this.lc = lc;
     this.metaDoc = metaDoc;
+    this.encrypted = encrypted;
   }
 
   pos(offset: number): Position {
@@ -122,10 +135,10 @@ class DocReader {
   node(n: ParsedNode | null, owner: Container['owner'], depth: number, meta: boolean): Built {
     if (n === null) return nul;
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`, n.range[0]);
-    this.sourceNodes++;
     if (isAlias(n)) {
       const target = this.anchors.get(n.source);
       if (target === undefined) this.fail('alias to an undefined anchor', n.range[0]);
+      this.aliases.push({ offset: n.range[0], target });
       return target;
     }
     if (isScalar(n)) {
@@ -137,7 +150,7 @@ class DocReader {
     // go-yaml registers an anchor when its node starts, so `&a [*a]` refers to itself (caught later as a cycle).
     if (n.anchor) this.anchors.set(n.anchor, c);
     if (isMap(n)) {
-      const seen = new Set<string>();
+      const seen = new Map<string, number>();
       n.items.forEach((p, i) => this.pair(c, i, p.key as ParsedNode | null, p.value as ParsedNode | null, depth, meta, seen));
     } else if (isSeq(n)) {
       this.entries(c, n as YAMLSeq.Parsed, depth, meta);
@@ -175,12 +188,13 @@ class DocReader {
   }
 
   private pair(
-    c: Container, i: number, k: ParsedNode | null, v: ParsedNode | null, depth: number, meta: boolean, seen: Set<string>,
+    c: Container, i: number, k: ParsedNode | null, v: ParsedNode | null, depth: number, meta: boolean, seen: Map<string, number>,
   ): void {
     const keyStart = k?.range[0] ?? v?.range[0] ?? c.offset;
     const key = this.key(k, keyStart, depth);
-    if (seen.has(key)) this.fail('duplicate key', keyStart, 'DUPLICATE_KEY');
-    seen.add(key);
+    const first = seen.get(key);
+    if (first !== undefined) throw duplicateKeyError(key, this.pos(keyStart), this.pos(first), this.encrypted);
+    seen.set(key, keyStart);
     this.addItem(c, i, explicitKeyStart(this.text, keyStart));
     const keyEnd = k?.range[1] ?? keyStart;
     this.event(keyEnd, c, i, false);
@@ -204,7 +218,7 @@ class DocReader {
       if (item && isPair(item)) {
         // `[a: 1]`: a single-pair mapping inside a flow sequence.
         const m = newContainer('bmap', { container: c, index: i }, start, this.pos(start).column);
-        this.pair(m, 0, item.key as ParsedNode | null, item.value as ParsedNode | null, depth + 1, meta, new Set());
+        this.pair(m, 0, item.key as ParsedNode | null, item.value as ParsedNode | null, depth + 1, meta, new Map());
         c.values.push(m);
         return;
       }
@@ -357,7 +371,8 @@ function freeze(b: Built): Node {
  *   starts (null when it has none, or when `encrypted` is false)
  * @throws EnvcryptError `PARSE` with a line:column position, never quoting the
  *   input, for invalid YAML, non-string or duplicate keys, unresolvable scalars,
- *   alias cycles, excessive nesting and alias expansion
+ *   alias cycles, excessive nesting, and alias expansion beyond
+ *   {@link MAX_ALIAS_NODES} extra nodes in the whole file
  */
 export function readYaml(text: string, encrypted: boolean): { branches: Branch[]; metadataAt: Position | null } {
   const lc = new LineCounter();
@@ -380,8 +395,11 @@ export function readYaml(text: string, encrypted: boolean): { branches: Branch[]
   }
   const comments = collectComments(tokens);
   let metadataAt: Position | null = null;
+  let aliasNodes = 0;
+  // The first comment not yet placed: comments and documents are both in file order.
+  let nextComment = 0;
   const branches = docs.map((doc, di) => {
-    const reader = new DocReader(text, lc, encrypted && di === 0);
+    const reader = new DocReader(text, lc, encrypted && di === 0, encrypted);
     let top: Container;
     try {
       top = reader.root(doc.contents as ParsedNode | null);
@@ -394,13 +412,16 @@ export function readYaml(text: string, encrypted: boolean): { branches: Branch[]
     // Comments before a document's `---` belong to the one before (go-yaml's foot comments).
     const start = di === 0 ? -Infinity : doc.range[0];
     const end = docs[di + 1]?.range[0] ?? Infinity;
-    for (const c of comments) {
-      if (c.offset < start || c.offset >= end) continue;
+    for (; nextComment < comments.length && comments[nextComment]!.offset < end; nextComment++) {
+      const c = comments[nextComment]!;
+      if (c.offset < start) continue;
       reader.place(c.offset, c.source.slice(1), top, isAfterContent(text, c.offset));
     }
-    const total = measure(top, reader, 0);
-    if (total - reader.sourceNodes > MAX_ALIAS_NODES) {
-      reader.fail(`aliases expand the document beyond ${MAX_ALIAS_NODES} extra nodes`, doc.range[0]);
+    measure(top, reader, 0);
+    // Each use of an alias adds its target's expanded size, minus the alias node itself.
+    for (const a of reader.aliases) {
+      aliasNodes += (isContainer(a.target) ? a.target.size : 1) - 1;
+      if (aliasNodes > MAX_ALIAS_NODES) throw aliasBudgetError(reader.pos(a.offset), di + 1);
     }
     if (encrypted && di === 0) {
       const i = top.keys.indexOf(METADATA_KEY);
@@ -410,6 +431,14 @@ export function readYaml(text: string, encrypted: boolean): { branches: Branch[]
     return freeze(top) as Branch;
   });
   return { branches, metadataAt };
+}
+
+function aliasBudgetError(at: Position, doc: number): EnvcryptError {
+  return parseError(
+    `yaml aliases expand the file by more than ${MAX_ALIAS_NODES} nodes (all documents together) at ${at.line}:${at.column}, in document ${doc}`,
+    at,
+    ['an alias copies its anchor\'s whole value; nested aliases multiply, a known denial-of-service pattern', 'write the repeated values out, or use fewer aliases'],
+  );
 }
 
 /** True when something other than blanks precedes `offset` on its line. */
