@@ -147,15 +147,12 @@ describe('envcrypt check (CLI)', () => {
     expect(missing.stderr).toContain('no such file or directory: nope.txt');
   });
 
-  it('checks a repository of 1,000 files quickly (one git call per kind, not per file)', () => {
+  it('checks a repository of 1,000 files', () => {
     const files: Record<string, string> = { '.sops.yaml': `creation_rules:\n  - path_regex: ^secrets/\n    age: ${key.recipient}\n` };
     for (let d = 0; d < 20; d++) for (let f = 0; f < 50; f++) files[`src/d${d}/f${f}.ts`] = `// file ${d}/${f}\nexport const v${f} = ${'"x".repeat(20)'};\n`;
     const dir = repo(files);
     git(dir, 'add', 'src/d0', 'src/d1', 'src/d2');
-    const started = performance.now();
     const r = run(['check'], dir);
-    const ms = Math.round(performance.now() - started);
-    console.log(`envcrypt check on 1,001 files: ${ms} ms (whole process, including node start-up)`);
     expect(r.stderr).toBe('envcrypt: checked 1001 files: no plaintext secrets found\n');
     expect(r.code).toBe(0);
   });
