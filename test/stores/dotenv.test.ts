@@ -103,6 +103,34 @@ describe('parseEncrypted: the sops dialect', () => {
   });
 });
 
+describe('parseEncrypted: a key given twice', () => {
+  const ENC = 'ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]';
+
+  it.each([
+    ['an empty plaintext duplicate before the real value', `A=\nA=${ENC}\nsops_mac=m\n`, 'duplicate key "A" at 2:1 (first at 1:1)'],
+    ['an empty plaintext duplicate after it', `A=${ENC}\nB=x\nA=\nsops_mac=m\n`, 'duplicate key "A" at 3:1 (first at 1:1)'],
+    ['the same ciphertext twice', `# c\nA=${ENC}\nA=${ENC}\n`, 'duplicate key "A" at 3:1 (first at 2:1)'],
+    ['a metadata key twice', `A=${ENC}\nsops_version=3.9.0\nsops_version=3.9.0\n`, 'duplicate key "sops_version" at 3:1 (first at 2:1)'],
+  ])('%s: PARSE (exit 5) at the second line', (_name, text, message) => {
+    const e = caught(() => store.parseEncrypted(text));
+    expect(e.code).toBe('PARSE');
+    expect(e.exitCode).toBe(5);
+    expect(e.message).toBe(message);
+    expect(e.position).toEqual({ line: Number(/at (\d+):/.exec(message)![1]), column: 1 });
+    expect(e.hints.join(' ')).toContain('tampered');
+  });
+
+  it('keys that differ only in case are different keys', () => {
+    const { branches } = store.parseEncrypted('a=1\nA=2\n');
+    expect(keysOf(branches[0]!)).toEqual(['a', 'A']);
+  });
+
+  it('escapes a control character in the key it names', () => {
+    const e = caught(() => store.parseEncrypted('\u001b[2JA=1\n\u001b[2JA=2\n'));
+    expect(e.message).toBe('duplicate key "\\x1b[2JA" at 2:1 (first at 1:1)');
+  });
+});
+
 describe('hasMetadata', () => {
   it('is true only for a top-level key starting with sops_', () => {
     expect(store.hasMetadata([map([pair('A', str('1')), pair('sops_version', str('3'))])])).toBe(true);

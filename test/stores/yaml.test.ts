@@ -667,3 +667,18 @@ describe('alias budget per file', () => {
     expect(docs).toHaveLength(300);
   });
 });
+
+describe('parseEncrypted: a key given twice', () => {
+  it.each([
+    ['in the data', 'a: ENC[x]\nb: 1\na: ""\nsops:\n    mac: m\n', 'duplicate key "a" at 3:1 (first at 1:1)'],
+    ['in the metadata', 'a: ENC[x]\nsops:\n    mac: m\n    lastmodified: t\n    mac: n\n', 'duplicate key "mac" at 5:5 (first at 3:5)'],
+    ['in a later document', 'a: 1\nsops:\n    mac: m\n---\nb: 1\nb: ""\n', 'duplicate key "b" at 6:1 (first at 5:1)'],
+    ['the sops key itself', 'a: 1\nsops:\n    mac: m\nsops:\n    mac: n\n', 'duplicate key "sops" at 4:1 (first at 2:1)'],
+  ])('%s: PARSE (exit 5) naming both positions', (_name, text, message) => {
+    const e = caught(() => yamlStore.parseEncrypted(text));
+    expect(e.code).toBe('PARSE');
+    expect(e.exitCode).toBe(5);
+    expect(e.message).toBe(message);
+    expect(e.hints.join(' ')).toContain('tampered');
+  });
+});
