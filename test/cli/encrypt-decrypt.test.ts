@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createDecipheriv, createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as dotenvParse } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, keyedTempDir, put, runCli, type tempDir } from '../helpers/run-cli.js';
 
 const CANARY = 'CANARY-7f3a9c1e-secret';
@@ -250,5 +251,139 @@ describe('failures print no plaintext and use the documented codes', () => {
       expect(r.stdout).toContain(c);
     }
     expect(runCli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('a key given twice in an encrypted file: exit 5 with its position, no value printed', () => {
+  const DUP = 'CANARY-dup-9d41-secret';
+  // Each adds an empty unencrypted `A` next to the real one: an empty string adds
+  // nothing to the MAC, so before the stores refused duplicates the file verified
+  // and `get A` could print the empty one.
+  const files: Array<[format: string, name: string, plain: string, tamper: (enc: string) => string, at: RegExp]> = [
+    ['dotenv', 'dup.env.enc', `A=${DUP}\nB=two\n`, (s) => s.replace(/^B=/m, 'A=\nB='), /duplicate key "A" at 2:1 \(first at 1:1\)/],
+    ['yaml', 'dup.enc.yaml', `A: ${DUP}\nB: two\n`, (s) => s.replace(/^B: /m, 'A: ""\nB: '), /duplicate key "A" at 2:1 \(first at 1:1\)/],
+    ['json', 'dup.enc.json', `{"A": "${DUP}", "B": "two"}\n`, (s) => s.replace(/^\{\n/, '{\n\t"A": "",\n'), /duplicate key "A" at 3:2 \(first at 2:2\)/],
+  ];
+  const printA = ['--', process.execPath, '-e', 'process.stdout.write("A=" + (process.env.A ?? "unset"))'];
+
+  describe.each(files)('%s', (_format, name, plain, tamper, at) => {
+    beforeAll(async () => {
+      const { encryptText } = await import('../../src/api/encrypt.js');
+      const enc = await encryptText(plain, name, { recipients: [key.recipient] });
+      const bad = tamper(enc);
+      expect(bad).not.toBe(enc);
+      put(t.dir, name, bad);
+    });
+
+    it.each([
+      ['decrypt', [] as string[]],
+      ['get', ['A']],
+      ['decrypt --extract', ['--extract', 'A']],
+      ['exec', printA],
+    ])('%s', (cmd, extra) => {
+      const args = cmd === 'get' ? ['get', name, ...extra] : cmd === 'exec' ? ['exec', '-f', name, ...extra] : ['decrypt', name, ...extra];
+      const r = runCli(args, { cwd: t.dir, env });
+      expect(r.code).toBe(5);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^envcrypt: error: ${name.replaceAll('.', '\\.')}:\\d+:\\d+: ${at.source}`, 'm'));
+      expect(r.stderr).not.toContain(DUP);
+    });
+  });
+});
+
+describe('control characters in keys, values and comments', () => {
+  // Anyone with the public key can encrypt a file like this one (SECURITY.md).
+  const HOSTILE_ENV = [
+    '# \u001b[2J\u001b[Hcleared',
+    'LINK="\u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007"',
+    'CR="ok\\rFAKE=1"',
+    'BIDI="a\u202eb"',
+    'PLAIN=fine',
+  ].join('\n') + '\n';
+  const HOSTILE_JSON = '{"k\\u001b[31m": "v\\b\\u0085", "n": "x"}\n';
+  const RAW = /[\u001b\r\b\u0085\u202e]/;
+
+  beforeAll(async () => {
+    const { encryptBranches, encryptText } = await import('../../src/api/encrypt.js');
+    const { writeMetadata } = await import('../../src/crypto/metadata.js');
+    const { dotenvStore } = await import('../../src/stores/dotenv.js');
+    // A comment holding a carriage return and a backspace: no plaintext syntax
+    // makes one, but whoever encrypts a file directly can.
+    const branches = dotenvStore.parsePlain(HOSTILE_ENV);
+    branches[0]!.items.push({ kind: 'comment', text: ' real\rFAKE LINE\b' });
+    const enc = await encryptBranches(branches, { recipients: [key.recipient] });
+    put(t.dir, 'hostile.env.enc', dotenvStore.emitEncrypted(enc.branches, writeMetadata(enc.metadata)));
+    put(t.dir, 'hostile.enc.json', await encryptText(HOSTILE_JSON, 'hostile.enc.json', { recipients: [key.recipient] }));
+  });
+
+  /** Run the decrypt handler in-process with stdout a terminal or not. */
+  async function decryptTo(tty: boolean, args: Record<string, unknown>): Promise<{ code: number; out: string }> {
+    const { decryptCommand } = await import('../../src/cli/commands/decrypt.js');
+    let out = '';
+    const io = {
+      stdout: (s: string | Uint8Array) => void (out += typeof s === 'string' ? s : Buffer.from(s).toString('utf8')),
+      stderr: () => undefined,
+      env,
+      stdoutIsTTY: tty,
+      stdinIsTTY: false,
+    };
+    const code = await decryptCommand.handler({ _: [], force: false, 'ignore-mac': false, identity: [], ...args }, io);
+    return { code, out };
+  }
+
+  it('on a terminal, decrypt shows them escaped: comments, values, bidi; line structure kept', async () => {
+    const r = await decryptTo(true, { file: join(t.dir, 'hostile.env.enc') });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toMatch(RAW);
+    expect(r.out).toContain('# \\x1b[2J\\x1b[Hcleared\n');
+    expect(r.out).toContain('\\x1b]8;;https://evil.example\\x07click\\x1b]8;;\\x07');
+    expect(r.out).toContain('CR="ok\\rFAKE=1"'); // the dotenv emitter's own escape in double quotes
+    // The dotenv emitter already splits a comment at a carriage return; the backspace is escaped.
+    expect(r.out).toContain('# real\n#FAKE LINE\\x08\n');
+    expect(r.out).toContain('a\\u202eb');
+    expect(r.out).toMatch(/^PLAIN=fine$/m);
+  });
+
+  it('on a terminal, a key with ESC and a value with backspace and a C1 control are escaped (JSON)', async () => {
+    const r = await decryptTo(true, { file: join(t.dir, 'hostile.enc.json') });
+    expect(r.out).not.toMatch(RAW);
+    // The JSON emitter writes ESC and backspace as JSON escapes itself; U+0085 it writes raw, and the terminal view escapes it.
+    expect(r.out).toContain('\\u001b[31m');
+    expect(r.out).toContain('\\u0085');
+  });
+
+  it('on a terminal, --extract of one value is escaped too', async () => {
+    const r = await decryptTo(true, { file: join(t.dir, 'hostile.env.enc'), extract: 'LINK' });
+    expect(r.out).toBe('\\x1b]8;;https://evil.example\\x07click\\x1b]8;;\\x07');
+    expect((await decryptTo(true, { file: join(t.dir, 'hostile.env.enc'), extract: 'CR' })).out).toBe('ok\\x0dFAKE=1');
+  });
+
+  it('to a pipe (in-process and through the built CLI), the output is byte-exact', async () => {
+    const inproc = await decryptTo(false, { file: join(t.dir, 'hostile.env.enc') });
+    expect(inproc.out).toContain('# \u001b[2J\u001b[Hcleared\n');
+    const cli = runCli(['decrypt', 'hostile.env.enc'], { cwd: t.dir, env });
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toBe(inproc.out);
+    expect(dotenvParse(cli.stdout)).toEqual(dotenvParse(HOSTILE_ENV));
+    const one = runCli(['decrypt', 'hostile.env.enc', '--extract', 'CR'], { cwd: t.dir, env });
+    expect(one.stdout).toBe('ok\rFAKE=1');
+  });
+
+  it('-o FILE gets the exact bytes', () => {
+    const r = runCli(['decrypt', 'hostile.env.enc', '-o', 'hostile.out.env'], { cwd: t.dir, env });
+    expect(r.code).toBe(0);
+    expect(dotenvParse(readFileSync(join(t.dir, 'hostile.out.env'), 'utf8'))).toEqual(dotenvParse(HOSTILE_ENV));
+    expect(readFileSync(join(t.dir, 'hostile.out.env'), 'utf8')).toContain('\u001b[2J');
+  });
+
+  const hasScript = process.platform === 'linux' && spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('the built CLI on a real terminal (script) escapes', () => {
+    const cmd = `${process.execPath} ${BIN} decrypt hostile.env.enc`;
+    const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { cwd: t.dir, env, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('# \\x1b[2J\\x1b[Hcleared');
+    expect(r.stdout).toContain('#FAKE LINE\\x08');
+    expect(r.stdout).not.toContain('\u001b[2J');
+    expect(r.stdout).not.toContain('\u001b]8');
   });
 });

@@ -1,6 +1,7 @@
 import { decryptFile } from '../../api/decrypt.js';
 import { EnvcryptError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { escapeControls } from '../../io/escape.js';
 import { formatFromName, parseFormat, storeFor } from '../../stores/index.js';
 import { formatPath, getPath, parsePath } from '../../tree/path.js';
 import { optString, strings, type Command } from '../command.js';
@@ -8,7 +9,14 @@ import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { warning } from '../output.js';
 import { checkOutputPath } from '../paths.js';
 
-/** `envcrypt decrypt FILE [-o OUT] [--extract PATH] [--output-type T]`. */
+/**
+ * `envcrypt decrypt FILE [-o OUT] [--extract PATH] [--output-type T]`.
+ *
+ * When stdout is a terminal, control characters other than line feed and tab
+ * (and bidi overrides) in the output are shown as escapes such as `\x1b`
+ * (`io/escape.ts`), `--extract` included; to a pipe or `-o OUT` the output
+ * is byte-exact.
+ */
 export const decryptCommand: Command = {
   command: 'decrypt <file>',
   describe: 'decrypt a file to stdout (or to -o OUT, mode 0600); the MAC is always verified',
@@ -37,7 +45,7 @@ export const decryptCommand: Command = {
     });
     if (args['ignore-mac']) warning(io, `the MAC of ${file} was not checked; values may have been forged`);
     const store = await storeFor(outFormat);
-    let text: string | Uint8Array;
+    let text: string;
     const extract = optString(args.extract);
     if (extract !== undefined) {
       const steps = parsePath(extract);
@@ -48,7 +56,9 @@ export const decryptCommand: Command = {
     } else {
       text = store.emitPlain(dec.branches);
     }
-    if (out === undefined) io.stdout(text);
+    // On a terminal, keys, values and comments could hold escape sequences that
+    // draw what is not in the file: show them escaped. A pipe gets exact bytes.
+    if (out === undefined) io.stdout(io.stdoutIsTTY ? escapeControls(text) : text);
     else writeFileAtomic(out, text, { forceMode: 0o600 });
     return 0;
   },
