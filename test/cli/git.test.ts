@@ -329,6 +329,31 @@ describe('git diff with the envcrypt textconv', () => {
     expect(bad.stderr).toContain('showing bad.env.enc encrypted');
   });
 
+  it('textconv escapes control characters in what it decrypts, and git diff shows them escaped', async () => {
+    await edit('.env.enc', `# \u001b[2J\u001b[Hclean\nA="\u001b]8;;https://evil.example\u0007x\u001b]8;;\u0007"\nB="a\u202eb"\nDB_PASSWORD=old\n`);
+    const r = cli(['git', 'textconv', '.env.enc']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+    expect(r.stdout).toContain('# \\x1b[2J\\x1b[Hclean\n');
+    expect(r.stdout).toContain('\\x1b]8;;https://evil.example\\x07x');
+    expect(r.stdout).toContain('B=a\\u202eb\n');
+    const d = git(['diff']);
+    expect(d.stdout).toMatch(/^\+# \\x1b\[2J\\x1b\[Hclean$/m);
+    expect(d.stdout).not.toContain('\u001b[2J');
+  });
+
+  it('textconv escapes the raw text it falls back to: without a key, and for a file that is not encrypted', () => {
+    const enc = readFileSync(file('.env.enc'), 'utf8');
+    writeFileSync(file('inject.env.enc'), `#\u001b[2Jfake\rover\b\n${enc}`);
+    const nokey = cli(['git', 'textconv', 'inject.env.enc'], null);
+    expect(nokey.code).toBe(0);
+    expect(nokey.stdout).not.toMatch(/[\u001b\r\b]/);
+    expect(nokey.stdout.startsWith('#\\x1b[2Jfake\\x0dover\\x08\nA=ENC[AES256_GCM')).toBe(true);
+    writeFileSync(file('plain2.env.enc'), 'A=\u009b2J\u0085\n');
+    const plain = cli(['git', 'textconv', 'plain2.env.enc']);
+    expect(plain).toMatchObject({ code: 0, stdout: 'A=\\u009b2J\\u0085\n' });
+  });
+
   it('textconv of a file git hands over under a temp name still finds the format', async () => {
     const enc = await encryptText('a: 1\n', 'x.yaml', { recipients: [alice.recipient] });
     writeFileSync(file('XyZ123_secrets'), enc);

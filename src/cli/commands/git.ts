@@ -3,6 +3,7 @@ import { decryptText } from '../../api/decrypt.js';
 import { isEncryptedText, mergeFile, sniffFormat } from '../../api/merge-file.js';
 import { EnvcryptError } from '../../errors.js';
 import { gitMergeFile } from '../../git/repo.js';
+import { escapeControls } from '../../io/escape.js';
 import { cliInvocation, setupGit, type SetupResult } from '../../git/setup.js';
 import { readTextFile } from '../../io/read.js';
 import { storeFor } from '../../stores/index.js';
@@ -43,7 +44,14 @@ function reason(e: unknown): string | null {
   return e.message;
 }
 
-/** git diff must never fail because of a file: anything that cannot be decrypted is shown as it is. */
+/**
+ * git diff must never fail because of a file: anything that cannot be
+ * decrypted is shown as it is. The output is always escaped
+ * (`io/escape.ts`): git shows it through a pager that passes escape
+ * sequences to the terminal, and anyone who can push can write them into a
+ * key, a value or a comment. Textconv output is only ever shown, never
+ * applied, so exact bytes are not needed.
+ */
 async function textconv(rest: string[], args: Args, io: Io): Promise<number> {
   const file = rest[0];
   if (file === undefined || rest.length > 1) throw new EnvcryptError('USAGE', 'git textconv needs exactly one FILE');
@@ -59,11 +67,11 @@ async function textconv(rest: string[], args: Args, io: Io): Promise<number> {
     const format = await sniffFormat(text, [file]);
     if (format === null) throw new EnvcryptError('NOT_ENCRYPTED', `${file} is not encrypted`);
     const dec = await decryptText(text, file, { ...keyOptions(args, io), format });
-    io.stdout((await storeFor(format)).emitPlain(dec.branches));
+    io.stdout(escapeControls((await storeFor(format)).emitPlain(dec.branches)));
   } catch (e) {
     const why = reason(e);
     if (why !== null) note(io, `git textconv: showing ${file} encrypted: ${why}`);
-    io.stdout(raw);
+    io.stdout(escapeControls(raw.toString('utf8')));
   }
   return 0;
 }
