@@ -5,7 +5,7 @@
  */
 
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 
 /**
@@ -49,21 +49,36 @@ function pathHint(env: NodeJS.ProcessEnv, dirs: readonly string[]): string {
     return `PATH is not set in the command's environment, so only the default ${DEFAULT_PATH} was searched`;
   }
   if (env['PATH'] === process.env['PATH']) return `searched PATH=${env['PATH']}`;
-  return `searched the ${dirs.length} entries of the PATH the command will get (not shown: it differs from envcrypt's own PATH)`;
+  return `searched the ${dirs.length} absolute entries of the PATH the command will get (not shown: it differs from envcrypt's own PATH)`;
 }
 
-/** The directories of a `PATH` value; an empty entry means the current directory, as in POSIX. */
-function pathDirs(pathValue: string): string[] {
-  return pathValue.split(delimiter).map((d) => (d === '' ? '.' : d));
+/**
+ * The directories of a `PATH` value that are searched: the absolute ones.
+ * POSIX reads an empty entry as the current directory, and a relative entry
+ * is relative to it; neither is searched, so that a file in the current
+ * directory (a checked-out repository, say) is never run in place of a
+ * command, as Go's `exec.LookPath` refuses since Go 1.19. Returns how many
+ * entries were skipped.
+ */
+function pathDirs(pathValue: string): { dirs: string[]; skipped: number } {
+  const dirs: string[] = [];
+  let skipped = 0;
+  for (const d of pathValue.split(delimiter)) {
+    if (isAbsolute(d)) dirs.push(d);
+    else skipped++;
+  }
+  return { dirs, skipped };
 }
 
 /**
  * Resolve `command` to the file the child process will execute.
  *
- * The rules are those of `execvp(3)` with the child's environment:
+ * The rules are those of `execvp(3)` with the child's environment, except
+ * that the current directory is never searched:
  * - a name containing `/` is a path (relative to `cwd`) and is not searched;
- * - otherwise each entry of `env.PATH` is tried in order (an empty entry is
- *   the current directory; no `PATH` at all means {@link DEFAULT_PATH}), the
+ * - otherwise each absolute entry of `env.PATH` is tried in order (empty and
+ *   relative entries, which would mean the current directory or a directory
+ *   under it, are skipped; no `PATH` at all means {@link DEFAULT_PATH}), the
  *   first executable regular file wins, and directories and files without
  *   execute permission are skipped.
  *
@@ -84,10 +99,10 @@ export function which(command: string, env: NodeJS.ProcessEnv, cwd: string = pro
   }
   if (command.includes('/')) return checkPath(command, cwd);
 
-  const dirs = pathDirs(env['PATH'] ?? DEFAULT_PATH);
+  const { dirs, skipped } = pathDirs(env['PATH'] ?? DEFAULT_PATH);
   let unusable: string | undefined;
   for (const dir of dirs) {
-    const candidate = resolve(cwd, join(dir, command));
+    const candidate = join(dir, command);
     const kind = probe(candidate);
     if (kind === 'executable') return candidate;
     // Like execvp, a file we may not execute does not stop the search, but it
@@ -96,6 +111,7 @@ export function which(command: string, env: NodeJS.ProcessEnv, cwd: string = pro
     if (kind === 'not-executable') unusable ??= candidate;
   }
 
+  const skippedHint = skipped > 0 ? [`${skipped} empty or relative PATH ${skipped === 1 ? 'entry was' : 'entries were'} not searched: envcrypt never looks up a command in the current directory`] : [];
   if (unusable !== undefined) {
     const showPath = env['PATH'] === undefined || env['PATH'] === process.env['PATH'];
     throw new EnvcryptError('CMD_NOT_EXECUTABLE', `command not executable: ${command}`, {
@@ -104,10 +120,11 @@ export function which(command: string, env: NodeJS.ProcessEnv, cwd: string = pro
           ? `found ${unusable}, which lacks execute permission`
           : 'found a file of that name on PATH, but it lacks execute permission',
         pathHint(env, dirs),
+        ...skippedHint,
       ],
     });
   }
-  const hints = [pathHint(env, dirs)];
+  const hints = [pathHint(env, dirs), ...skippedHint];
   const local = probe(resolve(cwd, command));
   if (local === 'executable' || local === 'not-executable') {
     hints.push(`a file named ${command} is in the current directory; run it as ./${command}`);

@@ -62,13 +62,27 @@ describe('which: PATH search', () => {
     expect(caught(() => which('node', { PATH: bin1 }, work)).code).toBe('CMD_NOT_FOUND');
   });
 
-  it('treats an empty PATH entry as the current directory, like execvp', () => {
-    expect(which('local', { PATH: `${bin1}:` }, work)).toBe(join(work, 'local'));
-    expect(which('local', { PATH: '' }, work)).toBe(join(work, 'local'));
+  it('never runs a file from the current directory for an empty PATH entry (execvp would)', () => {
+    for (const PATH of [`${bin1}:`, `:${bin1}`, '', `${bin1}::${bin3}`]) {
+      const err = caught(() => which('local', { PATH }, work));
+      expect(err.code).toBe('CMD_NOT_FOUND');
+      expect(err.hints.join('\n')).toMatch(/empty or relative PATH entr(y was|ies were) not searched: envcrypt never looks up a command in the current directory/);
+      expect(err.hints).toContain('a file named local is in the current directory; run it as ./local');
+    }
   });
 
-  it('resolves a relative PATH entry against cwd', () => {
-    expect(which('tool', { PATH: 'bin2' }, root)).toBe(join(bin2, 'tool'));
+  it('skips relative PATH entries, ".", "./x" and "x", and keeps searching the absolute ones', () => {
+    for (const PATH of ['.', './', '..', 'work', '../work']) expect(caught(() => which('local', { PATH }, work)).code).toBe('CMD_NOT_FOUND');
+    expect(caught(() => which('tool', { PATH: 'bin2' }, root)).code).toBe('CMD_NOT_FOUND');
+    expect(which('tool', { PATH: `.:bin1:${bin2}` }, join(root))).toBe(join(bin2, 'tool'));
+    const err = caught(() => which('tool', { PATH: '.:bin1:bin2' }, root));
+    expect(err.hints).toContain('3 empty or relative PATH entries were not searched: envcrypt never looks up a command in the current directory');
+    expect(err.hints).toContain('searched the 0 absolute entries of the PATH the command will get (not shown: it differs from envcrypt\'s own PATH)');
+  });
+
+  it('still runs a name with a slash as given, relative to cwd', () => {
+    expect(which('./local', { PATH: '' }, work)).toBe(join(work, 'local'));
+    expect(which('./local', { PATH: '.' }, work)).toBe(join(work, 'local'));
   });
 
   it('uses the default path when PATH is unset', () => {
@@ -118,7 +132,7 @@ describe('which: PATH search', () => {
       const text = [err.message, ...err.hints].join('\n');
       expect(text).not.toContain(canary);
       expect(text).not.toContain(bin3);
-      expect(text).toContain('the 2 entries of the PATH the command will get');
+      expect(text).toContain('the 2 absolute entries of the PATH the command will get');
     }
   });
 
