@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { EnvcryptError, ExitCode } from '../errors.js';
 import { cleanupPendingWrites } from '../io/atomic.js';
 import { allowSymlinksOutsideRepo } from '../io/symlink.js';
+import { sweepStaleTempDirs } from '../io/tempdir.js';
 import type { Command } from './command.js';
 import { commandsFor } from './commands/index.js';
 import { runExec } from './exec-cli.js';
@@ -17,6 +18,9 @@ const VERSION = typeof __ENVCRYPT_VERSION__ === 'string' ? __ENVCRYPT_VERSION__ 
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   if (argv[0] === 'exec') return runExec(argv.slice(1), io);
+  // Plaintext a SIGKILLed `edit` left in its private temp dir goes now, not
+  // only at the next edit. Not on exec's path, whose start-up is measured.
+  sweepStaleTempDirs(io.env);
   let code: number = ExitCode.ok;
   // With exitProcess(false), yargs still runs the handler after a validation
   // failure (conflicting or unknown flags); this flag stops it.

@@ -128,6 +128,23 @@ export function sweepStale(root: string): void {
   }
 }
 
+/**
+ * {@link sweepStale} on the temp root `env` selects ({@link tempRoot}), for
+ * the start of every CLI command but `exec` and the preloads (whose start-up
+ * is measured): so a directory a SIGKILLed `edit` left behind goes with the
+ * next envcrypt command the same user runs with the same `ENVCRYPT_TMPDIR`.
+ * Costs one directory listing; never throws.
+ *
+ * @param env - the environment that picks the root (`ENVCRYPT_TMPDIR`)
+ */
+export function sweepStaleTempDirs(env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    sweepStale(tempRoot(env));
+  } catch {
+    /* a sweep must never stop a command */
+  }
+}
+
 /** The signals after which an edit session cleans up. */
 export const CLEANUP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,41 @@ describe('envcrypt edit', () => {
       }
     }
     expect(alive).toBe(false);
+  });
+
+  it('SIGKILL to envcrypt while the editor runs: the plaintext dir is left, exec leaves it, the next other command removes it', async () => {
+    const root = join(t.dir, `tmproot-${++n}`);
+    mkdirSync(root, { mode: 0o700 });
+    const c = setup('kill.env.enc', `A=${CANARY}\n`, { ENVCRYPT_EDITOR: editor('sleep.mjs'), ENVCRYPT_TMPDIR: root });
+    const child = startCli(['edit', 'kill.env.enc'], { cwd: c.dir, env: c.env });
+    const done = new Promise<void>((r) => child.on('exit', () => r()));
+    let pid: number | undefined;
+    for (let i = 0; i < 200 && pid === undefined; i++) {
+      await sleep(25);
+      if (existsSync(c.log)) pid = Number(/pid (\d+)/.exec(readFileSync(c.log, 'utf8'))?.[1]) || undefined;
+    }
+    expect(pid).toBeDefined();
+    const plain = editedPaths(c.log)[0]!;
+    const tmp = dirname(plain);
+    expect(dirname(tmp)).toBe(root);
+    expect(readFileSync(plain, 'utf8')).toContain(CANARY);
+    child.kill('SIGKILL');
+    await done;
+    try {
+      process.kill(pid!, 'SIGKILL'); // the editor outlives a SIGKILLed envcrypt
+    } catch {
+      /* already gone */
+    }
+    expect(existsSync(tmp)).toBe(true);
+    // exec's start-up does no sweeping.
+    const exec = runCli(['exec', '-f', 'kill.env.enc', '--', process.execPath, '-e', ''], { cwd: c.dir, env: c.env });
+    expect(exec.code).toBe(0);
+    expect(existsSync(tmp)).toBe(true);
+    // Any other command does.
+    const r = runCli(['decrypt', 'kill.env.enc'], { cwd: c.dir, env: c.env });
+    expect(r.code).toBe(0);
+    expect(existsSync(tmp)).toBe(false);
+    expect(readdirSync(root)).toEqual([]);
   });
 
   it('file changed by someone else during the edit: exit 10, theirs kept, my edit saved in a 0600 file whose path is printed', () => {
