@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'NO_IDENTITY'
   | 'MAC_MISMATCH'
   | 'DECRYPT_FAILED'
+  | 'UNAUTHENTICATED'
   | 'ALREADY_ENCRYPTED'
   | 'NOT_ENCRYPTED'
   | 'REFUSED'
@@ -54,6 +55,8 @@ const exitFor: Record<ErrorCode, number> = {
   NO_IDENTITY: ExitCode.noIdentity,
   MAC_MISMATCH: ExitCode.mac,
   DECRYPT_FAILED: ExitCode.mac,
+  // A value no MAC or integrity record authenticates, where that matters.
+  UNAUTHENTICATED: ExitCode.mac,
   ALREADY_ENCRYPTED: ExitCode.alreadyEncrypted,
   NOT_ENCRYPTED: ExitCode.notEncrypted,
   REFUSED: ExitCode.refused,

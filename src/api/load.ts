@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
-import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
+import { shareKeySources, stderrWarning, type KeyOptions } from '../keys/discovery.js';
+import { isLoaderSensitive, removeIdentity } from '../runtime/sensitive-names.js';
 import type { Format } from '../stores/store.js';
 import { setOwn, toEnv, type FlattenOptions } from '../tree/env.js';
 import { readTextFile } from '../io/read.js';
-import type { Branch } from '../tree/types.js';
-import { decryptFile, decryptTextSync, type SyncHost } from './decrypt.js';
+import { decryptFile, decryptTextSync, type DecryptedFile, type SyncHost } from './decrypt.js';
 
 /** Options for {@link load} and {@link config}. */
 export interface LoadOptions extends KeyOptions, FlattenOptions {
@@ -25,17 +25,36 @@ export interface Loaded {
   values: Record<string, string>;
   /** Which file each variable came from (for `--verbose`). */
   origin: Record<string, string>;
+  /**
+   * The variables whose value is not authenticated, each with the file it
+   * came from. A value is unauthenticated when its file has no verified
+   * integrity record (a file sops wrote) and the value was not decrypted:
+   * an unencrypted or empty value. The SOPS MAC does not bind key names,
+   * leaves out empty values, and with `mac_only_encrypted` unencrypted ones,
+   * so anyone who can write the file can add such a value under any name.
+   * {@link populate} never lets one replace a variable already set.
+   */
+  unauthenticated: Record<string, string>;
 }
 
 /**
  * Decrypt one or more files into environment values, without touching
  * `process.env`. Nested YAML/JSON values are flattened (see {@link toEnv}).
  * Every file's MAC is verified; any failure throws before anything is returned.
+ *
+ * Layering: a later file's value replaces an earlier one, except that an
+ * unauthenticated value (see {@link Loaded.unauthenticated}) never replaces
+ * an authenticated one; that is reported to `onWarning` (default: stderr).
+ *
+ * @throws {@link EnvcryptError} `UNAUTHENTICATED` (exit 3) when any file
+ *   holds an unauthenticated value for a variable that decides what code a
+ *   program loads or runs (`PATH`, `NODE_OPTIONS`, `LD_PRELOAD`, … see
+ *   src/runtime/sensitive-names.ts), whichever file would win
  */
 export async function loadDetailed(options: LoadOptions = {}): Promise<Loaded> {
   const opts = shareKeySources(options);
-  const files: [string, Branch[]][] = [];
-  for (const file of presentPaths(opts)) files.push([file, (await decryptFile(file, { ...opts, readOnly: true })).branches]);
+  const files: [string, DecryptedFile][] = [];
+  for (const file of presentPaths(opts)) files.push([file, await decryptFile(file, { ...opts, readOnly: true })]);
   return layer(files, opts);
 }
 
@@ -46,7 +65,7 @@ export async function loadDetailed(options: LoadOptions = {}): Promise<Loaded> {
 export function loadDetailedSync(options: LoadOptions, host: SyncHost): Loaded {
   const opts = shareKeySources(options);
   return layer(
-    presentPaths(opts).map((file) => [file, decryptTextSync(readTextFile(file), file, { ...opts, readOnly: true }, host).branches]),
+    presentPaths(opts).map((file) => [file, decryptTextSync(readTextFile(file), file, { ...opts, readOnly: true }, host)]),
     opts,
   );
 }
@@ -57,17 +76,81 @@ function presentPaths(opts: LoadOptions): string[] {
   return (typeof p === 'string' ? [p] : p).filter((file) => !(opts.optional?.includes(file) && !existsSync(file)));
 }
 
-/** Flatten each file's tree and layer them in order, the later winning. */
-function layer(files: readonly [string, Branch[]][], opts: LoadOptions): Loaded {
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Why a value is not authenticated. */
+type Weakness = 'empty' | 'unencrypted';
+
+/**
+ * The variables of one file whose value is not authenticated, and why:
+ * every value of a file without a verified integrity record that was not
+ * decrypted. The encrypted tree flattens to the same names as the plaintext
+ * one; a decrypted value is stored there as an `ENC[` string that differs
+ * from its plaintext, while a value left as it is (unencrypted by the
+ * selector, or empty) is stored as its plaintext, `ENC[` prefix or not.
+ */
+function weakValues(file: DecryptedFile, values: Readonly<Record<string, string>>, opts: FlattenOptions): Map<string, Weakness> | undefined {
+  if (file.integrity === 'verified') return undefined;
+  const stored = toEnv(file.encrypted, opts);
+  let weak: Map<string, Weakness> | undefined;
+  for (const [k, v] of Object.entries(values)) {
+    const s = hasOwn(stored, k) ? stored[k]! : '';
+    if (s.startsWith('ENC[') && s !== v) continue;
+    (weak ??= new Map()).set(k, s === '' ? 'empty' : 'unencrypted');
+  }
+  return weak;
+}
+
+function notAuthenticated(file: string, name: string, why: Weakness): EnvcryptError {
+  return new EnvcryptError('UNAUTHENTICATED', `${name} is not authenticated (${why === 'empty' ? 'an empty value' : 'an unencrypted value'} in a file without an integrity record)`, {
+    file,
+    hints: [
+      `${name} decides what code programs load or run, so envcrypt sets it only from an encrypted value or from a file whose integrity record verifies`,
+      why === 'empty'
+        ? 'if you put it there: remove it, or re-write the file with envcrypt so that an integrity record covers it (an empty value is never encrypted)'
+        : "if you put it there: store it encrypted (make the file's selector encrypt it), or re-write the file with envcrypt so that an integrity record covers it",
+      `if you did not, someone without the key changed the file: check its history with "git log -p ${file}"`,
+    ],
+  });
+}
+
+/** How an unauthenticated value that is not used is reported (never its value). */
+function notReplacing(file: string, name: string, what: string): string {
+  return `${file}: ${name} is not authenticated (unencrypted or empty, in a file without an integrity record), so it does not replace ${what}`;
+}
+
+/**
+ * Flatten each file's tree and layer them in order, the later winning
+ * unless its value is unauthenticated and the earlier one is not. A
+ * loader-sensitive name with an unauthenticated value in any file is
+ * refused before anything is layered.
+ */
+function layer(files: readonly [string, DecryptedFile][], opts: LoadOptions): Loaded {
+  const flat = files.map(([file, dec]) => {
+    const env = toEnv(dec.branches, opts);
+    return { file, env, weak: weakValues(dec, env, opts) };
+  });
+  for (const { file, weak } of flat) {
+    if (weak) for (const [k, why] of weak) if (isLoaderSensitive(k)) throw notAuthenticated(file, k, why);
+  }
+  const warn = opts.onWarning ?? stderrWarning;
   const values: Record<string, string> = {};
   const origin: Record<string, string> = {};
-  for (const [file, branches] of files) {
-    for (const [k, v] of Object.entries(toEnv(branches, opts))) {
+  const unauthenticated: Record<string, string> = {};
+  for (const { file, env, weak } of flat) {
+    for (const [k, v] of Object.entries(env)) {
+      const isWeak = weak?.has(k) === true;
+      if (isWeak && hasOwn(values, k) && !hasOwn(unauthenticated, k)) {
+        warn(notReplacing(file, k, `the value from ${origin[k]!}`));
+        continue;
+      }
       setOwn(values, k, v);
       setOwn(origin, k, file);
+      if (isWeak) setOwn(unauthenticated, k, file);
+      else if (hasOwn(unauthenticated, k)) delete unauthenticated[k];
     }
   }
-  return { values, origin };
+  return { values, origin, unauthenticated };
 }
 
 /**
@@ -85,11 +168,20 @@ export async function load(opts: LoadOptions = {}): Promise<Record<string, strin
 export interface PopulateOptions {
   /** File values win over variables already set. @default false */
   override?: boolean;
+  /**
+   * Names whose values are not authenticated ({@link Loaded.unauthenticated},
+   * name to file): they never replace a variable already set, even with
+   * `override`.
+   */
+  unauthenticated?: Readonly<Record<string, string>>;
+  /** Receives a warning for each value `override` would have used but may not (never the value). @default stderr */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * Merge values into an environment object. Variables already set win unless
- * `override` (the dotenv convention). Returns the names that were set.
+ * `override` (the dotenv convention), and always over a value named in
+ * `unauthenticated`. Returns the names that were set.
  *
  * Every name becomes an own property of `target`, `__proto__` included: it
  * is defined, not assigned, so the prototype of `target` is never touched.
@@ -105,19 +197,43 @@ export interface PopulateOptions {
  */
 export function populate(target: Record<string, string | undefined>, values: Readonly<Record<string, string>>, opts: PopulateOptions = {}): string[] {
   if (target === process.env) refuseNul(values);
-  const set: string[] = [];
-  for (const [k, v] of Object.entries(values)) {
-    if (!opts.override && Object.prototype.hasOwnProperty.call(target, k)) continue;
-    if (k === '__proto__') defineProto(target, v);
-    else target[k] = v;
-    set.push(k);
+  const weak = opts.unauthenticated;
+  // Decided, and warned about, before anything is set.
+  const names = Object.keys(values).filter((k) => {
+    if (weak !== undefined && hasOwn(weak, k)) {
+      if (!alreadySet(target, k, process.platform === 'win32')) return true;
+      if (opts.override) (opts.onWarning ?? stderrWarning)(notReplacing(weak[k]!, k, 'the variable already set'));
+      return false;
+    }
+    return opts.override || !hasOwn(target, k);
+  });
+  for (const k of names) {
+    if (k === '__proto__') defineProto(target, values[k]!);
+    else target[k] = values[k];
   }
-  return set;
+  return names;
 }
 
-// Node cuts a process.env name or value at a NUL byte without a word, which
-// would hand the app a shortened secret; exec refuses NUL the same way.
-function refuseNul(values: Readonly<Record<string, string>>): void {
+/**
+ * Whether `target` already has the variable `name`; with `caseInsensitive`
+ * (Windows, where a child's environment is case-insensitive) in any
+ * spelling. `process.env` answers case-insensitively there by itself.
+ */
+export function alreadySet(target: Readonly<Record<string, string | undefined>>, name: string, caseInsensitive: boolean): boolean {
+  if (hasOwn(target, name)) return true;
+  if (!caseInsensitive) return false;
+  const upper = name.toUpperCase();
+  return Object.keys(target).some((k) => k.toUpperCase() === upper);
+}
+
+/**
+ * Node cuts a `process.env` name or value at a NUL byte without a word,
+ * which would hand the app a shortened secret; exec refuses NUL the same
+ * way. {@link populate} calls this for `process.env`.
+ *
+ * @throws {@link EnvcryptError} `USAGE` naming the variable, never the value
+ */
+export function refuseNul(values: Readonly<Record<string, string>>): void {
   for (const [k, v] of Object.entries(values)) {
     if (k.includes('\0') || v.includes('\0')) {
       throw new EnvcryptError('USAGE', `environment variable ${k.replaceAll('\0', '\\0')} contains a NUL byte`, {
@@ -145,18 +261,54 @@ function defineProto(target: Record<string, string | undefined>, value: string):
 }
 
 /** Options for {@link config}. */
-export interface ConfigOptions extends LoadOptions, PopulateOptions {
+export interface ConfigOptions extends LoadOptions {
+  /** File values win over variables already set (never an unauthenticated one, see {@link populate}). @default false */
+  override?: boolean;
   /** The environment object to fill. @default process.env */
   processEnv?: Record<string, string | undefined>;
+  /**
+   * Keep the identity variables (`ENVCRYPT_AGE_KEY`, `SOPS_AGE_KEY_FILE`, …)
+   * in the environment filled. By default, when that environment is the one
+   * the keys were read from (`process.env` unless `env` or `processEnv`
+   * name other objects), they are deleted from it once the files are
+   * decrypted, as the preload does, so that the app's child processes do
+   * not inherit the key. @default false
+   */
+  keepIdentity?: boolean;
 }
 
 /**
  * Decrypt the files and populate `process.env` (or `processEnv`) with the
  * same precedence rules as `envcrypt exec`. Unlike dotenv's `config`, a
  * failure throws: an app must not start without its secrets.
+ *
+ * As safe as the preload: a loader-sensitive variable with an
+ * unauthenticated value is refused before anything is set (see
+ * {@link loadDetailed}), an unauthenticated value never replaces a variable
+ * already set, even with `override` (a warning goes to `onWarning`), and
+ * the identity variables are removed (see {@link ConfigOptions.keepIdentity}).
  */
 export async function config(opts: ConfigOptions = {}): Promise<{ parsed: Record<string, string>; set: string[] }> {
-  const parsed = await load(opts);
-  const set = populate(opts.processEnv ?? process.env, parsed, opts);
-  return { parsed, set };
+  const loaded = await loadDetailed(opts);
+  const { set } = applyConfig(loaded, opts);
+  return { parsed: loaded.values, set };
+}
+
+/**
+ * The second half of {@link config} (and of the preloads): check the values
+ * for the target, remove the identity variables, then populate. Nothing is
+ * changed when a check fails.
+ *
+ * @returns the names set, and the identity variables removed
+ */
+export function applyConfig(loaded: Loaded, opts: ConfigOptions): { set: string[]; removed: string[] } {
+  const target = opts.processEnv ?? process.env;
+  if (target === process.env) refuseNul(loaded.values);
+  const removed = opts.keepIdentity || target !== (opts.env ?? process.env) ? [] : removeIdentity(target);
+  const set = populate(target, loaded.values, {
+    override: opts.override ?? false,
+    unauthenticated: loaded.unauthenticated,
+    onWarning: opts.onWarning ?? stderrWarning,
+  });
+  return { set, removed };
 }

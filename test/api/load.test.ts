@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config, decryptFile, encryptFile, load, parse, populate } from '../../src/index.js';
 import { EnvcryptError } from '../../src/errors.js';
-import { loadDetailed } from '../../src/api/load.js';
+import { alreadySet, loadDetailed } from '../../src/api/load.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
+import { sopsLike, withPlainValue, withSelector } from '../helpers/sops-like.js';
 
 let t: ReturnType<typeof tempDir>;
 let keyEnv: NodeJS.ProcessEnv;
@@ -152,5 +153,157 @@ describe('a key named __proto__', () => {
     expect((err as EnvcryptError).code).toBe('UNSUPPORTED');
     expect((err as EnvcryptError).message).toBe('the variable __proto__ cannot be set in this environment object');
     expect(JSON.stringify([(err as EnvcryptError).message, (err as EnvcryptError).hints])).not.toContain('secret-value-9');
+  });
+});
+
+// Values no MAC or integrity record authenticates: unencrypted and empty
+// values of a file without an integrity record (a file sops wrote, or one
+// whose record was deleted). See src/api/load.ts.
+describe('unauthenticated values', () => {
+  let u: ReturnType<typeof tempDir>;
+  let env: NodeJS.ProcessEnv;
+  const p = (name: string) => join(u.dir, name);
+  beforeAll(() => {
+    u = tempDir();
+    const key = ageKeygen(u.dir);
+    env = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key.file });
+    put(u.dir, 'a.env', 'SECRET=s3cret\nPORT_unencrypted=3000\n');
+    put(u.dir, 'b.env', 'SECRET=from-b\nPORT_unencrypted=4000\nOTHER_unencrypted=o\n');
+    put(u.dir, 'c.yaml', 'db:\n    host: h\n    port_unencrypted: 5432\nempty: ""\n');
+    put(u.dir, 'd.json', '{"api": {"token": "t", "url_unencrypted": "https://example.com"}, "flag_unencrypted": true}');
+    for (const [src, out, extra] of [['a.env', 'a.env.enc', ['--mac-only-encrypted']], ['b.env', 'b.env.enc', []], ['c.yaml', 'c.enc.yaml', []], ['d.json', 'd.enc.json', []]] as const) {
+      const r = runCli(['encrypt', src, '-r', key.recipient, '-o', out, ...extra], { cwd: u.dir, env });
+      if (r.code !== 0) throw new Error(r.stderr);
+    }
+    for (const f of ['a.env.enc', 'b.env.enc', 'c.enc.yaml', 'd.enc.json']) sopsLike(u.dir, f, `sops-${f}`);
+    sopsLike(u.dir, 'a.env.enc', 'inject.env.enc', (text, format) =>
+      withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', '--require ./evil.js'));
+    sopsLike(u.dir, 'b.env.enc', 'path.env.enc', (text, format) => withPlainValue(text, format, 'PATH', ''));
+    sopsLike(u.dir, 'c.enc.yaml', 'path.enc.yaml', (text, format) => withPlainValue(text, format, 'Path', ''));
+    // Unencrypted by the selector, so not decrypted: its text is taken as it is, ENC[ prefix or not.
+    sopsLike(u.dir, 'a.env.enc', 'fake-enc.env.enc', (text, format) =>
+      withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', 'ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:str]'));
+  });
+  afterAll(() => u.cleanup());
+
+  it('loadDetailed names the unencrypted and empty values of each file, with the file', async () => {
+    const warnings: string[] = [];
+    const r = await loadDetailed({ path: [p('sops-c.enc.yaml'), p('sops-d.enc.json')], env, onWarning: (m) => warnings.push(m) });
+    expect(r.values).toEqual({ DB_HOST: 'h', DB_PORT_UNENCRYPTED: '5432', empty: '', API_TOKEN: 't', API_URL_UNENCRYPTED: 'https://example.com', flag_unencrypted: 'true' });
+    expect(r.unauthenticated).toEqual({ DB_PORT_UNENCRYPTED: p('sops-c.enc.yaml'), empty: p('sops-c.enc.yaml'), API_URL_UNENCRYPTED: p('sops-d.enc.json'), flag_unencrypted: p('sops-d.enc.json') });
+    expect(warnings).toEqual([]);
+  });
+
+  it('layering: a later value wins when it is authenticated, or when the earlier one was not either', async () => {
+    const warnings: string[] = [];
+    // b's SECRET (encrypted) replaces a's; b's PORT (unencrypted) replaces a's unencrypted PORT.
+    const ab = await loadDetailed({ path: [p('sops-a.env.enc'), p('sops-b.env.enc')], env, onWarning: (m) => warnings.push(m) });
+    expect(ab.values).toEqual({ SECRET: 'from-b', PORT_unencrypted: '4000', OTHER_unencrypted: 'o' });
+    expect(ab.unauthenticated).toEqual({ PORT_unencrypted: p('sops-b.env.enc'), OTHER_unencrypted: p('sops-b.env.enc') });
+    expect(warnings).toEqual([]);
+    const ba = await loadDetailed({ path: [p('sops-b.env.enc'), p('sops-a.env.enc')], env, onWarning: (m) => warnings.push(m) });
+    expect(ba.values.SECRET).toBe('s3cret');
+    expect(ba.origin.SECRET).toBe(p('sops-a.env.enc'));
+    expect(warnings).toEqual([]);
+  });
+
+  it('an unauthenticated value never replaces an encrypted one from an earlier file, with a warning naming both files', async () => {
+    put(u.dir, 'e.env', 'PORT_unencrypted=9\n');
+    const key = env.ENVCRYPT_AGE_KEY_FILE!;
+    const recipient = readFileSync(key, 'utf8').match(/public key: (age1\S+)/)![1]!;
+    // PORT_unencrypted encrypted on purpose: the selector says so.
+    const r = runCli(['encrypt', 'e.env', '-r', recipient, '-o', 'e.env.enc', '--encrypted-regex', '^PORT'], { cwd: u.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    sopsLike(u.dir, 'e.env.enc', 'sops-e.env.enc');
+    const warnings: string[] = [];
+    const l = await loadDetailed({ path: [p('sops-e.env.enc'), p('sops-a.env.enc')], env, onWarning: (m) => warnings.push(m) });
+    expect(l.values.PORT_unencrypted).toBe('9');
+    expect(l.origin.PORT_unencrypted).toBe(p('sops-e.env.enc'));
+    expect(l.unauthenticated).toEqual({});
+    expect(warnings).toEqual([
+      `${p('sops-a.env.enc')}: PORT_unencrypted is not authenticated (unencrypted or empty, in a file without an integrity record), so it does not replace the value from ${p('sops-e.env.enc')}`,
+    ]);
+  });
+
+  it.each([
+    ['inject.env.enc', 'NODE_OPTIONS', 'an unencrypted value'],
+    ['path.env.enc', 'PATH', 'an empty value'],
+    ['path.enc.yaml', 'Path', 'an empty value'],
+    ['fake-enc.env.enc', 'NODE_OPTIONS', 'an unencrypted value'],
+  ])('load refuses %s: %s is a loader-sensitive name with %s (exit 3)', async (file, name, what) => {
+    const err = await load({ path: p(file), env }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvcryptError);
+    const e = err as EnvcryptError;
+    expect(e.code).toBe('UNAUTHENTICATED');
+    expect(e.exitCode).toBe(3);
+    expect(e.file).toBe(p(file));
+    expect(e.message).toBe(`${name} is not authenticated (${what} in a file without an integrity record)`);
+    expect(e.hints.join('\n')).toContain('re-write the file with envcrypt so that an integrity record covers it');
+    expect(JSON.stringify([e.message, e.hints])).not.toContain('evil');
+  });
+
+  it('refuses a sensitive name even when another file layered later holds it too', async () => {
+    await expect(load({ path: [p('inject.env.enc'), p('sops-b.env.enc')], env })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('config refuses before setting anything, and never lets an unauthenticated value replace a variable, even with override', async () => {
+    const target: Record<string, string | undefined> = { KEEP: 'k' };
+    await expect(config({ path: p('inject.env.enc'), env, processEnv: target, override: true })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', exitCode: 3 });
+    expect(target).toEqual({ KEEP: 'k' });
+
+    const warnings: string[] = [];
+    const t2: Record<string, string | undefined> = { PORT_unencrypted: 'from-env', SECRET: 'from-env' };
+    const r = await config({ path: p('sops-a.env.enc'), env, processEnv: t2, override: true, onWarning: (m) => warnings.push(m) });
+    expect(t2).toEqual({ PORT_unencrypted: 'from-env', SECRET: 's3cret' });
+    expect(r.set).toEqual(['SECRET']);
+    expect(warnings).toEqual([
+      `${p('sops-a.env.enc')}: PORT_unencrypted is not authenticated (unencrypted or empty, in a file without an integrity record), so it does not replace the variable already set`,
+    ]);
+    // Nothing set yet: the unauthenticated value is used.
+    const t3: Record<string, string | undefined> = {};
+    await config({ path: p('sops-a.env.enc'), env, processEnv: t3, override: true });
+    expect(t3).toEqual({ SECRET: 's3cret', PORT_unencrypted: '3000' });
+  });
+
+  it('populate: without override nothing set is replaced and nothing is said', () => {
+    const warnings: string[] = [];
+    const target: Record<string, string | undefined> = { A: 'env', B: 'env' };
+    expect(populate(target, { A: 'file', B: 'file', C: 'file' }, { unauthenticated: { A: 'f.env.enc', C: 'f.env.enc' }, onWarning: (m) => warnings.push(m) })).toEqual(['C']);
+    expect(target).toEqual({ A: 'env', B: 'env', C: 'file' });
+    expect(warnings).toEqual([]);
+    expect(populate(target, { A: 'file', B: 'file' }, { override: true, unauthenticated: { A: 'f.env.enc' }, onWarning: (m) => warnings.push(m) })).toEqual(['B']);
+    expect(target).toEqual({ A: 'env', B: 'file', C: 'file' });
+    expect(warnings).toEqual(['f.env.enc: A is not authenticated (unencrypted or empty, in a file without an integrity record), so it does not replace the variable already set']);
+  });
+
+  it('alreadySet compares names case-insensitively where asked (Windows)', () => {
+    expect(alreadySet({ Path: 'x' }, 'PATH', false)).toBe(false);
+    expect(alreadySet({ Path: 'x' }, 'PATH', true)).toBe(true);
+    expect(alreadySet({}, 'toString', true)).toBe(false);
+  });
+
+  it('config removes the identity variables from the environment the keys came from, unless keepIdentity', async () => {
+    const own: NodeJS.ProcessEnv = { ...env, SOPS_AGE_KEY_FILE: '/nonexistent-but-unused', ENVCRYPT_AGE_RECIPIENTS: 'age1public' };
+    const r = await config({ path: p('sops-b.env.enc'), env: own, processEnv: own });
+    expect(r.set).toContain('SECRET');
+    expect(own.ENVCRYPT_AGE_KEY_FILE).toBeUndefined();
+    expect('SOPS_AGE_KEY_FILE' in own).toBe(false);
+    expect(own.ENVCRYPT_AGE_RECIPIENTS).toBe('age1public');
+    const kept: NodeJS.ProcessEnv = { ...env };
+    await config({ path: p('sops-b.env.enc'), env: kept, processEnv: kept, keepIdentity: true });
+    expect(kept.ENVCRYPT_AGE_KEY_FILE).toBe(env.ENVCRYPT_AGE_KEY_FILE);
+    // Keys read from one object, values put in another: neither loses anything.
+    const source: NodeJS.ProcessEnv = { ...env };
+    const target: Record<string, string | undefined> = { ENVCRYPT_AGE_KEY_FILE: 'target-own' };
+    await config({ path: p('sops-b.env.enc'), env: source, processEnv: target });
+    expect(source.ENVCRYPT_AGE_KEY_FILE).toBe(env.ENVCRYPT_AGE_KEY_FILE);
+    expect(target.ENVCRYPT_AGE_KEY_FILE).toBe('target-own');
+  });
+
+  it('a file the integrity record covers would be authenticated throughout (when envcrypt writes one)', async () => {
+    const text = readFileSync(p('b.env.enc'), 'utf8');
+    const l = await loadDetailed({ path: p('b.env.enc'), env });
+    if (/^sops_envcrypt_integrity=/m.test(text)) expect(l.unauthenticated).toEqual({});
+    else expect(l.unauthenticated).toEqual({ PORT_unencrypted: p('b.env.enc'), OTHER_unencrypted: p('b.env.enc') });
   });
 });
