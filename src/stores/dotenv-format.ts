@@ -3,6 +3,7 @@
  * them back unchanged; the reader is `dotenv-syntax.ts`.
  */
 import { EnvcryptError } from '../errors.js';
+import { escapeControls } from '../io/escape.js';
 import { isLineSep, isQuote, isSpace } from './dotenv-syntax.js';
 
 const LF = 0x0a;
@@ -30,7 +31,7 @@ export function formatDotenvValue(value: string, key?: string): string {
     const out = quoteAs(value, q);
     if (out !== null) return out;
   }
-  throw new EnvcryptError('UNSUPPORTED', `the value of ${key === undefined ? 'a key' : `key ${key}`} cannot be written to a dotenv file`, {
+  throw new EnvcryptError('UNSUPPORTED', `the value of ${key === undefined ? 'a key' : `key ${escapeControls(key)}`} cannot be written to a dotenv file`, {
     hints: [
       'it needs quotes, but ends with a backslash or holds characters that rule out every kind of dotenv quote',
       'write it as YAML or JSON instead (--output-type yaml or --output-type json)',

@@ -4,6 +4,7 @@
  * which has no quotes, no trimming and only the `\n` escape.
  */
 import { EnvcryptError } from '../errors.js';
+import { escapeControls } from '../io/escape.js';
 import type { Branch, Comment, MapNode, Node, Pair } from '../tree/types.js';
 import { formatDotenvValue } from './dotenv-format.js';
 import { duplicateKeyError } from './duplicate-key.js';
@@ -92,12 +93,12 @@ export const dotenvStore: Store = {
         continue;
       }
       if (!isDotenvKey(item.key)) {
-        throw new EnvcryptError('UNSUPPORTED', `key ${JSON.stringify(item.key)} cannot be written to a dotenv file`, {
+        throw new EnvcryptError('UNSUPPORTED', `key ${escapeControls(JSON.stringify(item.key))} cannot be written to a dotenv file`, {
           hints: ['dotenv keys may contain only letters A-Z and a-z, digits, "_", "." and "-"', 'use --output-type yaml or --output-type json'],
         });
       }
       if (seen.has(item.key)) {
-        throw new EnvcryptError('UNSUPPORTED', `key ${item.key} appears twice and cannot be written to a dotenv file`, {
+        throw new EnvcryptError('UNSUPPORTED', `key ${escapeControls(item.key)} appears twice and cannot be written to a dotenv file`, {
           hints: ['dotenv keeps only the last of two equal keys; use --output-type yaml or --output-type json'],
         });
       }
@@ -120,7 +121,7 @@ export const dotenvStore: Store = {
         continue;
       }
       if (item.key.startsWith(SOPS_PREFIX)) {
-        throw new EnvcryptError('UNSUPPORTED', `key ${item.key} starts with "${SOPS_PREFIX}", which is reserved for SOPS metadata`, {
+        throw new EnvcryptError('UNSUPPORTED', `key ${escapeControls(item.key)} starts with "${SOPS_PREFIX}", which is reserved for SOPS metadata`, {
           hints: ['rename the key'],
         });
       }
@@ -142,7 +143,7 @@ function firstBranch(branches: Branch[]): Branch {
 /** The text of a scalar value; nested values cannot be written to dotenv. */
 function valueText(key: string | null, node: Node): string {
   if (node.kind === 'map' || node.kind === 'list') {
-    const what = key === null ? 'a nested value' : `nested value of key ${key}`;
+    const what = key === null ? 'a nested value' : `nested value of key ${escapeControls(key)}`;
     throw new EnvcryptError('UNSUPPORTED', `cannot write ${what} to dotenv`, { hints: NESTED_HINTS });
   }
   return scalarText(node);
@@ -155,7 +156,7 @@ function valueText(key: string | null, node: Node): string {
  * dialect has no escape for it).
  */
 function dialectLine(key: string, value: string): string {
-  const name = JSON.stringify(key);
+  const name = escapeControls(JSON.stringify(key));
   const refuse = (what: string) =>
     new EnvcryptError('UNSUPPORTED', `key ${name} ${what}, which the sops dotenv format cannot hold`, {
       hints: ['use YAML or JSON for this file, or rename the key or change the value'],

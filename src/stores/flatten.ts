@@ -6,6 +6,7 @@
  */
 import { formatGoFloat } from '../crypto/values.js';
 import { EnvcryptError } from '../errors.js';
+import { escapeControls } from '../io/escape.js';
 import { scalarText } from '../tree/scalar-text.js';
 import type { ListNode, MapNode, Node, Pair } from '../tree/types.js';
 
@@ -64,7 +65,7 @@ export function flattenMetadata(tree: MapNode): FlatEntry[] {
     }
     if (node.kind === 'null') return;
     if (!sameTokens(tokenize(path), tokens)) {
-      throw new EnvcryptError('BAD_METADATA', `metadata key ${SOPS_PREFIX}${path} cannot be flattened unambiguously`, {
+      throw new EnvcryptError('BAD_METADATA', `metadata key ${escapeControls(SOPS_PREFIX + path)} cannot be flattened unambiguously`, {
         hints: ['metadata keys must not contain "__map_" or "__list_"'],
       });
     }
@@ -145,7 +146,7 @@ export function unflattenMetadata(entries: Iterable<FlatEntry>): MapNode {
 function insert(root: Draft & { kind: 'map' }, entry: FlatEntry): void {
   const where = entry.line === undefined ? '' : ` (line ${entry.line})`;
   const bad = (what: string, hints?: string[]) =>
-    new EnvcryptError('BAD_METADATA', `metadata key ${entry.key}${where} ${what}`, hints ? { hints } : {});
+    new EnvcryptError('BAD_METADATA', `metadata key ${escapeControls(entry.key)}${where} ${what}`, hints ? { hints } : {});
   if (!entry.key.startsWith(SOPS_PREFIX)) throw bad(`does not start with "${SOPS_PREFIX}"`);
   const tokens = tokenize(entry.key.slice(SOPS_PREFIX.length));
   let node: Draft = root;
@@ -177,7 +178,7 @@ function insert(root: Draft & { kind: 'map' }, entry: FlatEntry): void {
         const first = existing.line === undefined ? '' : `, first on line ${existing.line}`;
         throw bad(`is given twice${first}`, ['remove the duplicate line; a SOPS file has each metadata key once']);
       }
-      throw bad(`is nested under ${existing.key}, which is a value`);
+      throw bad(`is nested under ${escapeControls(existing.key)}, which is a value`);
     }
     if (next === undefined) throw bad('is a value but other metadata keys are nested under it');
     if (existing.kind !== child.kind) throw bad('mixes a list and a mapping at the same path');
@@ -208,7 +209,7 @@ function finish(draft: Draft): Node {
   for (let i = 0; i < n; i++) {
     const child = draft.entries.get(i);
     if (child === undefined) {
-      throw new EnvcryptError('BAD_METADATA', `incomplete list ${draft.path}: element ${i} is missing`, {
+      throw new EnvcryptError('BAD_METADATA', `incomplete list ${escapeControls(draft.path)}: element ${i} is missing`, {
         hints: ['list elements must be numbered 0..n-1 without gaps'],
       });
     }

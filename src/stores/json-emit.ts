@@ -7,6 +7,7 @@
  * store adds it to whole files.
  */
 import { EnvcryptError } from '../errors.js';
+import { escapeControls } from '../io/escape.js';
 import type { Node } from '../tree/types.js';
 
 /** Options for {@link emitJson}. */
@@ -78,7 +79,7 @@ export function emitJson(node: Node, opts: JsonEmitOptions = {}): string {
       case 'float': {
         const text = formatJsonFloat(n.value);
         if (text === null) {
-          const where = path.length === 0 ? 'the value' : `the value at ${path.join(':')}`;
+          const where = path.length === 0 ? 'the value' : `the value at ${escapeControls(path.join(':'))}`;
           throw new EnvcryptError('UNSUPPORTED', `${where} is a NaN or infinite float, which JSON cannot represent`, {
             hints: ['write the file as YAML, or store the value as a string'],
           });

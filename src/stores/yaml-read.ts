@@ -17,6 +17,7 @@
 import { Composer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { CST, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { parseError } from '../errors.js';
+import { escapeControls } from '../io/escape.js';
 import type { EnvcryptError, Position } from '../errors.js';
 import { nul } from '../tree/types.js';
 import type { Branch, Comment, Leaf, ListNode, MapNode, Node, Pair } from '../tree/types.js';
@@ -162,7 +163,7 @@ class DocReader {
     const text = String(n.source ?? '');
     const r = resolveScalar(text, syntaxOf(n));
     if (!r.ok) {
-      const where = this.path.length ? `value at ${this.path.join(':')}` : 'value';
+      const where = this.path.length ? `value at ${escapeControls(this.path.join(':'))}` : 'value';
       this.fail(`${where} ${FAILURES[r.reason]}`, n.range[0]);
     }
     // Metadata is decoded into Go strings by sops, which keep the scalar's text.

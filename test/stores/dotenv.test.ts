@@ -125,6 +125,12 @@ describe('parseEncrypted: a key given twice', () => {
     expect(keysOf(branches[0]!)).toEqual(['a', 'A']);
   });
 
+  it('escapes control characters in metadata key names in other errors too', () => {
+    const e = caught(() => store.parseEncrypted('sops_x\u001b[2J__list_y=1\n'));
+    expect(e.code).toBe('BAD_METADATA');
+    expect(e.message).toBe('metadata key sops_x\\x1b[2J__list_y (line 1) has a list index that is not a decimal number');
+  });
+
   it('escapes a control character in the key it names', () => {
     const e = caught(() => store.parseEncrypted('\u001b[2JA=1\n\u001b[2JA=2\n'));
     expect(e.message).toBe('duplicate key "\\x1b[2JA" at 2:1 (first at 1:1)');
