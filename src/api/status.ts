@@ -2,10 +2,10 @@
  * `envcrypt status FILE`: what a file is, who can read it, whether its MAC
  * verifies, and whether its recipients still match its `.sops.yaml` rule.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { ageRecipients, readMetadata } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
-import { readPrefix } from '../io/read.js';
+import { openInput, readPrefix } from '../io/read.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { parseRecipient } from '../keys/recipient.js';
 import { isBinary } from '../guard/secret-patterns.js';
@@ -72,19 +72,12 @@ export interface StatusOptions extends KeyOptions {
   verifyMac?: boolean;
 }
 
+// openInput: a regular file only (a FIFO would block the open, a device
+// never end); the size rule below is status's own, not the input cap.
 function readForStatus(path: string): Buffer {
-  let fd: number;
+  const { fd, stats } = openInput(path);
   try {
-    fd = openSync(path, 'r');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new EnvcryptError('NOT_FOUND', `no such file: ${path}`, { cause, file: path });
-    throw new EnvcryptError('IO', `cannot read ${path}: ${code ?? 'error'}`, { cause, file: path });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new EnvcryptError('USAGE', `${path} is a directory`, { file: path });
-    return readPrefix(fd, Math.min(st.size, MAX_STATUS_BYTES + 1));
+    return readPrefix(fd, Math.min(stats.size, MAX_STATUS_BYTES + 1));
   } finally {
     closeSync(fd);
   }

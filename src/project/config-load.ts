@@ -3,10 +3,10 @@
  * {@link SopsConfig}. Matching rules to files and choosing recipients live in
  * `rules.ts`, which re-exports this module's API.
  */
-import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { compileRe2, SELECTOR_KINDS, type Selector, type SelectorKind } from '../crypto/selector.js';
 import { EnvcryptError, type ErrorCode, type Position } from '../errors.js';
+import { readTextFile } from '../io/read.js';
 import { parseRecipient } from '../keys/recipient.js';
 
 /** A creation rule as matched for one file (SOPS-FORMAT §12). */
@@ -328,17 +328,20 @@ export function parseConfig(text: string, file: string): SopsConfig {
 }
 
 /**
- * Read and validate a `.sops.yaml` file; see {@link parseConfig}.
+ * Read and validate a `.sops.yaml` file; see {@link parseConfig}. It is read
+ * as any input is (a regular file, under the input cap): the file is
+ * whatever the repository holds.
  *
- * @throws EnvcryptError `NOT_FOUND` when the file cannot be read, else as {@link parseConfig}
+ * @throws EnvcryptError `NOT_FOUND` when the file is missing; as `readTextFile`
+ *   for a file that is not regular, too large or unreadable; else as {@link parseConfig}
  */
 export function loadConfig(path: string): SopsConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFile(path);
   } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new EnvcryptError(missing ? 'NOT_FOUND' : 'IO', `cannot read config file ${path}${missing ? ': no such file' : ''}`, { file: path, cause: e });
+    if (e instanceof EnvcryptError && e.code === 'NOT_FOUND') throw new EnvcryptError('NOT_FOUND', `cannot read config file ${path}: no such file`, { file: path, cause: e });
+    throw e;
   }
   return parseConfig(text, path);
 }

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvcryptError } from '../../src/errors.js';
 import { loadConfig, parseConfig } from '../../src/project/config-load.js';
@@ -118,6 +119,27 @@ describe('strict validation', () => {
     expect(parseConfig('# nothing\n', 'c')).toEqual({ file: 'c', stores: {} });
     expect(parseConfig('creation_rules:\n', 'c').creationRules).toBeUndefined();
     expect(parseConfig('creation_rules: []\ndestination_rules: [{anything: 1}]\n', 'c').creationRules).toEqual([]);
+  });
+});
+
+describe('loadConfig reads .sops.yaml as an input file', () => {
+  it('refuses a .sops.yaml that is a symbolic link to /dev/zero, without reading it', () => {
+    const root = repo({});
+    symlinkSync('/dev/zero', join(root, '.sops.yaml'));
+    const e = caught(() => loadConfig(join(root, '.sops.yaml')));
+    expect(e.code).toBe('USAGE');
+    expect(e.message).toBe(`${join(root, '.sops.yaml')} is a character device, not a regular file`);
+  });
+
+  it('refuses a .sops.yaml over the input cap', () => {
+    const root = repo({ '.sops.yaml': `creation_rules:\n  - age: ${A}\n` });
+    process.env.ENVCRYPT_MAX_INPUT_BYTES = '10';
+    try {
+      expect(caught(() => loadConfig(join(root, '.sops.yaml'))).code).toBe('UNSUPPORTED');
+    } finally {
+      delete process.env.ENVCRYPT_MAX_INPUT_BYTES;
+    }
+    expect(loadConfig(join(root, '.sops.yaml')).creationRules?.[0]?.recipients).toEqual([A]);
   });
 });
 
