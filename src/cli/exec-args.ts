@@ -8,6 +8,8 @@ export interface ExecArgs {
   keep: string[];
   override: boolean;
   pristine: boolean;
+  /** Leave the identity variables (ENVCRYPT_AGE_KEY…) in the command's environment (`--keep-identity`). */
+  keepIdentity: boolean;
   verbose: boolean;
   shell: boolean;
   /** Redact decrypted values in the command's stdout and stderr (`--redact`). */
@@ -33,6 +35,7 @@ const VALUE_FLAGS: Record<string, keyof ExecArgs> = {
 const BOOL_FLAGS: Record<string, keyof ExecArgs> = {
   '--override': 'override',
   '--pristine': 'pristine',
+  '--keep-identity': 'keepIdentity',
   '--verbose': 'verbose',
   '-v': 'verbose',
   '--shell': 'shell',
@@ -47,7 +50,7 @@ const BOOL_FLAGS: Record<string, keyof ExecArgs> = {
  * starts after `--` or at the first argument that is not an option.
  */
 export function parseExecArgs(argv: readonly string[]): ExecArgs {
-  const a: ExecArgs = { files: [], optional: [], identities: [], keep: [], override: false, pristine: false, verbose: false, shell: false, redact: false, help: false, command: [] };
+  const a: ExecArgs = { files: [], optional: [], identities: [], keep: [], override: false, pristine: false, keepIdentity: false, verbose: false, shell: false, redact: false, help: false, command: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -96,9 +99,14 @@ Options:
                            [default: .env.enc]
       --optional-file FILE like -f, but a missing file is not an error
   -i, --identity FILE      age identity file (repeatable)
-      --override           file values win over variables already set
+      --override           file values win over variables already set (never
+                           an unencrypted or empty value of a file without an
+                           integrity record)
       --pristine           start from an empty environment (plus --keep VARs)
       --keep VAR           with --pristine, keep this variable (repeatable)
+      --keep-identity      leave ENVCRYPT_AGE_KEY, SOPS_AGE_KEY_FILE and the other
+                           key variables in COMMAND's environment (removed by
+                           default), for a nested envcrypt
       --shell              run COMMAND through /bin/sh -c (explicit opt-in)
       --redact             replace decrypted values in the command's stdout/stderr
                            with [REDACTED:KEY]; its stdout/stderr become pipes

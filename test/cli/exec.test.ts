@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, put, runCli, startCli, tempDir } from '../helpers/run-cli.js';
+import { sopsLike, withPlainValue, withSelector } from '../helpers/sops-like.js';
 
 const CANARY = 'CANARY-exec-51e0a7';
 const PRINT_ENV = join(ROOT, 'test/fixtures/bin/print-env.js');
@@ -224,5 +225,140 @@ describe('envcrypt exec and names of Object.prototype properties', () => {
     const r = runCli(['exec', '-f', 'proto.env.enc', '--pristine', '--keep', 'toString', '--keep', 'constructor', '--', process.execPath, ...childEnv], { cwd: t.dir, env });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([['__proto__', 'proto-secret-value'], ['A', 'from-proto']]);
+  });
+});
+
+// Values no MAC or integrity record authenticates (unencrypted and empty
+// values of a file without an integrity record) and the key that opened the
+// files: see src/api/load.ts and src/runtime/sensitive-names.ts.
+describe('envcrypt exec and unauthenticated values', () => {
+  let u: ReturnType<typeof tempDir>;
+  let uenv: NodeJS.ProcessEnv;
+  let keyText: string;
+  let keyFile: string;
+  const marker = (name: string) => join(u.dir, name);
+  beforeAll(() => {
+    u = tempDir();
+    const key = ageKeygen(u.dir);
+    keyFile = key.file;
+    keyText = readFileSync(key.file, 'utf8');
+    uenv = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key.file });
+    put(u.dir, 'a.env', `SECRET=${CANARY}\nPORT_unencrypted=from-file\n`);
+    put(u.dir, 'a.yaml', `SECRET: ${CANARY}\napp:\n    port_unencrypted: from-file\n`);
+    put(u.dir, 'a.json', `{"SECRET": "${CANARY}", "app": {"port_unencrypted": "from-file"}}\n`);
+    for (const [src, out] of [['a.env', 'a.env.enc'], ['a.yaml', 'a.enc.yaml'], ['a.json', 'a.enc.json']] as const) {
+      const r = runCli(['encrypt', src, '-r', key.recipient, '-o', out, '--mac-only-encrypted'], { cwd: u.dir, env: uenv });
+      if (r.code !== 0) throw new Error(r.stderr);
+      sopsLike(u.dir, out, `sops-${out}`);
+      // The attack: widen the (unauthenticated) selector and add a plaintext NODE_OPTIONS,
+      // which a mac_only_encrypted MAC does not cover.
+      sopsLike(u.dir, out, `inject-${out}`, (text, format) =>
+        withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', `--require ${join(u.dir, 'evil.js')}`));
+      // An empty value is in no MAC at all.
+      sopsLike(u.dir, out, `path-${out}`, (text, format) => withPlainValue(text, format, 'PATH', ''));
+    }
+    put(u.dir, 'evil.js', `require('fs').writeFileSync(${JSON.stringify(join(u.dir, 'evil-ran'))}, '');\n`);
+    // Only shell built-ins: the tests run it with PATH=.
+    put(u.dir, 'node', `#!/bin/sh\n: > ${JSON.stringify(join(u.dir, 'node-ran'))}\n`);
+    chmodSync(join(u.dir, 'node'), 0o755);
+  });
+  afterAll(() => u.cleanup());
+
+  const port = { 'a.env.enc': 'PORT_unencrypted', 'a.enc.yaml': 'APP_PORT_UNENCRYPTED', 'a.enc.json': 'APP_PORT_UNENCRYPTED' } as const;
+  for (const file of ['a.env.enc', 'a.enc.yaml', 'a.enc.json'] as const) {
+    it(`${file}: a NODE_OPTIONS added as an unencrypted value is refused (exit 3); neither evil.js nor the command runs`, () => {
+      const r = runCli(['exec', '-f', `inject-${file}`, '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker('app-ran'))}, '')`], { cwd: u.dir, env: uenv });
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n')[0]).toBe(`envcrypt: error: inject-${file}: NODE_OPTIONS is not authenticated (an unencrypted value in a file without an integrity record)`);
+      expect(r.stderr).toMatch(/^envcrypt: hint: .*store it encrypted/m);
+      expect(r.stderr).not.toContain('evil.js');
+      expect(r.stderr).not.toContain(CANARY);
+      expect(existsSync(marker('evil-ran'))).toBe(false);
+      expect(existsSync(marker('app-ran'))).toBe(false);
+    });
+
+    it(`${file}: PATH= as an empty value is refused, even with --override, before anything starts`, () => {
+      const r = runCli(['exec', '--override', '-f', `path-${file}`, '--', 'touch', marker('touched')], { cwd: u.dir, env: uenv });
+      expect(r.code).toBe(3);
+      expect(r.stderr.split('\n')[0]).toBe(`envcrypt: error: path-${file}: PATH is not authenticated (an empty value in a file without an integrity record)`);
+      expect(existsSync(marker('touched'))).toBe(false);
+    });
+
+    it(`${file}: an unauthenticated value never replaces a variable already set, even with --override, and the warning names it and the file, never the value`, () => {
+      const name = port[file];
+      const e = { ...uenv, [name]: 'from-env', SECRET: 'from-env' };
+      const r = runCli(['exec', '--override', '-f', `sops-${file}`, ...printEnv(name, 'SECRET')], { cwd: u.dir, env: e });
+      expect(r.code).toBe(0);
+      expect(json(r.stdout)).toEqual({ [name]: 'from-env', SECRET: CANARY });
+      expect(r.stderr).toBe(`envcrypt: warning: sops-${file}: ${name} is not authenticated (unencrypted or empty, in a file without an integrity record), so it does not replace the variable already set\n`);
+      // When nothing is set, the value is used as before.
+      const unset = runCli(['exec', '-f', `sops-${file}`, ...printEnv(name)], { cwd: u.dir, env: uenv });
+      expect(json(unset.stdout)).toEqual({ [name]: 'from-file' });
+      expect(unset.stderr).toBe('');
+    });
+  }
+
+  it('--verbose says which values are not authenticated, and which were kept for that reason', () => {
+    const r = runCli(['exec', '--verbose', '--override', '-f', 'sops-a.env.enc', '--', 'true'], { cwd: u.dir, env: { ...uenv, PORT_unencrypted: 'from-env' } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('envcrypt: kept PORT_unencrypted from the environment (its value in sops-a.env.enc is not authenticated)\n');
+    const s = runCli(['exec', '--verbose', '-f', 'sops-a.env.enc', '--', 'true'], { cwd: u.dir, env: uenv });
+    expect(s.stderr).toContain('envcrypt: set PORT_unencrypted from sops-a.env.enc (not authenticated: unencrypted or empty)\n');
+    expect(s.stderr).toContain('envcrypt: set SECRET from sops-a.env.enc\n');
+    expect(s.stderr).not.toContain(CANARY);
+    expect(s.stderr).not.toContain('from-file');
+  });
+
+  it('an empty or relative PATH entry never runs a ./node committed in the current directory; ./node as given does', () => {
+    for (const PATH of ['.', ':', `:${dirname(process.execPath)}:/usr/bin:/bin`, './', 'x/..']) {
+      const r = runCli(['exec', '-f', 'a.env.enc', '--', 'node', '-e', '0'], { cwd: u.dir, env: { ...uenv, PATH } });
+      expect(existsSync(marker('node-ran')), `PATH=${PATH}`).toBe(false);
+      if (!PATH.includes('/usr')) expect(r.code).toBe(127);
+    }
+    const given = runCli(['exec', '-f', 'a.env.enc', '--', './node'], { cwd: u.dir, env: { ...uenv, PATH: '.' } });
+    expect(given.code).toBe(0);
+    expect(existsSync(marker('node-ran'))).toBe(true);
+  });
+
+  const IDENTITY = ['ENVCRYPT_AGE_KEY', 'ENVCRYPT_AGE_KEY_FILE', 'ENVCRYPT_AGE_KEY_CMD', 'SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD', 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'];
+  // ENVCRYPT_AGE_KEY opens the file first, so the commands and the other files are never used.
+  const identityEnv = () => ({
+    ...cleanEnv(),
+    ENVCRYPT_AGE_KEY: keyText,
+    ENVCRYPT_AGE_KEY_FILE: keyFile,
+    ENVCRYPT_AGE_KEY_CMD: 'false',
+    SOPS_AGE_KEY: keyText,
+    SOPS_AGE_KEY_FILE: keyFile,
+    SOPS_AGE_KEY_CMD: 'false',
+    SOPS_AGE_SSH_PRIVATE_KEY_FILE: join(u.dir, 'no-ssh-key'),
+    SOPS_AGE_SSH_PRIVATE_KEY_CMD: 'false',
+  });
+
+  it('the command does not inherit the identity variables; --verbose names them, never their values', () => {
+    const r = runCli(['exec', '--verbose', '-f', 'a.env.enc', ...printEnv(...IDENTITY, 'SECRET')], { cwd: u.dir, env: identityEnv() });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout)).toEqual({ ...Object.fromEntries(IDENTITY.map((k) => [k, null])), SECRET: CANARY });
+    for (const k of IDENTITY) expect(r.stderr).toContain(`envcrypt: removed ${k} from the command's environment (--keep-identity keeps it)\n`);
+    expect(r.stderr).not.toContain('AGE-SECRET-KEY');
+    expect(r.stderr).not.toContain(keyFile);
+  });
+
+  it('--keep-identity keeps them for a nested envcrypt', () => {
+    const e = identityEnv();
+    const r = runCli(['exec', '--keep-identity', '-f', 'a.env.enc', ...printEnv(...IDENTITY)], { cwd: u.dir, env: e });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout)).toEqual(Object.fromEntries(IDENTITY.map((k) => [k, e[k as keyof typeof e]])));
+    const nested = runCli(['exec', '--keep-identity', '-f', 'a.env.enc', '--', process.execPath, join(ROOT, 'bin/envcrypt.js'), 'exec', '-f', 'a.env.enc', ...printEnv('SECRET')], { cwd: u.dir, env: uenv });
+    expect(json(nested.stdout)).toEqual({ SECRET: CANARY });
+  });
+
+  it('--pristine --keep does not keep an identity variable without --keep-identity', () => {
+    const r = runCli(['exec', '--pristine', '--keep', 'ENVCRYPT_AGE_KEY_FILE', '-f', 'a.env.enc', ...printEnv('ENVCRYPT_AGE_KEY_FILE', 'SECRET')], { cwd: u.dir, env: uenv });
+    expect(json(r.stdout)).toEqual({ ENVCRYPT_AGE_KEY_FILE: null, SECRET: CANARY });
+  });
+
+  it('exec --help describes --keep-identity', () => {
+    expect(runCli(['exec', '--help']).stdout).toMatch(/--keep-identity +leave ENVCRYPT_AGE_KEY/);
   });
 });
