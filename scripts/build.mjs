@@ -63,12 +63,16 @@ await Promise.all([
       // with a code cache, where import() is unavailable. Lazily needed
       // modules become lazily evaluated require()s (yaml has a CommonJS
       // build); the loader provides the import of ESM-only age-encryption.
+      // re2js (selector regexes, ~260 kB) is required from node_modules on
+      // the first regex compile, so a bundle never carries or parses it.
       supported: { 'dynamic-import': false },
-      external: ['yaml', 'age-encryption'],
+      external: ['yaml', 'age-encryption', 're2js'],
     }),
   ),
-  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
-  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+  // re2js stays a require() of the installed package here too (the ESM
+  // build's from its banner): loaded on the first regex compile only.
+  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner, external: ['re2js'] }),
+  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['re2js'] }),
   // The preload includes the runtime loader: one file less to find and compile at start-up.
   build({ ...common, entryPoints: { config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['age-encryption'] }),
 ]);

@@ -4,7 +4,7 @@
  * `rules.ts`, which re-exports this module's API.
  */
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
-import { compileRe2, SELECTOR_KINDS, type Selector, type SelectorKind } from '../crypto/selector.js';
+import { compileRe2, SELECTOR_KINDS, type Re2Regex, type Selector, type SelectorKind } from '../crypto/selector.js';
 import { EnvcryptError, type ErrorCode, type Position } from '../errors.js';
 import { readTextFile } from '../io/read.js';
 import { parseRecipient } from '../keys/recipient.js';
@@ -27,9 +27,9 @@ export interface MatchedRule {
   position: Position;
 }
 
-/** A loaded creation rule: {@link MatchedRule} plus its compiled `path_regex`. */
+/** A loaded creation rule: {@link MatchedRule} plus its compiled `path_regex` (RE2, linear-time). */
 export interface CreationRule extends MatchedRule {
-  pathRe?: RegExp;
+  pathRe?: Re2Regex;
 }
 
 /** `stores:` settings; only `indent` exists in sops 3.13. */
@@ -197,7 +197,7 @@ function recipientsOf(ctx: Ctx, items: Item[], what: string): string[] {
   return out;
 }
 
-function regex(ctx: Ctx, e: Entry, pattern: string, where: string): RegExp {
+function regex(ctx: Ctx, e: Entry, pattern: string, where: string): Re2Regex {
   try {
     return compileRe2(pattern, where);
   } catch (err) {

@@ -81,15 +81,27 @@ describe('strict validation', () => {
   it('rejects a bad path_regex with rule, field and position', () => {
     const e = caught(() => parseConfig(`creation_rules:\n  - age: ${A}\n    path_regex: "(unclosed"\n`, 'c'));
     expect(e.code).toBe('PARSE');
-    expect(e.message).toBe('invalid regex in path_regex of creation rule 1');
+    expect(e.message).toBe('invalid regex in path_regex of creation rule 1: missing closing ): `(unclosed`');
     expect(e.position).toEqual({ line: 3, column: 17 });
+    expect(e.hints).toEqual(['sops regexes use Go RE2 syntax (https://github.com/google/re2/wiki/Syntax): fix the pattern']);
   });
 
   it('rejects selector regexes RE2 would refuse', () => {
     const e = caught(() => parseConfig(`creation_rules:\n  - encrypted_regex: ^(?!x)\n`, 'c'));
     expect(e.code).toBe('PARSE');
-    expect(e.message).toContain('encrypted_regex of creation rule 1');
+    expect(e.message).toBe('invalid regex in encrypted_regex of creation rule 1: invalid or unsupported Perl syntax: `(?!`');
     expect(e.position?.line).toBe(2);
+    expect(e.hints[0]).toMatch(/no lookaround or backreferences/);
+  });
+
+  it.each([
+    ['a lookbehind', '(?<=x)y'],
+    ['a backreference', '(a)\\1'],
+    ['a repeat count over 1000', 'a{1001}'],
+  ])('rejects a path_regex with %s, as Go RE2 does', (_what, pattern) => {
+    const e = caught(() => parseConfig(`creation_rules:\n  - path_regex: '${pattern}'\n    age: ${A}\n`, 'c'));
+    expect(e.code).toBe('PARSE');
+    expect(e.message).toMatch(/^invalid regex in path_regex of creation rule 1: /);
   });
 
   it('rejects two selectors in one rule', () => {
@@ -119,6 +131,25 @@ describe('strict validation', () => {
     expect(parseConfig('# nothing\n', 'c')).toEqual({ file: 'c', stores: {} });
     expect(parseConfig('creation_rules:\n', 'c').creationRules).toBeUndefined();
     expect(parseConfig('creation_rules: []\ndestination_rules: [{anything: 1}]\n', 'c').creationRules).toEqual([]);
+  });
+});
+
+describe('path_regex is Go RE2, matched in linear time', () => {
+  // A backtracking engine (JS RegExp) does not finish these: the test would time out.
+  it('matches a pathological path_regex against a 40,000-character path', () => {
+    const cfg = parseConfig(`creation_rules:\n  - path_regex: ^(a+)+$\n    age: ${A}\n  - path_regex: (x|x)*y\n    age: ${B}\n  - age: ${C}\n`, 'c');
+    const [first, second] = cfg.creationRules!;
+    expect(first!.pathRe!.test(`${'a'.repeat(40_000)}!`)).toBe(false);
+    expect(first!.pathRe!.test('a'.repeat(40_000))).toBe(true);
+    expect(second!.pathRe!.test('x'.repeat(40_000))).toBe(false);
+  });
+
+  it('takes RE2 syntax: (?i), named groups, Unicode classes', () => {
+    const cfg = parseConfig(`creation_rules:\n  - path_regex: (?i)^(?P<dir>secrets)/\\pL+\\.env$\n    age: ${A}\n`, 'c');
+    const re = cfg.creationRules![0]!.pathRe!;
+    expect(re.test('SECRETS/prod.env')).toBe(true);
+    expect(re.test('secrets/prod1.env')).toBe(false);
+    expect(re.test('secrets/prodé.env')).toBe(true);
   });
 });
 
