@@ -309,8 +309,8 @@ describe('control characters in keys, values and comments', () => {
     const { dotenvStore } = await import('../../src/stores/dotenv.js');
     // A comment holding a carriage return and a backspace: no plaintext syntax
     // makes one, but whoever encrypts a file directly can.
-    const branches = dotenvStore.parsePlain(HOSTILE_ENV);
-    branches[0]!.items.push({ kind: 'comment', text: ' real\rFAKE LINE\b' });
+    const [plain] = dotenvStore.parsePlain(HOSTILE_ENV);
+    const branches = [{ kind: 'map' as const, items: [...plain!.items, { kind: 'comment' as const, text: ' real\rFAKE LINE\b' }] }];
     const enc = await encryptBranches(branches, { recipients: [key.recipient] });
     put(t.dir, 'hostile.env.enc', dotenvStore.emitEncrypted(enc.branches, writeMetadata(enc.metadata)));
     put(t.dir, 'hostile.enc.json', await encryptText(HOSTILE_JSON, 'hostile.enc.json', { recipients: [key.recipient] }));
