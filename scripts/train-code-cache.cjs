@@ -21,7 +21,9 @@ if (process.argv[2] !== '--child') {
     fs.writeFileSync(path.join(dir, 'train.env'), 'A=1\nB="two words"\n# comment\nC_unencrypted=3\n');
     execFileSync(process.execPath, [bin, 'encrypt', 'train.env', '-r', recipient, '-o', '.env.enc'], { cwd: dir, stdio: 'ignore' });
     for (const name of BUNDLES) {
-      execFileSync(process.execPath, [__filename, '--child', name, recipient], { cwd: dir, env: { ...process.env, ENVCRYPT_AGE_KEY_FILE: path.join(dir, 'key.txt') }, stdio: ['ignore', 'ignore', 'inherit'] });
+      // KEEP_IDENTITY: the child runs the preload and then exec in one process,
+      // and the preload would otherwise delete the key variable exec needs.
+      execFileSync(process.execPath, [__filename, '--child', name, recipient], { cwd: dir, env: { ...process.env, ENVCRYPT_AGE_KEY_FILE: path.join(dir, 'key.txt'), ENVCRYPT_CONFIG_KEEP_IDENTITY: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * preload's helper for post-quantum and SSH keys.
  */
 import { readFileSync } from 'node:fs';
-import { loadDetailedSync, populate } from './api/load.js';
+import { applyConfig, loadDetailedSync } from './api/load.js';
 import { processIo } from './cli/output.js';
 import { EnvcryptError } from './errors.js';
 import { unwrapGeneral } from './keys/age-unwrap.js';
@@ -23,7 +23,8 @@ export async function execMain(argv: readonly string[]): Promise<number> {
 
 /**
  * The preload: fill `process.env` before the app's first line, or stop the
- * process with envcrypt's error. Synchronous on purpose: a CommonJS `-r`
+ * process with envcrypt's error. The identity variables are then deleted
+ * from `process.env` (unless `ENVCRYPT_CONFIG_KEEP_IDENTITY`). Synchronous on purpose: a CommonJS `-r`
  * module cannot wait for a promise, and as a module loaded by `--import` (or
  * an `import 'envcrypt/config'` in the app) it is done before anything after
  * it is evaluated.
@@ -31,8 +32,7 @@ export async function execMain(argv: readonly string[]): Promise<number> {
 export function preloadSync(): void {
   try {
     const opts = preloadOptions(process.env);
-    const { values } = loadDetailedSync(opts, preloadHost(helperBin(__dirname)));
-    populate(process.env, values, { override: opts.override ?? false });
+    applyConfig(loadDetailedSync(opts, preloadHost(helperBin(__dirname))), opts);
   } catch (e) {
     failPreload(e);
   }

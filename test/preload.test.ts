@@ -1,11 +1,12 @@
 // `node --import envcrypt/config` and `node -r envcrypt/config`, resolved as a
 // user's app resolves them: through node_modules/envcrypt.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/paths.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from './helpers/run-cli.js';
+import { sopsLike, withPlainValue, withSelector } from './helpers/sops-like.js';
 
 const CANARY = 'CANARY-preload-2b7d';
 let t: ReturnType<typeof tempDir>;
@@ -171,4 +172,89 @@ describe('the preload beyond the dotenv + X25519 fast path', () => {
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ at_import: `${CANARY}-pq` });
   });
+});
+
+// Values no MAC or integrity record authenticates (unencrypted and empty
+// values of a file without an integrity record), and the key that opened
+// the files. dotenv files take the fast path, YAML and JSON the full one.
+describe('the preload, unauthenticated values and the key', () => {
+  let u: ReturnType<typeof tempDir>;
+  let keyFile: string;
+  beforeAll(() => {
+    u = tempDir();
+    mkdirSync(join(u.dir, 'node_modules'));
+    symlinkSync(ROOT, join(u.dir, 'node_modules', 'envcrypt'));
+    const key = ageKeygen(u.dir);
+    keyFile = key.file;
+    const keyEnv = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key.file });
+    put(u.dir, 'a.env', `SECRET=${CANARY}\nPORT_unencrypted=from-file\n`);
+    put(u.dir, 'a.yaml', `SECRET: ${CANARY}\nPORT_unencrypted: from-file\n`);
+    put(u.dir, 'a.json', `{"SECRET": "${CANARY}", "PORT_unencrypted": "from-file"}\n`);
+    for (const [src, out] of [['a.env', 'a.env.enc'], ['a.yaml', 'a.enc.yaml'], ['a.json', 'a.enc.json']] as const) {
+      const r = runCli(['encrypt', src, '-r', key.recipient, '-o', out, '--mac-only-encrypted'], { cwd: u.dir, env: keyEnv });
+      if (r.code !== 0) throw new Error(r.stderr);
+      sopsLike(u.dir, out, `sops-${out}`);
+      sopsLike(u.dir, out, `inject-${out}`, (text, format) =>
+        withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', `--require ${join(u.dir, 'evil.js')}`));
+      sopsLike(u.dir, out, `path-${out}`, (text, format) => withPlainValue(text, format, 'PATH', ''));
+    }
+    put(u.dir, 'evil.js', `require('fs').writeFileSync(${JSON.stringify(join(u.dir, 'evil-ran'))}, '');\n`);
+    // The app prints the variables it is asked for, as it and as a child process of it see them.
+    const app = `const names = process.argv.slice(2);
+const own = Object.fromEntries(names.map((k) => [k, process.env[k] ?? null]));
+const child = require('child_process').execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(Object.fromEntries(process.argv.slice(1).map((k) => [k, process.env[k] ?? null]))))', ...names], { encoding: 'utf8' });
+console.log(JSON.stringify({ own, child: JSON.parse(child) }));
+`;
+    put(u.dir, 'app.cjs', app);
+    put(u.dir, 'app.mjs', `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${app}`);
+  });
+  afterAll(() => u.cleanup());
+
+  const pre = (flag: string, vars: string[], extra: Record<string, string | undefined>) =>
+    spawnSync(process.execPath, [flag, 'envcrypt/config', flag === '-r' ? 'app.cjs' : 'app.mjs', ...vars], { cwd: u.dir, env: { ...cleanEnv({ ENVCRYPT_AGE_KEY_FILE: keyFile }), ...extra }, encoding: 'utf8' });
+
+  for (const flag of ['--import', '-r']) {
+    for (const file of ['a.env.enc', 'a.enc.yaml', 'a.enc.json']) {
+      it(`${flag} ${file}: a NODE_OPTIONS added as an unencrypted value stops the app (exit 3); evil.js never runs`, () => {
+        const r = pre(flag, ['SECRET', 'NODE_OPTIONS'], { ENVCRYPT_CONFIG_PATH: `inject-${file}` });
+        expect(r.status).toBe(3);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.split('\n')[0]).toBe(`envcrypt: error: inject-${file}: NODE_OPTIONS is not authenticated (an unencrypted value in a file without an integrity record)`);
+        expect(r.stderr).not.toContain(CANARY);
+        expect(existsSync(join(u.dir, 'evil-ran'))).toBe(false);
+      });
+
+      it(`${flag} ${file}: PATH= as an empty value stops the app, even with ENVCRYPT_CONFIG_OVERRIDE`, () => {
+        const r = pre(flag, ['PATH'], { ENVCRYPT_CONFIG_PATH: `path-${file}`, ENVCRYPT_CONFIG_OVERRIDE: 'true' });
+        expect(r.status).toBe(3);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.split('\n')[0]).toBe(`envcrypt: error: path-${file}: PATH is not authenticated (an empty value in a file without an integrity record)`);
+      });
+
+      it(`${flag} ${file}: an unauthenticated value never replaces a variable already set, even with ENVCRYPT_CONFIG_OVERRIDE`, () => {
+        const r = pre(flag, ['PORT_unencrypted', 'SECRET'], { ENVCRYPT_CONFIG_PATH: `sops-${file}`, ENVCRYPT_CONFIG_OVERRIDE: 'true', PORT_unencrypted: 'from-env', SECRET: 'from-env' });
+        expect(r.status).toBe(0);
+        expect(JSON.parse(r.stdout).own).toEqual({ PORT_unencrypted: 'from-env', SECRET: CANARY });
+        expect(r.stderr).toBe(`envcrypt: warning: sops-${file}: PORT_unencrypted is not authenticated (unencrypted or empty, in a file without an integrity record), so it does not replace the variable already set\n`);
+      });
+    }
+
+    it(`${flag}: the app and its children do not see the identity variables; ENVCRYPT_CONFIG_KEEP_IDENTITY=1 keeps them`, () => {
+      const ids = ['ENVCRYPT_AGE_KEY_FILE', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'];
+      const extra = { ENVCRYPT_CONFIG_PATH: 'sops-a.env.enc', SOPS_AGE_KEY_FILE: keyFile, SOPS_AGE_SSH_PRIVATE_KEY_FILE: join(u.dir, 'none'), SOPS_AGE_SSH_PRIVATE_KEY_CMD: 'false' };
+      const r = pre(flag, [...ids, 'SECRET', 'ENVCRYPT_CONFIG_PATH'], extra);
+      expect(r.stderr).toBe('');
+      const gone = { ...Object.fromEntries(ids.map((k) => [k, null])), SECRET: CANARY, ENVCRYPT_CONFIG_PATH: 'sops-a.env.enc' };
+      expect(JSON.parse(r.stdout)).toEqual({ own: gone, child: gone });
+      const kept = pre(flag, [...ids, 'SECRET'], { ...extra, ENVCRYPT_CONFIG_KEEP_IDENTITY: '1' });
+      const all = { ENVCRYPT_AGE_KEY_FILE: keyFile, SOPS_AGE_KEY_FILE: keyFile, SOPS_AGE_SSH_PRIVATE_KEY_FILE: join(u.dir, 'none'), SOPS_AGE_SSH_PRIVATE_KEY_CMD: 'false', SECRET: CANARY };
+      expect(JSON.parse(kept.stdout)).toEqual({ own: all, child: all });
+    });
+
+    it(`${flag}: the identity variables are removed on the full path too (a YAML file)`, () => {
+      const r = pre(flag, ['ENVCRYPT_AGE_KEY_FILE', 'SECRET'], { ENVCRYPT_CONFIG_PATH: 'sops-a.enc.yaml' });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).own).toEqual({ ENVCRYPT_AGE_KEY_FILE: null, SECRET: CANARY });
+    });
+  }
 });

@@ -1,5 +1,5 @@
 /** The preload's fast path (dist/fast-preload.cjs); see ./host.ts for the rule it keeps. */
-import { loadDetailedSync, populate } from '../api/load.js';
+import { applyConfig, loadDetailedSync, refuseNul } from '../api/load.js';
 import { stderrWarning } from '../keys/discovery.js';
 import { preloadOptions } from '../preload/options.js';
 import { fastHost, keyCommandSet } from './host.js';
@@ -13,11 +13,14 @@ export function preloadFast(): boolean {
   try {
     const opts = preloadOptions(process.env);
     const warnings: string[] = [];
-    const { values } = loadDetailedSync({ ...opts, onWarning: (m) => warnings.push(m) }, fastHost);
-    // populate throws only for a `__proto__` key: checked before any variable is set.
-    if (Object.prototype.hasOwnProperty.call(values, '__proto__')) return false;
+    const loaded = loadDetailedSync({ ...opts, onWarning: (m) => warnings.push(m) }, fastHost);
+    // applyConfig throws only for a NUL byte (checked before it changes
+    // anything) and a `__proto__` key: both are checked before anything is
+    // printed, removed or set.
+    if (Object.prototype.hasOwnProperty.call(loaded.values, '__proto__')) return false;
+    refuseNul(loaded.values);
     for (const w of warnings) stderrWarning(w);
-    populate(process.env, values, { override: opts.override ?? false });
+    applyConfig(loaded, opts);
     return true;
   } catch {
     return false;

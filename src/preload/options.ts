@@ -5,7 +5,10 @@ import type { ConfigOptions } from '../api/load.js';
  * - `ENVCRYPT_CONFIG_PATH`: comma-separated files, layered in order; a name
  *   ending in `?` may be missing (default `.env.enc`);
  * - `ENVCRYPT_CONFIG_OVERRIDE`: `true`/`1` lets file values beat variables
- *   already set;
+ *   already set (never an unauthenticated value: see `populate`);
+ * - `ENVCRYPT_CONFIG_KEEP_IDENTITY`: `true`/`1` leaves the identity
+ *   variables in `process.env` (by default they are deleted once the files
+ *   are decrypted, so the app and its children never see the key);
  * - the usual key variables (`ENVCRYPT_AGE_KEY`, `SOPS_AGE_KEY_FILE`, …).
  */
 export function preloadOptions(env: NodeJS.ProcessEnv): ConfigOptions {
@@ -16,6 +19,7 @@ export function preloadOptions(env: NodeJS.ProcessEnv): ConfigOptions {
     path: list.map((p) => (p.endsWith('?') ? p.slice(0, -1) : p)),
     optional,
     override: /^(1|true|yes)$/i.test(env.ENVCRYPT_CONFIG_OVERRIDE ?? ''),
+    keepIdentity: /^(1|true|yes)$/i.test(env.ENVCRYPT_CONFIG_KEEP_IDENTITY ?? ''),
     env,
   };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
+import { sopsLike, withPlainValue, withSelector } from '../helpers/sops-like.js';
 
 const LOADER = join(ROOT, 'bin', 'envcrypt.js');
 const CANARY = 'CANARY-fast-51c9';
@@ -106,4 +107,111 @@ describe('fast-exec', () => {
       expect(r.stdout).toBe('|null');
     });
   }
+});
+
+// Unauthenticated values (unencrypted or empty, in a file without an
+// integrity record) and the identity variables: the fast paths end exactly
+// as the full runtime does, or decline having done nothing.
+describe('fast and full paths agree on unauthenticated values and the identity', () => {
+  let u: ReturnType<typeof tempDir>;
+  let key: string;
+  beforeAll(() => {
+    u = tempDir();
+    const x = ageKeygen(u.dir);
+    key = x.file;
+    const env = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key });
+    put(u.dir, 'a.env', `SECRET=${CANARY}\nPORT_unencrypted=from-file\n`);
+    put(u.dir, 'b.env', 'OTHER=1\n');
+    for (const [src, out] of [['a.env', 'a.env.enc'], ['b.env', 'b.env.enc']] as const) {
+      const e = runCli(['encrypt', src, '-r', x.recipient, '-o', out, '--mac-only-encrypted'], { cwd: u.dir, env });
+      if (e.code !== 0) throw new Error(e.stderr);
+    }
+    sopsLike(u.dir, 'a.env.enc', 'sops.env.enc');
+    sopsLike(u.dir, 'a.env.enc', 'inject.env.enc', (text, format) =>
+      withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', '--require ./evil.js'));
+    sopsLike(u.dir, 'a.env.enc', 'path.env.enc', (text, format) => withPlainValue(text, format, 'PATH', ''));
+    // A later file whose SECRET is unencrypted: it must not replace a.env.enc's encrypted one.
+    sopsLike(u.dir, 'b.env.enc', 'weak-secret.env.enc', (text, format) =>
+      withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^SECRET$'), format, 'SECRET', 'from-b'));
+  });
+  afterAll(() => u.cleanup());
+
+  const run = (code: string, env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, ['-e', `const L = require(${JSON.stringify(LOADER)});\n${code}`], { cwd: u.dir, env: cleanEnv(env), encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const SHOW = ['SECRET', 'PORT_unencrypted', 'NODE_OPTIONS', 'ENVCRYPT_AGE_KEY_FILE', 'SOPS_AGE_KEY_FILE'];
+  const show = `process.stdout.write(JSON.stringify(Object.fromEntries(${JSON.stringify(SHOW)}.map((k) => [k, process.env[k] ?? null]))));`;
+
+  describe('preload', () => {
+    // [what, environment, outcome, what the run that ends prints: stderr and some variables]
+    const cases: [string, Record<string, string>, 'same' | 'declines', RegExp?, Record<string, string | null>?][] = [
+      ['an unauthenticated value vs a variable already set, with override', { ENVCRYPT_CONFIG_PATH: 'sops.env.enc', ENVCRYPT_CONFIG_OVERRIDE: '1', PORT_unencrypted: 'from-env' }, 'same', /^envcrypt: warning: sops\.env\.enc: PORT_unencrypted is not authenticated .*so it does not replace the variable already set\n$/, { PORT_unencrypted: 'from-env', SECRET: CANARY }],
+      ['a later unauthenticated value vs an encrypted one', { ENVCRYPT_CONFIG_PATH: 'a.env.enc,weak-secret.env.enc' }, 'same', /^envcrypt: warning: weak-secret\.env\.enc: SECRET is not authenticated .*so it does not replace the value from a\.env\.enc\n$/, { SECRET: CANARY }],
+      ['the identity variables removed', { ENVCRYPT_CONFIG_PATH: 'sops.env.enc', SOPS_AGE_KEY_FILE: '/nonexistent-unused' }, 'same', /^$/, { ENVCRYPT_AGE_KEY_FILE: null, SOPS_AGE_KEY_FILE: null }],
+      ['the identity variables kept', { ENVCRYPT_CONFIG_PATH: 'sops.env.enc', ENVCRYPT_CONFIG_KEEP_IDENTITY: 'true' }, 'same', /^$/, { SECRET: CANARY }],
+      ['a NODE_OPTIONS added as an unencrypted value', { ENVCRYPT_CONFIG_PATH: 'inject.env.enc' }, 'declines'],
+      ['PATH= as an empty value, with override', { ENVCRYPT_CONFIG_PATH: 'path.env.enc', ENVCRYPT_CONFIG_OVERRIDE: '1' }, 'declines'],
+    ];
+    for (const [what, extra, outcome, stderr, vars] of cases) {
+      it(`${what}: ${outcome === 'same' ? 'the fast path ends as the full one' : 'the fast path declines having done nothing; the full one refuses'}`, () => {
+        const env = { ENVCRYPT_AGE_KEY_FILE: key, ...extra };
+        const fast = run(`const ok = L.loadBundle('fast-preload').exports.preloadFast(); process.stdout.write(ok + '|'); ${show}`, env);
+        const full = run(`L.loadBundle('runtime').exports.preloadSync(); process.stdout.write('true|'); ${show}`, env);
+        if (outcome === 'same') {
+          expect(fast).toEqual(full);
+          expect(fast.stdout.startsWith('true|')).toBe(true);
+          expect(fast.stderr).toMatch(stderr!);
+          expect(JSON.parse(fast.stdout.slice('true|'.length))).toMatchObject(vars!);
+        } else {
+          expect(fast.stderr).toBe('');
+          expect(fast.stdout).toBe(`false|${JSON.stringify({ SECRET: null, PORT_unencrypted: null, NODE_OPTIONS: null, ENVCRYPT_AGE_KEY_FILE: key, SOPS_AGE_KEY_FILE: null })}`);
+          expect(full.code).toBe(3);
+          expect(full.stdout).toBe('');
+          expect(full.stderr).toMatch(/^envcrypt: error: (inject|path)\.env\.enc: (NODE_OPTIONS|PATH) is not authenticated/);
+        }
+      });
+    }
+
+    it('the warning is printed once, by the path that ends (the fast one here)', () => {
+      const r = run(`const ok = L.loadBundle('fast-preload').exports.preloadFast(); if (!ok) L.loadBundle('runtime').exports.preloadSync(); ${show}`, {
+        ENVCRYPT_AGE_KEY_FILE: key, ENVCRYPT_CONFIG_PATH: 'sops.env.enc', ENVCRYPT_CONFIG_OVERRIDE: '1', PORT_unencrypted: 'from-env',
+      });
+      expect(r.stderr).toBe('envcrypt: warning: sops.env.enc: PORT_unencrypted is not authenticated (unencrypted or empty, in a file without an integrity record), so it does not replace the variable already set\n');
+      expect(JSON.parse(r.stdout)).toMatchObject({ SECRET: CANARY, PORT_unencrypted: 'from-env', ENVCRYPT_AGE_KEY_FILE: null });
+    });
+  });
+
+  describe('exec', () => {
+    const child = ['--', process.execPath, '-e', show];
+    const cases: [string, string[], Record<string, string>, 'same' | 'declines', RegExp?, Record<string, string | null>?][] = [
+      ['an unauthenticated value vs a variable already set, with --override', ['--override', '-f', 'sops.env.enc'], { PORT_unencrypted: 'from-env' }, 'same', /^envcrypt: warning: sops\.env\.enc: PORT_unencrypted is not authenticated .*so it does not replace the variable already set\n$/, { PORT_unencrypted: 'from-env', SECRET: CANARY }],
+      ['a later unauthenticated value vs an encrypted one', ['-f', 'a.env.enc', '-f', 'weak-secret.env.enc'], {}, 'same', /^envcrypt: warning: weak-secret\.env\.enc: SECRET is not authenticated .*so it does not replace the value from a\.env\.enc\n$/, { SECRET: CANARY }],
+      ['--verbose with the identity variables removed', ['--verbose', '-f', 'sops.env.enc'], { SOPS_AGE_KEY_FILE: '/nonexistent-unused', PORT_unencrypted: 'from-env' }, 'same',
+        /^envcrypt: removed ENVCRYPT_AGE_KEY_FILE from the command's environment \(--keep-identity keeps it\)\nenvcrypt: removed SOPS_AGE_KEY_FILE .*\nenvcrypt: set SECRET from sops\.env\.enc\nenvcrypt: kept PORT_unencrypted from the environment \(its value in sops\.env\.enc is not authenticated\)\n$/,
+        { ENVCRYPT_AGE_KEY_FILE: null, SOPS_AGE_KEY_FILE: null, SECRET: CANARY }],
+      ['--keep-identity', ['--keep-identity', '-f', 'sops.env.enc'], {}, 'same', /^$/, { SECRET: CANARY }],
+      ['a NODE_OPTIONS added as an unencrypted value', ['-f', 'inject.env.enc'], {}, 'declines'],
+      ['PATH= as an empty value, with --override', ['--override', '-f', 'path.env.enc'], {}, 'declines'],
+    ];
+    for (const [what, args, extra, outcome, stderr, vars] of cases) {
+      it(`${what}: ${outcome === 'same' ? 'the fast path ends as the full one' : 'the fast path declines having started nothing; the full one refuses'}`, () => {
+        const env = { ENVCRYPT_AGE_KEY_FILE: key, ...extra };
+        const argv = JSON.stringify([...args, ...child]);
+        const fast = run(`L.loadBundle('fast-exec').exports.execFast(${argv}).then((code) => process.stdout.write('|' + JSON.stringify(code)));`, env);
+        const full = run(`L.loadBundle('runtime').exports.execMain(${argv}).then((code) => process.stdout.write('|' + JSON.stringify(code)));`, env);
+        if (outcome === 'same') {
+          expect(fast).toEqual(full);
+          expect(fast.stdout.endsWith('|0')).toBe(true);
+          expect(fast.stderr).toMatch(stderr!);
+          expect(JSON.parse(fast.stdout.slice(0, -'|0'.length))).toMatchObject(vars!);
+        } else {
+          expect(fast.stderr).toBe('');
+          expect(fast.stdout).toBe('|null');
+          expect(full.stdout).toBe('|3');
+          expect(full.stderr).toMatch(/^envcrypt: error: (inject|path)\.env\.enc: (NODE_OPTIONS|PATH) is not authenticated/);
+        }
+      });
+    }
+  });
 });
