@@ -85,22 +85,34 @@ describe('examples/docker', () => {
 });
 
 describe('examples/github-actions', () => {
+  type Step = { run?: string; uses?: string; env?: Record<string, string> };
   const wf = parseYaml(readFileSync(join(EX, 'github-actions/workflow.yml'), 'utf8'));
-  it('parses, and takes the key from a repository secret', () => {
-    expect(wf.jobs.test.env.ENVCRYPT_AGE_KEY).toBe('${{ secrets.ENVCRYPT_AGE_KEY }}');
-    expect(wf.jobs.test.steps.length).toBeGreaterThan(3);
+  const steps = wf.jobs.test.steps as Step[];
+  const SECRET = '${{ secrets.ENVCRYPT_AGE_KEY }}';
+  const decrypting = steps.filter((s) => !!s.run && /envcrypt (exec|export|decrypt|get)\b/.test(s.run));
+
+  it('parses, and gives the key from a repository secret only to the steps that decrypt (step-level env)', () => {
+    expect(steps.length).toBeGreaterThan(3);
+    expect(decrypting.length).toBe(2);
+    // Not for the whole workflow or job: `npm ci` runs every dependency's install scripts.
+    expect(wf.env).toBeUndefined();
+    expect(wf.jobs.test.env).toBeUndefined();
+    for (const s of decrypting) expect(s.env).toEqual({ ENVCRYPT_AGE_KEY: SECRET });
+    for (const s of steps.filter((x) => !decrypting.includes(x))) expect(JSON.stringify(s)).not.toMatch(/AGE_KEY|secrets\./);
+    expect(wf.permissions).toEqual({ contents: 'read' });
   });
-  it('its envcrypt steps work locally, with values masked and passed through GITHUB_ENV', () => {
+
+  it('its envcrypt steps work locally with their own env only, with values masked and passed through GITHUB_ENV', () => {
     const ghEnv = join(t.dir, 'github_env');
     writeFileSync(ghEnv, '');
     const key = readFileSync(join(EX, 'keys/demo-key.txt'), 'utf8');
-    const env = cleanEnv({ ENVCRYPT_AGE_KEY: key, GITHUB_ENV: ghEnv });
-    const runs = (wf.jobs.test.steps as { run?: string }[]).map((s) => s.run).filter((r): r is string => !!r && r.includes('envcrypt'));
-    expect(runs.length).toBe(2);
-    for (const line of runs) {
-      const r = runLine(line, ROOT, env);
-      expect(r.status, `${line}: ${r.stderr}`).toBe(0);
-      if (line.includes('export')) expect(r.stdout).toMatch(/^::add-mask::/m);
+    for (const step of decrypting) {
+      const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, v === SECRET ? key : v]));
+      const r = runLine(step.run!, ROOT, cleanEnv({ GITHUB_ENV: ghEnv, ...stepEnv }));
+      expect(r.status, `${step.run}: ${r.stderr}`).toBe(0);
+      if (step.run!.includes('export')) expect(r.stdout).toMatch(/^::add-mask::/m);
+      // Without its step env the same line has no key (exit 4): the scoping is what makes it work.
+      expect(runLine(step.run!, ROOT, cleanEnv({ GITHUB_ENV: ghEnv })).status).toBe(4);
     }
     expect(readFileSync(ghEnv, 'utf8')).toMatch(/^API_TOKEN=/m);
   });
