@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'NO_RECIPIENTS'
   | 'NO_IDENTITY'
   | 'MAC_MISMATCH'
+  | 'UNVOUCHED'
+  | 'SELECTOR_DRIFT'
   | 'DECRYPT_FAILED'
   | 'UNAUTHENTICATED'
   | 'ALREADY_ENCRYPTED'
@@ -54,6 +56,8 @@ const exitFor: Record<ErrorCode, number> = {
   NO_RECIPIENTS: ExitCode.generic,
   NO_IDENTITY: ExitCode.noIdentity,
   MAC_MISMATCH: ExitCode.mac,
+  UNVOUCHED: ExitCode.mac,
+  SELECTOR_DRIFT: ExitCode.mac,
   DECRYPT_FAILED: ExitCode.mac,
   // A value no MAC or integrity record authenticates, where that matters.
   UNAUTHENTICATED: ExitCode.mac,

@@ -1,6 +1,7 @@
 import { recoverDataKey, recoverDataKeySync } from '../crypto/datakey.js';
 import { IvStash } from '../crypto/iv-stash.js';
 import { readMetadata, type Metadata } from '../crypto/metadata.js';
+import { coveredOf, verifyIntegrity } from '../crypto/integrity.js';
 import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { readTextFile } from '../io/read.js';
@@ -26,6 +27,11 @@ export interface DecryptOptions extends KeyOptions {
    * IVs are not remembered (saves memory on big files).
    */
   readOnly?: boolean;
+  /**
+   * Refuse a file without an integrity record (exit 3). Default: the
+   * `ENVCRYPT_REQUIRE_INTEGRITY` variable of `env` is `1` or `true`.
+   */
+  requireIntegrity?: boolean;
 }
 
 /** A decrypted file, with everything needed to write it back diff-stably. */
@@ -103,6 +109,29 @@ function parseSops(store: Store, text: string, name: string): { branches: Branch
   return { branches, md: readMetadata(metadata) };
 }
 
+/** True when `ENVCRYPT_REQUIRE_INTEGRITY` asks for every file to carry an integrity record. */
+export function integrityRequired(env: NodeJS.ProcessEnv): boolean {
+  return /^(1|true|yes)$/i.test(env.ENVCRYPT_REQUIRE_INTEGRITY ?? '');
+}
+
+// One HMAC over the encrypted tree already in memory.
+function checkIntegrity(branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions): DecryptedFile['integrity'] {
+  if (md.integrity === undefined) {
+    if (!opts.ignoreMac && (opts.requireIntegrity ?? integrityRequired(opts.env ?? process.env))) {
+      throw new EnvcryptError('MAC_MISMATCH', 'the file has no integrity record, and one is required (ENVCRYPT_REQUIRE_INTEGRITY)', {
+        hints: [
+          'it was written by sops, or someone removed the record; compare it with the last good version in git',
+          'if it is genuine, any envcrypt write adds the record (e.g. "envcrypt rotate FILE")',
+        ],
+      });
+    }
+    return 'absent';
+  }
+  if (opts.ignoreMac) return 'absent';
+  verifyIntegrity(md.integrity, branches, coveredOf(md), dataKey);
+  return 'verified';
+}
+
 function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions): DecryptedFile {
   const stash = new IvStash(!opts.readOnly);
   const plain = decryptTree(branches, md, dataKey, {
@@ -110,7 +139,11 @@ function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey
     ...(opts.ignoreMac ? { ignoreMac: true } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
-  return { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash, integrity: 'absent' };
+  // After the values and the MAC, so that a changed value is reported by its
+  // key path; the record then covers what they cannot see (names, structure,
+  // empty and unencrypted values, selector, recipients).
+  const integrity = checkIntegrity(branches, md, dataKey, opts);
+  return { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash, integrity };
 }
 
 /** Read and decrypt a file. See {@link decryptText}. */

@@ -7,12 +7,12 @@
  * name, hash check, editor reopened after a syntax error.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ageRecipients, writeMetadata } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { withLock } from '../io/lock.js';
+import { readInputFile } from '../io/read.js';
 import { guardSignals, makePrivateTempDir, type PrivateTempDir } from '../io/tempdir.js';
 import { resolveCreation, type Creation } from '../project/rules.js';
 import { formatFor, storeFor } from '../stores/index.js';
@@ -20,7 +20,8 @@ import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';
 import { decryptText, type DecryptedFile } from './decrypt.js';
 import { encryptBranches } from './encrypt.js';
-import { checkRewritable, checkWritable, indentFor, metadataKeyError, type ChangeOptions } from './set.js';
+import { emitChecked } from './seal.js';
+import { checkRewritable, checkWritable, indentFor, metadataKeyError, reencryptText, type ChangeOptions } from './set.js';
 
 /** Options for {@link editFile}. */
 export interface EditOptions extends ChangeOptions {
@@ -63,14 +64,13 @@ function newFileText(format: Format): string {
   return format === 'json' ? '{}\n' : '';
 }
 
+/** The file's bytes (a regular file under the input cap), or null when it does not exist yet. */
 function readBytes(file: string): Buffer | null {
   try {
-    return readFileSync(file);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'EISDIR') throw new EnvcryptError('USAGE', `${file} is a directory`, { file, cause });
-    throw new EnvcryptError('IO', `cannot read ${file}: ${code ?? 'error'}`, { file, cause });
+    return readInputFile(file);
+  } catch (e) {
+    if (e instanceof EnvcryptError && e.code === 'NOT_FOUND') return null;
+    throw e;
   }
 }
 
@@ -86,6 +86,7 @@ interface Session {
   original: Buffer | null;
   previous?: DecryptedFile;
   creation?: Creation;
+  opts: EditOptions;
 }
 
 /** The edited text, as an invalid-input error that can be fixed by reopening. */
@@ -109,19 +110,19 @@ async function prepare(s: Session, text: string): Promise<string | EnvcryptError
     if (e instanceof EnvcryptError) return fixable(s, e);
     throw e;
   }
-  // Key and recipient errors cannot be fixed in the editor: they are thrown.
-  const enc = s.previous
-    ? await encryptBranches(plain, { recipients: ageRecipients(s.previous.metadata), previous: s.previous })
-    : await encryptBranches(plain, {
-        recipients: s.creation!.recipients,
-        ...(s.creation!.selector ? { selector: s.creation!.selector } : {}),
-        ...(s.creation!.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: s.creation!.macOnlyEncrypted } : {}),
-      });
+  // Key, recipient and selector errors cannot be fixed in the editor: they
+  // are thrown, and the caller keeps the edit.
   try {
-    return s.store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), s.indent !== undefined ? { indent: s.indent } : {});
+    if (s.previous) return await reencryptText(plain, s.previous, s.store, s.indent, s.file, s.opts);
+    const enc = await encryptBranches(plain, {
+      recipients: s.creation!.recipients,
+      ...(s.creation!.selector ? { selector: s.creation!.selector } : {}),
+      ...(s.creation!.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: s.creation!.macOnlyEncrypted } : {}),
+    });
+    return emitChecked(s.store, enc, plain, s.file, s.indent !== undefined ? { indent: s.indent } : {});
   } catch (e) {
     // e.g. a dotenv key or value the sops dotenv dialect cannot hold.
-    if (e instanceof EnvcryptError) return fixable(s, e);
+    if (e instanceof EnvcryptError && (e.code === 'PARSE' || e.code === 'BAD_FORMAT' || e.code === 'UNSUPPORTED')) return fixable(s, e);
     throw e;
   }
 }
@@ -144,6 +145,15 @@ async function commit(s: Session, out: string, opts: EditOptions): Promise<void>
   );
 }
 
+/** Save the edited plaintext in a fresh private file and say where, in the error. */
+function keepEdit(s: Session, e: unknown, edited: Buffer, opts: EditOptions): EnvcryptError {
+  const saved = makePrivateTempDir(opts.tempRoot);
+  saved.keep();
+  const savedPath = join(saved.path, tempFileName(s.file));
+  writeFileSync(savedPath, edited, { mode: 0o600, flag: 'wx' });
+  return keptError(s, e, saved, savedPath);
+}
+
 /** An error from writing, with where the edit was saved. */
 function keptError(s: Session, e: unknown, tmp: PrivateTempDir, path: string): EnvcryptError {
   const base = e instanceof EnvcryptError ? e : new EnvcryptError('IO', `cannot write ${s.file}`, { file: s.file, cause: e });
@@ -163,7 +173,7 @@ async function startSession(file: string, opts: EditOptions): Promise<{ s: Sessi
   const store = await storeFor(format);
   const indent = indentFor(file, format, opts);
   const original = readBytes(file);
-  const s: Session = { file, format, store, indent, original };
+  const s: Session = { file, format, store, indent, original, opts };
   if (original === null) {
     // Decide the recipients before the editor opens: failing afterwards would waste the edit.
     s.creation = resolveCreation(file, {
@@ -216,7 +226,13 @@ export async function editFile(file: string, opts: EditOptions): Promise<EditRes
       const bytes = readBytes(path);
       if (bytes === null) throw new EnvcryptError('IO', `the editor removed the temporary file; ${file} was not changed`, { file });
       if (sha256(bytes) === before) return { status: 'unchanged', created: false };
-      const result = await prepare(s, bytes.toString('utf8'));
+      let result: string | EnvcryptError;
+      try {
+        result = await prepare(s, bytes.toString('utf8'));
+      } catch (e) {
+        tmp.remove();
+        throw keepEdit(s, e, bytes, opts);
+      }
       if (typeof result === 'string') {
         out = result;
         edited = bytes;
@@ -232,11 +248,7 @@ export async function editFile(file: string, opts: EditOptions): Promise<EditRes
     try {
       await commit(s, out, opts);
     } catch (e) {
-      const saved = makePrivateTempDir(opts.tempRoot);
-      saved.keep();
-      const savedPath = join(saved.path, tempFileName(file));
-      writeFileSync(savedPath, edited, { mode: 0o600, flag: 'wx' });
-      throw keptError(s, e, saved, savedPath);
+      throw keepEdit(s, e, edited, opts);
     }
     return { status: 'written', created: s.original === null };
   } finally {

@@ -50,7 +50,7 @@ export async function encryptFile(path: string, opts: EncryptFileOptions): Promi
   const format = opts.format ?? formatFor(path);
   const text = readTextFile(path);
   const previous = out !== undefined && !inPlace ? await previousVersion(out, format, opts) : undefined;
-  const result = await encryptText(text, path, { ...opts, format, ...(previous ? { previous } : {}) });
+  const result = await encryptText(text, path, { ...opts, format, ...(previous ? { previous } : {}), ...(out !== undefined ? { target: out } : {}) });
   if (out === undefined) return { text: result, unchanged: false };
   if (previous && readFileSync(out, 'utf8') === result) return { text: result, unchanged: true };
   writeFileAtomic(out, result);

@@ -1,5 +1,5 @@
 import { newDataKey } from '../crypto/datakey.js';
-import { type AgeEntry, type Metadata, nowLastModified, SOPS_VERSION, writeMetadata } from '../crypto/metadata.js';
+import { type AgeEntry, type Metadata, nowLastModified, SOPS_VERSION } from '../crypto/metadata.js';
 import { DEFAULT_SELECTOR, type Selector } from '../crypto/selector.js';
 import { encryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
@@ -7,9 +7,13 @@ import { wrapDataKey } from '../keys/age-wrap.js';
 import { checkPqMix, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import type { EmitOptions, Format, Store } from '../stores/store.js';
+import { coveredOf, integrityRecord } from '../crypto/integrity.js';
+import { ageRecipients } from '../crypto/metadata.js';
 import { nodesEqual } from '../tree/equal.js';
 import type { Branch } from '../tree/types.js';
 import type { DecryptedFile } from './decrypt.js';
+import { emitChecked } from './seal.js';
+import { announceGrants, namedBy } from './vouch.js';
 
 /** Options for {@link encryptBranches} and {@link encryptText}. */
 export interface EncryptOptions {
@@ -28,14 +32,40 @@ export interface EncryptOptions {
   previous?: DecryptedFile;
   /** Force a fresh data key even when `previous` is given (rotation). */
   rotate?: boolean;
+  /**
+   * Recipients this command vouches for, each with where it came from
+   * (`-r/--recipient`, `.sops.yaml:4:5 (creation rule 1)`). The data key is
+   * newly wrapped only for these and for those the previous version's
+   * integrity record vouches for; any other recipient is refused
+   * (`UNVOUCHED`, exit 3).
+   */
+  vouched?: ReadonlyMap<string, string>;
   /** Clock, for tests. */
   now?: Date;
+}
+
+/** A recipient that received the data key on the strength of this command (see {@link EncryptOptions.vouched}). */
+export interface Grant {
+  recipient: string;
+  /** Where it came from. */
+  source: string;
+  /** It was not listed in the previous version at all. */
+  added: boolean;
 }
 
 /** Result of {@link encryptBranches}. */
 export interface EncryptedTree {
   branches: Branch[];
   metadata: Metadata;
+  /** The data key, for checking that the written text reads back. */
+  dataKey: Uint8Array;
+  /**
+   * With a previous version: recipients newly given the data key that its
+   * integrity record did not vouch for. Commands announce these on stderr.
+   */
+  grants: Grant[];
+  /** The previous version had no integrity record, and this one has the first. */
+  firstRecord: boolean;
 }
 
 function sameTree(a: readonly Branch[], b: readonly Branch[]): boolean {
@@ -46,6 +76,37 @@ async function wrapAll(key: Uint8Array, recipients: ParsedRecipient[], keep: Map
   const out: AgeEntry[] = [];
   for (const r of recipients) out.push(keep.get(r.text) ?? { recipient: r.text, enc: await wrapDataKey(key, r) });
   return out;
+}
+
+/** A recipient's normal form, for comparing what a file lists with what a command names. */
+export function normalRecipient(r: string): string {
+  try {
+    return parseRecipient(r).text;
+  } catch {
+    // A malformed recipient fails later, if anything is ever wrapped for it.
+    return r.trim();
+  }
+}
+
+/**
+ * The recipients a decrypted file's integrity record vouches for: every one
+ * it lists but those marked unverified. None when it has no record.
+ */
+export function vouchedByRecord(dec: DecryptedFile): Set<string> {
+  if (dec.integrity !== 'verified') return new Set();
+  const unverified = new Set(dec.metadata.unverified.map(normalRecipient));
+  return new Set(ageRecipients(dec.metadata).map(normalRecipient).filter((r) => !unverified.has(r)));
+}
+
+function unvouched(r: string, prev: DecryptedFile | undefined): EnvcryptError {
+  return new EnvcryptError('UNVOUCHED', `refusing to give the data key to ${r}: nothing vouches for this recipient`, {
+    hints: [
+      prev?.integrity === 'verified'
+        ? 'the file lists it, but envcrypt never wrapped the key for it (it was there, unauthenticated, before the file had an integrity record)'
+        : 'the file lists it, but the file has no integrity record, so anyone who can push to the repository could have added it',
+      `if it belongs to a teammate, confirm it with "envcrypt recipients add ${r}"; otherwise remove it with "envcrypt recipients remove ${r}"`,
+    ],
+  });
 }
 
 /**
@@ -73,7 +134,22 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
     });
   }
   const key = reuseKey ? prev.dataKey : newDataKey();
-  const entries = await wrapAll(key, parsed, reuseKey ? prevEntries : new Map());
+  // Stanzas of the previous version are written again as they are when the
+  // data key stays: that grants nothing new, whoever made them.
+  const keep = reuseKey ? prevEntries : new Map<string, AgeEntry>();
+  const fromRecord = prev ? vouchedByRecord(prev) : new Set<string>();
+  const grants: Grant[] = [];
+  for (const r of parsed) {
+    if (fromRecord.has(r.text)) continue;
+    const source = opts.vouched?.get(r.text);
+    if (source === undefined) {
+      // Kept stanzas stay unverified; a new file is encrypted only to what this command named.
+      if (keep.has(r.text) || !prev) continue;
+      throw unvouched(r.text, prev);
+    }
+    if (prev) grants.push({ recipient: r.text, source, added: !prevEntries.has(r.text) });
+  }
+  const entries = await wrapAll(key, parsed, keep);
   const unchanged =
     reuseKey &&
     sameTree(plain, prev.branches) &&
@@ -97,9 +173,12 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
     selector,
     macOnlyEncrypted,
     version: unchanged ? prev.metadata.version : SOPS_VERSION,
+    // Stanzas kept as they were, for recipients nothing vouches for, stay marked.
+    unverified: prev ? parsed.filter((r) => !fromRecord.has(r.text) && !opts.vouched?.has(r.text)).map((r) => r.text) : [],
     extra: prev?.metadata.extra ?? [],
   };
-  return { branches, metadata };
+  metadata.integrity = integrityRecord(branches, coveredOf(metadata), key);
+  return { branches, metadata, dataKey: key, grants, firstRecord: prev !== undefined && prev.integrity !== 'verified' };
 }
 
 function alreadyEncrypted(name: string): EnvcryptError {
@@ -119,6 +198,16 @@ function hasSopsMetadata(store: Store, text: string): boolean {
 /** Options for {@link encryptText}. */
 export interface EncryptTextOptions extends EncryptOptions, EmitOptions {
   format?: Format;
+  /**
+   * Where `recipients` came from (`-r/--recipient`, a `.sops.yaml` rule):
+   * they are vouched for with this source unless `vouched` is given.
+   * @default 'this command'
+   */
+  recipientSource?: string;
+  /** The file being written, for messages (default: the input's name). */
+  target?: string;
+  /** Receives announcements of recipients given the data key (default: stderr). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -141,8 +230,11 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
     if (store.hasMetadata(plain)) {
       throw alreadyEncrypted(name);
     }
-    const enc = await encryptBranches(plain, opts);
-    return store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), opts.indent !== undefined ? { indent: opts.indent } : {});
+    const vouched = opts.vouched ?? namedBy(opts.recipients.map(normalRecipient), opts.recipientSource ?? 'this command');
+    const enc = await encryptBranches(plain, { ...opts, vouched });
+    const target = opts.target ?? name;
+    announceGrants(target, enc.grants, opts.onWarning);
+    return emitChecked(store, enc, plain, target, opts.indent !== undefined ? { indent: opts.indent } : {});
   } catch (e) {
     if (e instanceof EnvcryptError) e.inFile(name);
     throw e;

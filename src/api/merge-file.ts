@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import { IvStash } from '../crypto/iv-stash.js';
-import { ageRecipients, readMetadata, writeMetadata } from '../crypto/metadata.js';
+import { ageRecipients, readMetadata } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { mergeBranches } from '../git/merge.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -19,7 +19,10 @@ import { formatFromName, storeFor } from '../stores/index.js';
 import { FORMATS, type EmitOptions, type Format } from '../stores/store.js';
 import { formatPath } from '../tree/path.js';
 import { decryptText, type DecryptedFile } from './decrypt.js';
-import { encryptBranches } from './encrypt.js';
+import { encryptBranches, vouchedByRecord } from './encrypt.js';
+import { emitChecked } from './seal.js';
+import { refuseDriftedPlaintext } from './selector-drift.js';
+import { announceGrants, governingRule, type GoverningRule } from './vouch.js';
 
 /**
  * The format of a SOPS file: from the first of `names` whose name says it,
@@ -61,6 +64,8 @@ export interface MergeOptions extends KeyOptions {
   format?: Format;
   /** YAML/JSON indentation; by default the `stores` setting of the `.sops.yaml` governing `name`. */
   emit?: EmitOptions;
+  /** Let new values be stored in plaintext by ours' selector even when it drifted from the rule's. */
+  allowSelectorChange?: boolean;
 }
 
 /** What a merge produced. */
@@ -114,6 +119,15 @@ function refuseOtherKeys(dec: DecryptedFile, name: string): void {
   });
 }
 
+/** The governing `.sops.yaml` rule; none when the config cannot be read (it may itself be mid-merge). */
+function ruleFor(name: string, env: NodeJS.ProcessEnv | undefined): GoverningRule | null {
+  try {
+    return governingRule(resolve(name), { env: env ?? process.env });
+  } catch {
+    return null;
+  }
+}
+
 /** The `stores` indentation of the governing `.sops.yaml`, as `encrypt` uses it. */
 function emitOptionsFor(name: string, format: Format, env: NodeJS.ProcessEnv | undefined): EmitOptions {
   if (format === 'dotenv') return {};
@@ -153,7 +167,7 @@ function conflictName(path: readonly string[]): string {
  *   non-age master keys; `USAGE` when the format cannot be told
  */
 export async function mergeTexts(base: string | null, ours: string, theirs: string, opts: MergeOptions): Promise<MergeOutcome> {
-  const { name, format: given, emit, ...rest } = opts;
+  const { name, format: given, emit, allowSelectorChange: _allow, ...rest } = opts;
   const keys = shareKeySources(rest);
   const format = given ?? (await sniffFormat(ours, [name])) ?? (await sniffFormat(theirs, []));
   if (!format) {
@@ -185,9 +199,18 @@ export async function mergeTexts(base: string | null, ours: string, theirs: stri
   const rotate = removed.length > 0 || theirsRotated;
   // Theirs' IVs are only valid under theirs' data key, so they are reused only when it is ours too.
   const stash = !rotate && sameKey(t.dataKey, o.dataKey) ? new ChainedStash([o.stash, t.stash]) : o.stash;
-  const enc = await encryptBranches(merged.branches, { recipients, previous: { ...o, stash }, rotate });
+  const rule = ruleFor(name, keys.env);
+  if (!opts.allowSelectorChange) refuseDriftedPlaintext(name, o.branches, merged.branches, o.metadata.selector, rule);
+  // Only recipients an integrity record of one of the three versions, or the
+  // .sops.yaml rule, vouches for may get a new wrap of the data key.
+  const vouched = new Map<string, string>(rule?.vouched ?? []);
+  for (const [dec, side] of [[t, 'their version'], [b, BASE]] as const) {
+    if (dec) for (const r of vouchedByRecord(dec)) if (!vouched.has(r)) vouched.set(r, `the integrity record of ${side}`);
+  }
+  const enc = await encryptBranches(merged.branches, { recipients, previous: { ...o, stash }, rotate, vouched });
+  announceGrants(name, enc.grants, keys.onWarning);
   const store = await storeFor(format);
-  const text = store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), emit ?? emitOptionsFor(name, format, keys.env));
+  const text = emitChecked(store, enc, merged.branches, name, emit ?? emitOptionsFor(name, format, keys.env));
   return {
     text,
     conflicts: merged.conflicts.map(conflictName),

@@ -8,9 +8,8 @@
  * file of the repository and update `.sops.yaml` too.
  */
 import { existsSync } from 'node:fs';
-import { recoverDataKey } from '../crypto/datakey.js';
-import { decryptParts, parseEnc } from '../crypto/cipher.js';
-import { ageRecipients, canonicalLastModified, readMetadata, writeMetadata, type Metadata } from '../crypto/metadata.js';
+import { coveredOf, integrityRecord } from '../crypto/integrity.js';
+import { ageRecipients, readMetadata, type Metadata } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { readTextFile } from '../io/read.js';
 import { wrapDataKey } from '../keys/age-wrap.js';
@@ -26,6 +25,10 @@ import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';
 import { emitOptionsFor, rekeyFile, type ChangePlan, type ConfigPlan, type FilePlan, type RekeyOptions } from './rotate.js';
 import { shareKeySources } from '../keys/discovery.js';
+import { decryptText } from './decrypt.js';
+import { normalRecipient, vouchedByRecord, type Grant } from './encrypt.js';
+import { emitChecked } from './seal.js';
+import { announceGrants, governingRule } from './vouch.js';
 
 /** A plan for adding or removing one recipient. */
 export interface RecipientPlan extends ChangePlan {
@@ -125,35 +128,44 @@ async function readEncrypted(file: string): Promise<ReadEncrypted> {
   }
 }
 
-/** The MAC is encrypted under the data key: opening it proves the unwrapped key is this file's. */
-function checkDataKey(md: Metadata, key: Uint8Array, file: string): void {
-  const parts = md.mac ? parseEnc(md.mac, 'the MAC') : null;
-  if (!parts) return;
-  try {
-    decryptParts(key, parts, canonicalLastModified(md.lastmodified) ?? md.lastmodified, 'the MAC');
-  } catch {
-    throw new EnvcryptError('MAC_MISMATCH', `the data key wrapped for you in ${file} does not open its MAC`, {
-      file,
-      hints: ['the file or its metadata was altered; compare it with the last good version in git before sharing it with anyone'],
-    });
-  }
-}
-
+/**
+ * Wrap the file's data key for `r`, or confirm `r` when the file lists it but
+ * nothing vouches for it (its stanza was not made by envcrypt: it is replaced
+ * by a fresh wrap of the real key). The file is decrypted first, with its
+ * integrity record and MAC verified, so that a tampered file is never signed.
+ * Values, the MAC and `lastmodified` stay as they are (like sops updatekeys).
+ */
 async function addToFile(file: string, r: ParsedRecipient, opts: RekeyOptions): Promise<FilePlan> {
-  const { text, format, store, branches, md } = await readEncrypted(file);
-  const current = ageRecipients(md);
-  if (current.some((c) => recipientKey(c) === recipientKey(r.text))) {
+  const text = readTextFile(file);
+  const format = formatFor(file);
+  const store = await storeFor(format);
+  const dec = await decryptText(text, file, { ...opts, format });
+  const md = dec.metadata;
+  const current = ageRecipients(md).map(normalRecipient);
+  const fromRecord = vouchedByRecord(dec);
+  const listed = current.some((c) => recipientKey(c) === recipientKey(r.text));
+  if (listed && [...fromRecord].some((c) => recipientKey(c) === recipientKey(r.text))) {
     return { file, before: text, after: null, note: `${file} already lists ${shortRecipient(r.text)}`, keys: [] };
   }
   checkPqMix([...current.flatMap((c) => { try { return [parseRecipient(c)]; } catch { return []; } }), r]);
-  const key = await recoverDataKey(md, file, opts);
-  checkDataKey(md, key, file);
-  const enc = await wrapDataKey(key, r);
+  const fresh = { recipient: r.text, enc: await wrapDataKey(dec.dataKey, r) };
   const g0 = md.groups[0]!;
-  const next: Metadata = { ...md, groups: [{ ...g0, age: [...g0.age, { recipient: r.text, enc }] }, ...md.groups.slice(1)] };
-  // The encrypted branches as read: no value, MAC or lastmodified changes (like sops updatekeys).
-  const after = store.emitEncrypted(branches, writeMetadata(next), emitOptionsFor(file, format, opts));
-  return { file, before: text, after, keys: [] };
+  const age = listed ? g0.age.map((e) => (recipientKey(normalRecipient(e.recipient)) === recipientKey(r.text) ? fresh : e)) : [...g0.age, fresh];
+  const rule = governingRule(file, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
+  const grants: Grant[] = [{ recipient: r.text, source: '"envcrypt recipients add"', added: !listed }];
+  const unverified: string[] = [];
+  for (const x of age.map((e) => normalRecipient(e.recipient))) {
+    if (x === r.text || fromRecord.has(x)) continue;
+    const source = rule?.vouched.get(x);
+    if (source === undefined) unverified.push(x);
+    else grants.push({ recipient: x, source, added: false });
+  }
+  const next: Metadata = { ...md, groups: [{ ...g0, age }, ...md.groups.slice(1)], unverified };
+  next.integrity = integrityRecord(dec.encrypted, coveredOf(next), dec.dataKey);
+  announceGrants(file, grants, opts.onWarning);
+  // The encrypted branches as read: no value, MAC or lastmodified changes.
+  const after = emitChecked(store, { branches: dec.encrypted, metadata: next, dataKey: dec.dataKey, grants, firstRecord: dec.integrity !== 'verified' }, dec.branches, file, emitOptionsFor(file, format, opts));
+  return { file, before: text, after, keys: [], grants };
 }
 
 function configPlans(scan: RepoScan, edit: (text: string, file: string, rules: number[]) => { text: string; changed: number[] }, rulesOf: (config: string) => number[]): ConfigPlan[] {

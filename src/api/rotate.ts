@@ -5,7 +5,6 @@
  * first, and only then written, as one batch.
  */
 import { ageRecipients } from '../crypto/metadata.js';
-import { writeMetadata } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { writeBatch, type BatchOptions, type PlannedWrite } from '../io/batch-write.js';
 import { readTextFile } from '../io/read.js';
@@ -19,7 +18,9 @@ import { formatPath } from '../tree/path.js';
 import type { Branch } from '../tree/types.js';
 import { forEachLeaf } from '../tree/walk.js';
 import { decryptText } from './decrypt.js';
-import { encryptBranches } from './encrypt.js';
+import { encryptBranches, type Grant } from './encrypt.js';
+import { emitChecked } from './seal.js';
+import { announceGrants, governingRule } from './vouch.js';
 
 /** What will happen to one file. */
 export interface FilePlan {
@@ -33,6 +34,8 @@ export interface FilePlan {
   note?: string;
   /** Key paths whose values were re-encrypted (under a new data key). */
   keys: string[];
+  /** Recipients given the data key on the strength of this command or `.sops.yaml` (announced on stderr). */
+  grants?: Grant[];
 }
 
 /** A change to one `.sops.yaml`. */
@@ -130,10 +133,12 @@ export async function rekeyFile(file: string, opts: RekeyOptions, next: (current
   const recipients = next(ageRecipients(dec.metadata));
   const keys = encryptedKeyPaths(dec.encrypted);
   if (typeof recipients === 'string') return { file, before, after: null, note: recipients, keys: [] };
-  const enc = await encryptBranches(dec.branches, { recipients, previous: dec, rotate: true });
+  const rule = governingRule(file, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
+  const enc = await encryptBranches(dec.branches, { recipients, previous: dec, rotate: true, ...(rule ? { vouched: rule.vouched } : {}) });
+  announceGrants(file, enc.grants, opts.onWarning);
   const store = await storeFor(format);
-  const after = store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), emitOptionsFor(file, format, opts));
-  return { file, before, after, keys };
+  const after = emitChecked(store, enc, dec.branches, file, emitOptionsFor(file, format, opts));
+  return { file, before, after, keys, grants: enc.grants };
 }
 
 /**

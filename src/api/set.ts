@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { ageRecipients, writeMetadata } from '../crypto/metadata.js';
+import { ageRecipients } from '../crypto/metadata.js';
 import { parseGoBool, parseGoFloat, parseGoInt } from '../crypto/values.js';
 import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -23,6 +23,9 @@ import { formatPath, getPath, parsePath, type PathStep } from '../tree/path.js';
 import type { Branch, Leaf, Node } from '../tree/types.js';
 import { decryptText, type DecryptedFile } from './decrypt.js';
 import { encryptBranches } from './encrypt.js';
+import { emitChecked } from './seal.js';
+import { refuseDriftedPlaintext } from './selector-drift.js';
+import { announceGrants, governingRule } from './vouch.js';
 
 /** Options shared by {@link setValue}, {@link unsetValue}, {@link getValue} and {@link changeFile}. */
 export interface ChangeOptions extends KeyOptions, LockOptions {
@@ -32,6 +35,11 @@ export interface ChangeOptions extends KeyOptions, LockOptions {
   indent?: number;
   /** `--config PATH` for finding that `.sops.yaml`. */
   configPath?: string;
+  /**
+   * Store new values as the file's selector says even when it differs from
+   * its `.sops.yaml` rule (or the default) and would leave them in plaintext.
+   */
+  allowSelectorChange?: boolean;
 }
 
 /** What a change did. */
@@ -86,11 +94,17 @@ export function checkWritable(file: string): void {
 
 /**
  * Encrypt `plain` as the next version of `previous` (same recipients, data
- * key, IVs of unchanged values, selector) and emit the file text.
+ * key, IVs of unchanged values, selector) and emit the file text, checked to
+ * read back. Refuses a new value that the file's drifted selector would leave
+ * in plaintext (unless `allowSelectorChange`), and announces recipients that
+ * only the `.sops.yaml` rule vouches for.
  */
-export async function reencryptText(plain: Branch[], previous: DecryptedFile, store: Store, indent: number | undefined): Promise<string> {
-  const enc = await encryptBranches(plain, { recipients: ageRecipients(previous.metadata), previous });
-  return store.emitEncrypted(enc.branches, writeMetadata(enc.metadata), indent !== undefined ? { indent } : {});
+export async function reencryptText(plain: Branch[], previous: DecryptedFile, store: Store, indent: number | undefined, file: string, opts: ChangeOptions): Promise<string> {
+  const rule = governingRule(file, { env: envOf(opts), ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}) });
+  if (!opts.allowSelectorChange) refuseDriftedPlaintext(file, previous.branches, plain, previous.metadata.selector, rule);
+  const enc = await encryptBranches(plain, { recipients: ageRecipients(previous.metadata), previous, ...(rule ? { vouched: rule.vouched } : {}) });
+  announceGrants(file, enc.grants, opts.onWarning);
+  return emitChecked(store, enc, plain, file, indent !== undefined ? { indent } : {});
 }
 
 /** An error for plaintext that tries to carry SOPS metadata. */
@@ -140,7 +154,7 @@ export async function changeFile(file: string, change: (plain: Branch[], format:
       const next = change(dec.branches, format);
       if (store.hasMetadata(next)) throw metadataKeyError(format).inFile(file);
       if (next.length === dec.branches.length && next.every((b, i) => nodesEqual(b, dec.branches[i]!))) return { changed: false };
-      const out = await reencryptText(next, dec, store, indent);
+      const out = await reencryptText(next, dec, store, indent, file, opts);
       if (out === text) return { changed: false };
       checkWritable(file);
       writeFileAtomic(file, out);

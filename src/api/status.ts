@@ -14,6 +14,8 @@ import { findConfig } from '../project/config-find.js';
 import { loadConfig, matchRule } from '../project/rules.js';
 import type { Format } from '../stores/store.js';
 import { decryptText } from './decrypt.js';
+import { selectorDrift } from './selector-drift.js';
+import { governingRule } from './vouch.js';
 
 /** Files larger than this are not sops files envcrypt would write; they are reported as not encrypted. */
 const MAX_STATUS_BYTES = 64 * 1024 * 1024;
@@ -62,6 +64,18 @@ export interface FileStatus {
   rule: StatusRule | null;
   /** Null when there is nothing to compare (not encrypted, or no rule). */
   drift: RecipientDrift | null;
+  /**
+   * envcrypt's integrity record: `verified` (checked with your key),
+   * `present` (not checked: no key, or `--no-mac`), `mismatch`, or `absent`
+   * (written by sops, or the record was removed: key names, empty and
+   * unencrypted values, the selector and the recipient list are not
+   * authenticated). `n/a` when not encrypted.
+   */
+  integrity?: 'verified' | 'present' | 'mismatch' | 'absent';
+  /** Recipients nothing vouches for: the data key is never newly wrapped for them (all of them when there is no record). */
+  unverified?: string[];
+  /** How the file's selector differs from its rule's (or the default), or null. */
+  selectorDrift?: string | null;
 }
 
 /** Options for {@link fileStatus}. */
@@ -162,7 +176,12 @@ export async function fileStatus(path: string, opts: StatusOptions = {}): Promis
     lastmodified: md.lastmodified,
     version: md.version,
     drift: rule ? recipientDrift(recipients, rule.recipients) : null,
+    integrity: md.integrity === undefined ? 'absent' : 'present',
+    unverified: md.integrity === undefined ? recipients : md.unverified,
+    selectorDrift: selectorDrift(md.selector, governingRule(path, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) })),
   };
   if (opts.verifyMac === false) return status;
-  return { ...status, ...(await macState(text, path, parsed.format, opts)) };
+  const mac = await macState(text, path, parsed.format, opts);
+  const integrity = status.integrity === 'absent' ? 'absent' : mac.mac === 'ok' ? 'verified' : mac.mac === 'mismatch' ? 'mismatch' : 'present';
+  return { ...status, ...mac, integrity };
 }

@@ -2,6 +2,7 @@ import { EnvcryptError } from '../errors.js';
 import { scalarText as leafText } from '../tree/scalar-text.js';
 import type { ListNode, MapNode, Node, Pair } from '../tree/types.js';
 import { bool, int, list, map, pair, str } from '../tree/types.js';
+import { INTEGRITY_FIELD, UNVERIFIED_FIELD } from './integrity.js';
 import { DEFAULT_SELECTOR, SELECTOR_KINDS, type Selector, type SelectorKind } from './selector.js';
 
 /** The sops version envcrypt writes into `version` (it emulates 3.13.2's format). */
@@ -28,12 +29,20 @@ export interface Metadata {
   selector: Selector;
   macOnlyEncrypted: boolean;
   version: string;
+  /** envcrypt's integrity record (`v1:…`), absent in files sops wrote. See `integrity.ts`. */
+  integrity?: string;
+  /**
+   * Recipients listed in the file that envcrypt never vouched for: they were
+   * there, unauthenticated, when envcrypt first wrote a record. The data key
+   * is never newly wrapped for them until someone confirms them.
+   */
+  unverified: string[];
   /** Fields envcrypt does not interpret, written back as they were. */
   extra: Pair[];
 }
 
 const KEY_TYPES = ['age', 'pgp', 'kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault'];
-const KNOWN = new Set([...KEY_TYPES, 'key_groups', 'shamir_threshold', 'lastmodified', 'mac', 'mac_only_encrypted', 'version', ...SELECTOR_KINDS]);
+const KNOWN = new Set([...KEY_TYPES, 'key_groups', 'shamir_threshold', 'lastmodified', 'mac', 'mac_only_encrypted', 'version', INTEGRITY_FIELD, UNVERIFIED_FIELD, ...SELECTOR_KINDS]);
 
 function bad(msg: string, hints: string[] = []): EnvcryptError {
   return new EnvcryptError('BAD_METADATA', `invalid sops metadata: ${msg}`, { hints });
@@ -121,6 +130,8 @@ export function readMetadata(node: MapNode): Metadata {
   const macOnly = scalarText(get(node, 'mac_only_encrypted'));
   const threshold = scalarText(get(node, 'shamir_threshold'));
   const extra = node.items.filter((p): p is Pair => p.kind === 'pair' && !KNOWN.has(p.key));
+  const integrity = scalarText(get(node, INTEGRITY_FIELD));
+  const unverified = (scalarText(get(node, UNVERIFIED_FIELD)) ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '');
   const md: Metadata = {
     groups,
     lastmodified,
@@ -128,8 +139,10 @@ export function readMetadata(node: MapNode): Metadata {
     selector,
     macOnlyEncrypted: macOnly === 'true' || macOnly === 'True' || macOnly === '1',
     version,
+    unverified,
     extra,
   };
+  if (integrity !== undefined) md.integrity = integrity;
   if (threshold !== undefined && threshold !== '0') {
     const t = Number(threshold);
     if (!Number.isInteger(t) || t < 1) throw bad('shamir_threshold is not a positive integer');
@@ -162,6 +175,8 @@ export function writeMetadata(md: Metadata): MapNode {
   if (md.shamirThreshold !== undefined) items.push(pair('shamir_threshold', int(BigInt(md.shamirThreshold))));
   items.push(pair(md.selector.kind, str(md.selector.value)));
   items.push(pair('version', str(md.version)));
+  if (md.integrity !== undefined) items.push(pair(INTEGRITY_FIELD, str(md.integrity)));
+  if (md.unverified.length > 0) items.push(pair(UNVERIFIED_FIELD, str(md.unverified.join(','))));
   return map(sortPairs(items));
 }
 

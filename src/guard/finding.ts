@@ -15,6 +15,12 @@ export type GuardRule =
   | 'parse'
   /** An encrypted file's MAC does not verify, or a value does not decrypt. */
   | 'mac'
+  /** An encrypted file has no envcrypt integrity record (a warning; an error with ENVCRYPT_REQUIRE_INTEGRITY). */
+  | 'no-integrity'
+  /** An encrypted file lists recipients nothing vouches for (a warning). */
+  | 'unverified-recipient'
+  /** An encrypted file's selector differs from its `.sops.yaml` rule's, or from the default. */
+  | 'selector-drift'
   /** A plaintext `.env` / `.env.*` file is tracked, staged, or not ignored by git. */
   | 'plaintext-env'
   /** Something shaped like an age secret key. */

@@ -3,7 +3,8 @@
  * be encrypted, an encrypted file must hold no plaintext where its selector
  * says ciphertext, and its MAC must verify when a key is at hand.
  */
-import { decryptText } from '../api/decrypt.js';
+import { decryptText, integrityRequired } from '../api/decrypt.js';
+import { selectorDrift } from '../api/selector-drift.js';
 import { looksEncrypted } from '../crypto/cipher.js';
 import { readMetadata, type Metadata } from '../crypto/metadata.js';
 import { compileSelector } from '../crypto/selector.js';
@@ -91,6 +92,30 @@ export function plaintextLeaks(file: string, branches: readonly Branch[], md: Me
   return out;
 }
 
+/**
+ * What the file's authentication leaves open: no integrity record (a sops
+ * file, or a record someone removed), recipients nothing vouches for, and a
+ * selector that differs from the rule's (or the default).
+ */
+export function authenticationFindings(file: string, md: Metadata, governing: GoverningRule | null, opts: SopsCheckOptions = {}): Finding[] {
+  const out: Finding[] = [];
+  if (md.integrity === undefined) {
+    const required = integrityRequired(opts.env ?? process.env);
+    out.push({
+      file,
+      rule: 'no-integrity',
+      severity: required ? 'error' : 'warning',
+      message: `no integrity record: key names, empty and unencrypted values, the selector and the recipient list are not authenticated${required ? ' (ENVCRYPT_REQUIRE_INTEGRITY is set)' : ''}`,
+    });
+  } else if (md.unverified.length > 0) {
+    out.push({ file, rule: 'unverified-recipient', severity: 'warning', message: `recipients nothing vouches for: ${md.unverified.join(', ')} (confirm with "envcrypt recipients add", or remove)` });
+  }
+  const rule = governing ? { vouched: new Map<string, string>(), ...(governing.rule.selector ? { selector: governing.rule.selector } : {}), source: `${governing.config}:${governing.rule.position.line}:${governing.rule.position.column} (creation rule ${governing.rule.index})` } : null;
+  const drift = selectorDrift(md.selector, rule);
+  if (drift) out.push({ file, rule: 'selector-drift', severity: 'error', message: `${drift}; new values may be stored in plaintext` });
+  return out;
+}
+
 async function macFinding(input: SopsCheckInput, text: string, format: SopsParse['format'], opts: SopsCheckOptions): Promise<Finding | null> {
   try {
     const keys: KeyOptions = {
@@ -146,7 +171,7 @@ export async function checkSopsFile(input: SopsCheckInput, opts: SopsCheckOption
     if (!(e instanceof EnvcryptError)) throw e;
     return [{ file, rule: 'parse', severity: 'error', message: e.message }];
   }
-  const findings = plaintextLeaks(file, parsed.branches, md);
+  const findings = [...plaintextLeaks(file, parsed.branches, md), ...authenticationFindings(file, md, governing, opts)];
   // Decrypting would stop at the same leaked value, so the MAC adds nothing then.
   if (opts.verifyMac !== false && !findings.some((f) => f.severity === 'error')) {
     const mac = await macFinding(input, input.text, parsed.format, opts);

@@ -161,7 +161,9 @@ export function resolveCreation(targetPath: string, opts: ResolveOptions = {}): 
   if (rule) {
     checkRule(rule, cfg, warn);
     const how = rule.pathRegex === undefined ? 'no path_regex, matches every file' : `path_regex ${rule.pathRegex}`;
-    if (rule.recipients.length > 0) return { ...base, recipients: rule.recipients, source: `${cfg} rule ${rule.index} (${how})` };
+    if (rule.recipients.length > 0) {
+      return { ...base, recipients: rule.recipients, source: `${cfg}:${rule.position.line}:${rule.position.column} (creation rule ${rule.index}, ${how})` };
+    }
   }
   throw noRecipients(targetPath, configPath, config, rule, cfg);
 }

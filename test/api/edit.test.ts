@@ -117,7 +117,7 @@ describe('editFile', () => {
     rootEmpty();
   });
 
-  it('dotenv: one changed value re-encrypts that line, the MAC and lastmodified only', async () => {
+  it('dotenv: one changed value re-encrypts that line, the MAC, lastmodified and the integrity record only', async () => {
     const file = await encrypted('app.env.enc', `# settings\nA=1\nB=two\nC=three\n`);
     const before = readFileSync(file, 'utf8');
     await new Promise((r) => setTimeout(r, 1100));
@@ -125,19 +125,19 @@ describe('editFile', () => {
     expect(await editFile(file, opts)).toEqual({ status: 'written', created: false });
     const after = readFileSync(file, 'utf8');
     expect(after).not.toContain(CANARY);
-    expect(changedLines(before, after).sort()).toEqual(['B', 'sops_lastmodified', 'sops_mac']);
+    expect(changedLines(before, after).sort()).toEqual(['B', 'sops_envcrypt_integrity', 'sops_lastmodified', 'sops_mac']);
     expect(getPath((await decryptFile(file, { env })).branches[0]!, ['B'])).toEqual(str(CANARY));
     rootEmpty();
   });
 
-  it('YAML: one changed nested value re-encrypts that line plus mac and lastmodified; comments stay', async () => {
+  it('YAML: one changed nested value re-encrypts that line plus mac, lastmodified and the integrity record; comments stay', async () => {
     const file = await encrypted('secrets.enc.yaml', `# top comment\ndb:\n    user: admin\n    password: hunter2 # inline\nlist:\n    - x\n    - y\n`);
     const before = readFileSync(file, 'utf8');
     await new Promise((r) => setTimeout(r, 1100));
     const { opts, seen } = scripted([(text) => text.replace('hunter2', CANARY)]);
     await editFile(file, opts);
     expect(basename(seen.paths[0]!)).toBe('secrets.enc.yaml');
-    expect(changedLines(before, readFileSync(file, 'utf8')).sort()).toEqual(['lastmodified', 'mac', 'password']);
+    expect(changedLines(before, readFileSync(file, 'utf8')).sort()).toEqual(['envcrypt_integrity', 'lastmodified', 'mac', 'password']);
   });
 
   it('text changed but values equal (only layout): nothing is written', async () => {

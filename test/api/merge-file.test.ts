@@ -42,8 +42,11 @@ async function revise(prev: string, plain: string, opts: { recipients?: string[]
   const format = opts.format ?? 'dotenv';
   const dec = await decryptText(prev, name(format), { ...as(alice), format });
   const store = await storeFor(format);
+  const recipients = opts.recipients ?? dec.metadata.groups[0]!.age.map((e) => e.recipient);
   const enc = await encryptBranches(store.parsePlain(plain), {
-    recipients: opts.recipients ?? dec.metadata.groups[0]!.age.map((e) => e.recipient),
+    recipients,
+    // Named by this (simulated) command, as "recipients add" would.
+    vouched: new Map(recipients.map((r) => [r, 'the test'])),
     previous: dec,
     ...(opts.rotate ? { rotate: true } : {}),
   });

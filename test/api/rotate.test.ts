@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decryptFile } from '../../src/api/decrypt.js';
@@ -42,18 +42,34 @@ describe('planRotate', () => {
     expect(now.branches).toEqual(old.branches);
     expect(now.metadata.groups[0]!.age.map((e) => e.recipient)).toEqual([A.recipient, B.recipient]);
     expect(Buffer.from(now.dataKey).equals(Buffer.from(old.dataKey))).toBe(false);
-    await expect(decryptFile(f, { ...only(), dataKey: old.dataKey })).rejects.toMatchObject({ code: 'DECRYPT_FAILED' });
+    await expect(decryptFile(f, { ...only(), dataKey: old.dataKey, ignoreMac: true })).rejects.toMatchObject({ code: 'DECRYPT_FAILED' });
   });
 
-  it('rotates a file written by the real sops; its values stay the same', async () => {
-    const f = join(root, 'secret.enc.yaml');
+  it('rotates a file written by the real sops when its .sops.yaml rule vouches for the recipients, announcing them', async () => {
+    const dir = join(root, 'sops-written');
+    mkdirSync(dir);
+    const f = join(dir, 'secret.enc.yaml');
     copyFileSync(join(FIXTURES, 'humphd-sops-age', 'secret.enc.yaml'), f);
     const k: Key = { file: join(FIXTURES, 'humphd-sops-age', 'key.txt'), recipient: '' };
     const old = await decryptFile(f, only(k));
-    commitPlan(await planRotate([f], only(k)));
+    const listed = old.metadata.groups[0]!.age.map((e) => e.recipient);
+    // No integrity record and no rule: nothing vouches for the listed recipient, so no new key is wrapped for it.
+    const before = readFileSync(f, 'utf8');
+    const refused = await rejected(planRotate([f], only(k)));
+    expect(refused.code).toBe('UNVOUCHED');
+    expect(refused.exitCode).toBe(3);
+    expect(refused.message).toContain(listed[0]!);
+    expect(readFileSync(f, 'utf8')).toBe(before);
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: ${listed.join(',')}\n`);
+    const warnings: string[] = [];
+    commitPlan(await planRotate([f], { ...only(k), onWarning: (m) => warnings.push(m) }));
+    for (const r of listed) expect(warnings.join('\n')).toContain(`${r} (from `);
+    expect(warnings.join('\n')).toContain('.sops.yaml:2:5 (creation rule 1)');
     const now = await decryptFile(f, only(k));
+    expect(now.integrity).toBe('verified');
+    expect(now.metadata.unverified).toEqual([]);
     expect(now.branches).toEqual(old.branches);
-    expect(now.metadata.groups[0]!.age.map((e) => e.recipient)).toEqual(old.metadata.groups[0]!.age.map((e) => e.recipient));
+    expect(now.metadata.groups[0]!.age.map((e) => e.recipient)).toEqual(listed);
   });
 
   it('refuses a file that also has PGP master keys, which a new data key would lock out', async () => {

@@ -44,14 +44,14 @@ function changedKeys(before: string, after: string): string[] {
 const plainOf = async (file: string) => (await decryptFile(file, opts)).branches;
 
 describe('setValue', () => {
-  it('dotenv: changes only that line, the MAC and lastmodified; keeps comments', async () => {
+  it('dotenv: changes only that line, the MAC, lastmodified and the integrity record; keeps comments', async () => {
     const file = await encrypted('app.env.enc', `# db\nA=1\nB=two\nC=three\n`);
     const before = readFileSync(file, 'utf8');
     await new Promise((r) => setTimeout(r, 1100)); // a new lastmodified second
     expect(await setValue(file, 'B', str(CANARY), opts)).toEqual({ changed: true });
     const after = readFileSync(file, 'utf8');
     expect(after).not.toContain(CANARY);
-    expect(changedKeys(before, after).sort()).toEqual(['B', 'sops_lastmodified', 'sops_mac']);
+    expect(changedKeys(before, after).sort()).toEqual(['B', 'sops_envcrypt_integrity', 'sops_lastmodified', 'sops_mac']);
     expect((await getValue(file, 'B', opts))).toEqual(str(CANARY));
   });
 
@@ -78,7 +78,7 @@ describe('setValue', () => {
     const before = readFileSync(file, 'utf8');
     await setValue(file, 'db.user', str('root'), opts);
     const mid = readFileSync(file, 'utf8');
-    expect(changedKeys(before, mid).filter((k) => k !== 'lastmodified')).toEqual(['user', 'mac']);
+    expect(changedKeys(before, mid).filter((k) => k !== 'lastmodified')).toEqual(['user', 'envcrypt_integrity', 'mac']);
     await setValue(file, '["api"]["keys"]["primary"]', str(CANARY), opts);
     const root = (await plainOf(file))[0]!;
     expect(getPath(root, ['db', 'user'])).toEqual(str('root'));
@@ -142,9 +142,17 @@ describe('setValue', () => {
     const before = readFileSync(file, 'utf8');
     const firstKey = before.split('\n')[0]!.split('=')[0]!;
     await setValue(file, firstKey, str('changed'), kopts);
-    const changed = changedKeys(before, readFileSync(file, 'utf8'));
+    // Lines are compared as a set: the record's two lines are inserted among the metadata.
+    const after = readFileSync(file, 'utf8');
+    const old = new Set(before.split('\n'));
+    const changed = after.split('\n').filter((l) => !old.has(l)).map((l) => l.split('=')[0]!);
+    expect(after.split('\n').length).toBe(before.split('\n').length + 2);
     expect(changed[0]).toBe(firstKey);
-    expect(changed.slice(1).every((k) => ['sops_mac', 'sops_lastmodified', 'sops_version'].includes(k))).toBe(true);
+    // The first envcrypt write adds the integrity record; with no .sops.yaml rule vouching for
+    // the recipients sops listed, they are recorded as unverified.
+    expect(changed.slice(1).every((k) => ['sops_mac', 'sops_lastmodified', 'sops_version', 'sops_envcrypt_integrity', 'sops_envcrypt_unverified'].includes(k))).toBe(true);
+    expect(changed).toContain('sops_envcrypt_integrity');
+    expect(changed).toContain('sops_envcrypt_unverified');
     expect(await getValue(file, firstKey, kopts)).toEqual(str('changed'));
   });
 });

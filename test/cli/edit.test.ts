@@ -51,7 +51,7 @@ const editedPaths = (log: string) => readFileSync(log, 'utf8').split('\n').filte
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('envcrypt edit', () => {
-  it('dotenv: changing one value touches only that line plus sops_mac and sops_lastmodified', async () => {
+  it('dotenv: changing one value touches only that line plus sops_mac, sops_lastmodified and the integrity record', async () => {
     const c = setup('.env.enc', `# comment\nA=1\nB=two\nC=three\n`, { ENVCRYPT_EDITOR: editor('replace.mjs'), EDIT_FROM: 'B=two', EDIT_TO: `B=${CANARY}` });
     const before = readFileSync(c.file, 'utf8');
     await sleep(1100); // so that lastmodified differs
@@ -59,7 +59,7 @@ describe('envcrypt edit', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const after = readFileSync(c.file, 'utf8');
-    expect(changedKeys(before, after)).toEqual(['B', 'sops_lastmodified', 'sops_mac']);
+    expect(changedKeys(before, after)).toEqual(['B', 'sops_envcrypt_integrity', 'sops_lastmodified', 'sops_mac']);
     expect(after).not.toContain(CANARY);
     const [path] = editedPaths(c.log);
     expect(path).toMatch(/\/\.env$/);
@@ -67,13 +67,13 @@ describe('envcrypt edit', () => {
     expect(runCli(['get', '.env.enc', 'B'], { cwd: c.dir, env: c.env }).stdout).toBe(CANARY);
   });
 
-  it('YAML: changing one nested value touches only that line plus mac and lastmodified', async () => {
+  it('YAML: changing one nested value touches only that line plus mac, lastmodified and the integrity record', async () => {
     const c = setup('secrets.enc.yaml', `# top\ndb:\n    user: admin\n    password: hunter2\nport: 5432\n`, { ENVCRYPT_EDITOR: editor('replace.mjs'), EDIT_FROM: 'hunter2', EDIT_TO: 'rotated' });
     const before = readFileSync(c.file, 'utf8');
     await sleep(1100);
     const r = runCli(['edit', 'secrets.enc.yaml'], { cwd: c.dir, env: c.env });
     expect(r.code).toBe(0);
-    expect(changedKeys(before, readFileSync(c.file, 'utf8'))).toEqual(['lastmodified', 'mac', 'password']);
+    expect(changedKeys(before, readFileSync(c.file, 'utf8'))).toEqual(['envcrypt_integrity', 'lastmodified', 'mac', 'password']);
     expect(editedPaths(c.log)[0]).toMatch(/\/secrets\.enc\.yaml$/);
   });
 

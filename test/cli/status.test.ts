@@ -34,8 +34,9 @@ describe('envcrypt status (CLI)', () => {
     expect(lines[2]).toBe(`recipients:    ${alice.recipient}`);
     expect(lines[3]).toMatch(/^last modified: \d{4}-\d\d-\d\dT/);
     expect(lines[4]).toBe('MAC:           ok (verified)');
-    expect(lines[5]).toBe('rule:          creation rule 1 of .sops.yaml (path_regex ^secrets/)');
-    expect(lines[6]).toBe(`vs rule:       missing ${bob.recipient} (in the rule, not in the file)`);
+    expect(lines[5]).toBe('integrity:     ok (the record covers every key, value, comment, the selector and the recipients)');
+    expect(lines[6]).toBe('rule:          creation rule 1 of .sops.yaml (path_regex ^secrets/)');
+    expect(lines[7]).toBe(`vs rule:       missing ${bob.recipient} (in the rule, not in the file)`);
     expect(r.stderr).toBe('envcrypt: hint: "envcrypt recipients add KEY secrets/app.env" gives a missing recipient access\n');
     expect(r.stdout + r.stderr).not.toContain(CANARY);
   });
@@ -47,6 +48,8 @@ describe('envcrypt status (CLI)', () => {
     expect(s).toMatchObject({ file: 'secrets/app.env', encrypted: true, format: 'dotenv', recipients: [alice.recipient], mac: 'no key' });
     expect(s.rule).toEqual({ config: '.sops.yaml', index: 1, pathRegex: '^secrets/', recipients: [alice.recipient, bob.recipient] });
     expect(s.drift).toEqual({ missing: [bob.recipient], extra: [] });
+    // Without a key the record is seen but not checked.
+    expect(s).toMatchObject({ integrity: 'present', unverified: [], selectorDrift: null });
     expect(r.stdout).not.toContain(CANARY);
   });
 

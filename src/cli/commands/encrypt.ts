@@ -60,6 +60,7 @@ export const encryptCommand: Command = {
     const result = await encryptFile(file, {
       format,
       recipients: creation.recipients,
+      recipientSource: creation.source,
       ...(selector ? { selector } : {}),
       ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : creation.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: creation.macOnlyEncrypted } : {}),
       ...(indent !== undefined ? { indent } : {}),

@@ -20,6 +20,19 @@ function macText(s: FileStatus): string {
   return s.encrypted ? `n/a${s.macDetail ? ` (${s.macDetail})` : ' (not checked)'}` : 'n/a';
 }
 
+function integrityText(s: FileStatus): string {
+  switch (s.integrity) {
+    case 'verified':
+      return 'ok (the record covers every key, value, comment, the selector and the recipients)';
+    case 'present':
+      return 'record present, not verified (no key)';
+    case 'mismatch':
+      return 'mismatch (see MAC)';
+    default:
+      return 'no integrity record: key names, empty and unencrypted values, the selector and the recipient list are not authenticated';
+  }
+}
+
 function driftText(s: FileStatus): string | null {
   if (!s.drift) return null;
   const { missing, extra } = s.drift;
@@ -38,6 +51,9 @@ function printText(s: FileStatus, io: Io): void {
     if (s.otherKeyTypes.length) out += row('other keys', `${s.otherKeyTypes.join(', ')} (envcrypt cannot use these)`);
     out += row('last modified', s.lastmodified ?? '');
     out += row('MAC', macText(s));
+    out += row('integrity', integrityText(s));
+    if (s.unverified?.length) out += row('unverified', s.unverified.join(`\n${' '.repeat(15)}`));
+    if (s.selectorDrift) out += row('selector', `drift: ${s.selectorDrift}`);
   }
   const rule = s.rule;
   out += row('rule', rule ? `creation rule ${rule.index} of ${shown(rule.config)}${rule.pathRegex === undefined ? ' (no path_regex: matches every file)' : ` (path_regex ${rule.pathRegex})`}` : 'no .sops.yaml creation rule matches');
@@ -46,6 +62,9 @@ function printText(s: FileStatus, io: Io): void {
   io.stdout(out);
   if (s.drift?.missing.length) hint(io, `"envcrypt recipients add KEY ${s.file}" gives a missing recipient access`);
   if (s.drift?.extra.length) hint(io, `"envcrypt recipients remove KEY ${s.file}" takes an extra recipient's access away (new data key)`);
+  if (s.encrypted && s.integrity === 'absent') hint(io, `any envcrypt write adds the record, e.g. "envcrypt rotate ${s.file}"; ENVCRYPT_REQUIRE_INTEGRITY=1 refuses files without one`);
+  if (s.unverified?.length) hint(io, `confirm a recipient with "envcrypt recipients add KEY ${s.file}" or take it away with "envcrypt recipients remove KEY ${s.file}"`);
+  if (s.selectorDrift) warning(io, `${s.file}: ${s.selectorDrift}; new values may be stored in plaintext`);
   if (!s.encrypted && rule) warning(io, `${s.file} is not encrypted, though creation rule ${rule.index} covers it; encrypt it with "envcrypt encrypt ${s.file} --in-place"`);
 }
 

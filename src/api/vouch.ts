@@ -1,0 +1,76 @@
+/**
+ * Who may receive a file's data key, and saying so. The data key is newly
+ * wrapped only for recipients that something vouches for: the file's own
+ * integrity record, this command's arguments, or the `.sops.yaml` rule that
+ * governs the file. The last is announced every time it is relied on,
+ * because `.sops.yaml` is as writable by a pusher as the file itself.
+ */
+import { relative, resolve, isAbsolute } from 'node:path';
+import type { Selector } from '../crypto/selector.js';
+import { stderrWarning } from '../keys/discovery.js';
+import { findConfig } from '../project/config-find.js';
+import { loadConfig, matchRule, type MatchedRule } from '../project/rules.js';
+import type { Grant } from './encrypt.js';
+
+/** The `.sops.yaml` rule that governs a file, as far as vouching and selectors go. */
+export interface GoverningRule {
+  /** Each recipient the rule lists, with where: `.sops.yaml:4:5 (creation rule 1)`. */
+  vouched: Map<string, string>;
+  /** What the rule says new files get (the sops default when it names no selector). */
+  selector?: Selector;
+  macOnlyEncrypted?: boolean;
+  /** `.sops.yaml:4:5 (creation rule 1)`. */
+  source: string;
+}
+
+/** Options for {@link governingRule}. */
+export interface RuleOptions {
+  env?: NodeJS.ProcessEnv;
+  configPath?: string;
+}
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), resolve(path));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** Where a rule is, for messages: `deploy/.sops.yaml:7:5 (creation rule 2)`. */
+export function ruleSource(configPath: string, rule: MatchedRule): string {
+  return `${shown(configPath)}:${rule.position.line}:${rule.position.column} (creation rule ${rule.index})`;
+}
+
+/**
+ * The creation rule of the `.sops.yaml` governing `file`, or null when there
+ * is no config or no rule matches.
+ *
+ * @throws EnvcryptError from loading the config
+ */
+export function governingRule(file: string, opts: RuleOptions = {}): GoverningRule | null {
+  const configPath = findConfig(file, { env: opts.env ?? process.env, ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}) });
+  if (configPath === null) return null;
+  const rule = matchRule(loadConfig(configPath), configPath, file);
+  if (!rule) return null;
+  const source = ruleSource(configPath, rule);
+  return {
+    vouched: new Map(rule.recipients.map((r) => [r, source] as const)),
+    ...(rule.selector ? { selector: rule.selector } : {}),
+    ...(rule.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: rule.macOnlyEncrypted } : {}),
+    source,
+  };
+}
+
+/** Recipients named by this command, all with the same source (`-r/--recipient`, `recipients add`). */
+export function namedBy(recipients: readonly string[], source: string): Map<string, string> {
+  return new Map(recipients.map((r) => [r, source] as const));
+}
+
+/** The sentence announcing a grant (never a value: recipients are public). */
+export function grantMessage(file: string, g: Grant): string {
+  const what = g.added ? 'adding recipient' : 'giving the data key to listed recipient';
+  return `${file}: ${what} ${g.recipient} (from ${g.source})`;
+}
+
+/** Announce grants on the warning channel: every added recipient is named, with where it came from. */
+export function announceGrants(file: string, grants: readonly Grant[], warn: (m: string) => void = stderrWarning): void {
+  for (const g of grants) warn(grantMessage(file, g));
+}

@@ -1,0 +1,177 @@
+/**
+ * envcrypt's integrity record: one HMAC over everything a SOPS file says,
+ * stored in the `sops` metadata as `envcrypt_integrity`.
+ *
+ * Why: the SOPS MAC hashes the values joined with no separator, and leaves
+ * out key names, empty values, list structure, comments, the selector and
+ * the recipient list. Someone who can push to the repository but holds no
+ * key can change all of those without the MAC noticing. The record closes
+ * that: it is keyed from the data key, so only a key holder can make one, and
+ * it covers the whole file in an unambiguous encoding.
+ *
+ * sops ignores the field on read (its metadata structs have no such field and
+ * its decoders drop unknown fields) and drops it when it rewrites a file;
+ * envcrypt then reports "no integrity record" and adds it back on its next
+ * write.
+ */
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { EnvcryptError } from '../errors.js';
+import type { Branch, Comment, Node, Pair } from '../tree/types.js';
+import { scalarText } from '../tree/scalar-text.js';
+import type { Metadata } from './metadata.js';
+
+/** The metadata field holding the record (`sops_envcrypt_integrity` in a dotenv file). */
+export const INTEGRITY_FIELD = 'envcrypt_integrity';
+/** The metadata field listing recipients the record does not vouch for (comma-separated). */
+export const UNVERIFIED_FIELD = 'envcrypt_unverified';
+
+const VERSION = 'v1';
+// Domain separation: the record's key is derived from the data key, never the data key itself.
+const HKDF_INFO = 'envcrypt integrity record v1';
+const HEADER = 'envcrypt-integrity-v1\n';
+
+/** The metadata the record covers, besides the tree. */
+export interface CoveredMetadata {
+  readonly selector: { readonly kind: string; readonly value: string };
+  readonly macOnlyEncrypted: boolean;
+  readonly lastmodified: string;
+  readonly mac: string;
+  readonly version: string;
+  /** Every age recipient of the file (any order: the record sorts them). */
+  readonly recipients: readonly string[];
+  /** Recipients envcrypt did not vouch for (any order). */
+  readonly unverified: readonly string[];
+  /** Number of key groups and the Shamir threshold (0 when unset). */
+  readonly groups: number;
+  readonly shamirThreshold: number;
+  /** Non-age master keys and unknown metadata fields, as read. */
+  readonly other: readonly Pair[];
+}
+
+// Netstring-style pieces: a tag, then for text its length in UTF-16 code units
+// and the text. The whole string is hashed as UTF-16LE, which maps every JS
+// string (lone surrogates included) to distinct bytes, so the encoding is
+// unambiguous: no two different files produce the same input to the HMAC.
+function text(out: string[], tag: string, s: string): void {
+  out.push(tag, String(s.length), ':', s);
+}
+
+function encodeComment(out: string[], c: Comment): void {
+  text(out, c.inline ? 'C' : 'c', c.text);
+}
+
+function encodeNode(out: string[], n: Node, loose: boolean): void {
+  switch (n.kind) {
+    case 'map':
+      out.push('m', String(n.items.length), ';');
+      for (const it of n.items) {
+        if (it.kind === 'comment') encodeComment(out, it);
+        else {
+          text(out, 'k', it.key);
+          encodeNode(out, it.value, loose);
+        }
+      }
+      return;
+    case 'list':
+      out.push('l', String(n.items.length), ';');
+      for (const it of n.items) {
+        if (it.kind === 'comment') encodeComment(out, it);
+        else encodeNode(out, it, loose);
+      }
+      return;
+    case 'null':
+      out.push('n');
+      return;
+    default:
+      // Metadata of other key types is compared as text: a dotenv file holds every field as a string.
+      text(out, loose ? 'v' : n.kind[0]!, scalarText(n, floatText));
+  }
+}
+
+// Exact for every double: the shortest text that reads back as the same number.
+function floatText(v: number): string {
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+function sorted(xs: readonly string[]): string[] {
+  return [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The exact bytes the record authenticates (exported for tests). */
+export function integrityInput(branches: readonly Branch[], md: CoveredMetadata): Buffer {
+  const out: string[] = [HEADER];
+  out.push('d', String(branches.length), ';');
+  for (const b of branches) encodeNode(out, b, false);
+  text(out, 's', md.selector.kind);
+  text(out, 's', md.selector.value);
+  out.push(md.macOnlyEncrypted ? 'o1' : 'o0');
+  text(out, 't', md.lastmodified);
+  text(out, 'M', md.mac);
+  text(out, 'V', md.version);
+  out.push('g', String(md.groups), ';', String(md.shamirThreshold), ';');
+  const rs = sorted(md.recipients);
+  out.push('r', String(rs.length), ';');
+  for (const r of rs) text(out, 'r', r);
+  const us = sorted(md.unverified);
+  out.push('u', String(us.length), ';');
+  for (const u of us) text(out, 'u', u);
+  out.push('x', String(md.other.length), ';');
+  for (const p of md.other) {
+    text(out, 'k', p.key);
+    encodeNode(out, p.value, true);
+  }
+  return Buffer.from(out.join(''), 'utf16le');
+}
+
+/** What the record covers of a file's metadata (everything but the wrapped keys and the record itself). */
+export function coveredOf(md: Metadata): CoveredMetadata {
+  return {
+    selector: md.selector,
+    macOnlyEncrypted: md.macOnlyEncrypted,
+    lastmodified: md.lastmodified,
+    mac: md.mac,
+    version: md.version,
+    recipients: md.groups.flatMap((g) => g.age.map((e) => e.recipient)),
+    unverified: md.unverified,
+    groups: md.groups.length,
+    shamirThreshold: md.shamirThreshold ?? 0,
+    other: [...md.groups.flatMap((g) => g.other), ...md.extra],
+  };
+}
+
+function recordKey(dataKey: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync('sha256', dataKey, new Uint8Array(0), HKDF_INFO, 32));
+}
+
+function mac(branches: readonly Branch[], md: CoveredMetadata, dataKey: Uint8Array): Buffer {
+  return createHmac('sha256', recordKey(dataKey)).update(integrityInput(branches, md)).digest();
+}
+
+/** The record for an encrypted tree and its metadata: `v1:` and a base64 HMAC-SHA256. */
+export function integrityRecord(branches: readonly Branch[], md: CoveredMetadata, dataKey: Uint8Array): string {
+  return `${VERSION}:${mac(branches, md, dataKey).toString('base64')}`;
+}
+
+/**
+ * Check a record against the encrypted tree and metadata as read.
+ *
+ * @throws EnvcryptError `MAC_MISMATCH` (exit 3) when it does not match or is
+ *   not a record this version understands
+ */
+export function verifyIntegrity(record: string, branches: readonly Branch[], md: CoveredMetadata, dataKey: Uint8Array): void {
+  const hints = [
+    'key names, values, comments, the selector or the recipient list were changed by someone without the data key, or by a hand-resolved merge',
+    'compare the file with its last good version in git before using it',
+  ];
+  const m = /^v1:([A-Za-z0-9+/]{43}=)$/.exec(record);
+  if (!m) {
+    const other = /^v\d+:/.test(record);
+    throw new EnvcryptError('MAC_MISMATCH', other ? `the integrity record is of a newer kind (${record.split(':')[0]}) than this envcrypt reads` : 'the integrity record is malformed', {
+      hints: other ? ['upgrade envcrypt'] : hints,
+    });
+  }
+  const want = Buffer.from(m[1]!, 'base64');
+  if (!timingSafeEqual(want, mac(branches, md, dataKey))) {
+    throw new EnvcryptError('MAC_MISMATCH', 'the integrity record does not match the file', { hints });
+  }
+}
