@@ -123,6 +123,28 @@ describe('the CLI', () => {
     }
   });
 
+  it('git textconv refuses a FIFO and a device, and reads a regular file under the cap', () => {
+    for (const f of ['pipe.env.enc', 'zero.env.enc']) {
+      const r = runBounded(['git', 'textconv', f]);
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+    const ok = runBounded(['git', 'textconv', 'app.env.enc']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`SECRET=${CANARY}\n`);
+    const over = runBounded(['git', 'textconv', 'app.env.enc'], { ENVCRYPT_MAX_INPUT_BYTES: '10' });
+    expect(over.code).toBe(1);
+    expect(over.stderr.split('\n')[0]).toMatch(/^envcrypt: error: app\.env\.enc is \d+ bytes, over the input limit of 10 bytes$/);
+  });
+
+  it('edit refuses a link to /dev/zero before any editor runs', () => {
+    const r = runBounded(['edit', 'zero.env.enc'], { ENVCRYPT_EDITOR: 'true', EDITOR: 'true', VISUAL: 'true' });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('envcrypt: error: zero.env.enc is a character device, not a regular file');
+  });
+
   it('the preload refuses a link to /dev/zero (exit 2), having set nothing', () => {
     const r = spawnSync(process.execPath, ['-r', join(ROOT, 'dist', 'config.cjs'), '-e', 'process.stdout.write("app ran")'], {
       cwd: t.dir,

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { decryptText } from '../../api/decrypt.js';
 import { isEncryptedText, mergeFile, sniffFormat } from '../../api/merge-file.js';
 import { EnvcryptError } from '../../errors.js';
 import { gitMergeFile } from '../../git/repo.js';
 import { escapeControls } from '../../io/escape.js';
 import { cliInvocation, setupGit, type SetupResult } from '../../git/setup.js';
-import { readTextFile } from '../../io/read.js';
+import { readInputFile, readTextFile } from '../../io/read.js';
 import { storeFor } from '../../stores/index.js';
 import { strings, type Args, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
@@ -55,13 +54,8 @@ function reason(e: unknown): string | null {
 async function textconv(rest: string[], args: Args, io: Io): Promise<number> {
   const file = rest[0];
   if (file === undefined || rest.length > 1) throw new EnvcryptError('USAGE', 'git textconv needs exactly one FILE');
-  let raw: Buffer;
-  try {
-    raw = readFileSync(file);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new EnvcryptError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read ${file}: ${code ?? 'error'}`, { cause, file });
-  }
+  // A regular file under the input cap (a FIFO or device is refused, not read).
+  const raw = readInputFile(file);
   try {
     const text = raw.toString('utf8');
     const format = await sniffFormat(text, [file]);
@@ -109,7 +103,8 @@ async function mergeDriver(rest: string[], args: Args, io: Io): Promise<number> 
   if (plain !== null) return plain;
   let outcome;
   try {
-    outcome = await mergeFile(base, ours, theirs, { ...keyOptions(args, io), name: path });
+    const allow = !!args['allow-selector-change'] || /^(1|true|yes)$/i.test(io.env.ENVCRYPT_ALLOW_SELECTOR_CHANGE ?? '');
+    outcome = await mergeFile(base, ours, theirs, { ...keyOptions(args, io), name: path, ...(allow ? { allowSelectorChange: true } : {}) });
   } catch (e) {
     if (e instanceof EnvcryptError) noMergeHints(e, path);
     throw e;
@@ -147,7 +142,8 @@ export const gitCommand: Command = {
       .positional('args', { type: 'string', array: true, describe: 'FILE (textconv); BASE OURS THEIRS [PATH] (merge-driver)' })
       .option('hook', { type: 'boolean', default: false, describe: 'setup: also install a pre-commit hook running "envcrypt check --staged"' })
       .option('exclude', { type: 'string', array: true, requiresArg: true, describe: 'setup --hook: leave files matching this glob out of the hook\'s check (repeatable; for throwaway test keys)' })
-      .option('force', { type: 'boolean', default: false, describe: 'setup --hook: replace a pre-commit hook that is not envcrypt\'s' }),
+      .option('force', { type: 'boolean', default: false, describe: 'setup --hook: replace a pre-commit hook that is not envcrypt\'s' })
+      .option('allow-selector-change', { type: 'boolean', default: false, describe: 'merge-driver: store new values as ours\' selector says even when it drifted from the .sops.yaml rule (also ENVCRYPT_ALLOW_SELECTOR_CHANGE=1, since git runs the driver)' }),
   async handler(args, io) {
     const action = String(args.action);
     const rest = strings(args.args);
