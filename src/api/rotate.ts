@@ -64,6 +64,11 @@ export interface ChangePlan {
 /** Options for the repo-wide commands. */
 export interface RekeyOptions extends KeyOptions, TargetOptions {}
 
+/** Every recipient the plan gives the data key on the strength of the command or `.sops.yaml`, per file (for `--json`). */
+export function planGrants(plan: ChangePlan): Array<Grant & { file: string }> {
+  return changedFiles(plan).flatMap((f) => (f.grants ?? []).map((g) => ({ file: f.file, ...g })));
+}
+
 /** Files the plan changes. */
 export function changedFiles(plan: ChangePlan): FilePlan[] {
   return plan.files.filter((f) => f.after !== null);

@@ -58,7 +58,7 @@ export function refuseDriftedPlaintext(file: string, previous: readonly Branch[]
     file,
     hints: [
       'someone may have changed the selector to keep new secrets in plaintext; compare the file with its last good version in git',
-      'if the new selector is intended, pass --allow-selector-change (or update the .sops.yaml rule to match)',
+      'if the new selector is intended, pass --allow-selector-change (ENVCRYPT_ALLOW_SELECTOR_CHANGE=1 for the git merge driver), or update the .sops.yaml rule to match',
     ],
   });
 }

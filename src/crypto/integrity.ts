@@ -165,7 +165,7 @@ export function verifyIntegrity(record: string, branches: readonly Branch[], md:
   ];
   const m = /^v1:([A-Za-z0-9+/]{43}=)$/.exec(record);
   if (!m) {
-    const other = /^v\d+:/.test(record);
+    const other = /^v\d+:/.test(record) && !record.startsWith(`${VERSION}:`);
     throw new EnvcryptError('MAC_MISMATCH', other ? `the integrity record is of a newer kind (${record.split(':')[0]}) than this envcrypt reads` : 'the integrity record is malformed', {
       hints: other ? ['upgrade envcrypt'] : hints,
     });

@@ -74,6 +74,14 @@ describe('encrypt then decrypt (built CLI)', () => {
     expect(values).toEqual(dotenvParse(corpus));
     expect(open(meta['sops_mac']!, meta['sops_lastmodified']!)).toBe(h.digest('hex').toUpperCase());
     expect(meta['sops_version']).toMatch(/^\d+\.\d+\.\d+$/);
+    // What sops reads of the metadata: its Metadata struct (stores/stores.go) has no envcrypt
+    // field, and its decoders (json.Unmarshal after UnflattenMetadata for dotenv, yaml.Unmarshal,
+    // json.Unmarshal) drop unknown ones; the MAC above is over the values only, so the extra
+    // field changes nothing sops checks.
+    const sopsFields = ['age', 'lastmodified', 'mac', 'unencrypted_suffix', 'version'];
+    const unknown = Object.keys(meta).map((k) => k.slice(5)).filter((k) => !sopsFields.some((f) => k === f || k.startsWith(`${f}__`)));
+    expect(unknown).toEqual(['envcrypt_integrity']);
+    expect(meta['sops_envcrypt_integrity']).toMatch(/^v1:[A-Za-z0-9+/]{43}=$/);
   });
 
   it('re-encrypting unchanged input through -o is byte-identical (no churn)', () => {

@@ -14,6 +14,7 @@ export const editCommand: Command = {
       .option('recipient', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'age recipient for a new file (repeatable); default: ENVCRYPT_AGE_RECIPIENTS, SOPS_AGE_RECIPIENTS, then .sops.yaml' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })
       .option('indent', { type: 'number', requiresArg: true, describe: 'YAML/JSON indentation (default: .sops.yaml stores setting, else 4 / tab)' })
+      .option('allow-selector-change', { type: 'boolean', default: false, describe: 'store new values as the file\'s selector says even when it differs from its .sops.yaml rule (or the default) and leaves them in plaintext' })
       .epilogue(
         'The plaintext goes to a 0600 file in a private directory (on /dev/shm when available), removed afterwards. ' +
           'Only changed values get new ciphertext. If the file changed on disk meanwhile, nothing is written and your edit is kept (exit 10).',
@@ -32,6 +33,7 @@ export const editCommand: Command = {
       recipients: strings(args.recipient),
       ...(configPath !== undefined ? { configPath } : {}),
       ...(args.indent !== undefined ? { indent: Number(args.indent) } : {}),
+      ...(args['allow-selector-change'] ? { allowSelectorChange: true } : {}),
       runEditor: editorRunner(editor, io.env, file),
       confirmReopen: canPrompt(io) ? (e) => askReopen(io, e) : async () => false,
     });

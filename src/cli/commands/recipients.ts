@@ -1,5 +1,5 @@
 import { listRecipients, planAddRecipient, planRemoveRecipient } from '../../api/recipients.js';
-import { changedFiles, commitPlan, type ChangePlan, type RekeyOptions } from '../../api/rotate.js';
+import { changedFiles, commitPlan, planGrants, type ChangePlan, type RekeyOptions } from '../../api/rotate.js';
 import { EnvcryptError } from '../../errors.js';
 import { shortRecipient } from '../../keys/recipient.js';
 import { optString, strings, type Args, type Command } from '../command.js';
@@ -70,7 +70,7 @@ async function add(rest: string[], args: Args, io: Io): Promise<number> {
   const plan = await planAddRecipient(key, files, rekeyOptions(args, io));
   nothingFound(plan);
   finishPlan(plan, io, !!args['dry-run'], (f, dry) => `${dry ? 'would add' : 'added'} ${shortRecipient(plan.recipient)} to ${f}`);
-  if (args.json) io.stdout(`${JSON.stringify({ files: changedFiles(plan).map((f) => f.file), configs: plan.configs.map((c) => c.file) })}\n`);
+  if (args.json) io.stdout(`${JSON.stringify({ files: changedFiles(plan).map((f) => f.file), configs: plan.configs.map((c) => c.file), grants: planGrants(plan) })}\n`);
   return 0;
 }
 
@@ -85,7 +85,7 @@ async function remove(rest: string[], args: Args, io: Io): Promise<number> {
     warning(io, `${shortRecipient(plan.recipient)} could read these secrets until now, and old versions of the files stay in git history`);
     note(io, `rotate the secrets themselves where they are issued (passwords, tokens, API keys): ${keys.length} key${keys.length === 1 ? '' : 's'} affected${args.json ? '' : `: ${keys.join(', ')}`}`);
   }
-  if (args.json) io.stdout(`${JSON.stringify({ files: changed.map((f) => f.file), keys })}\n`);
+  if (args.json) io.stdout(`${JSON.stringify({ files: changed.map((f) => f.file), keys, grants: planGrants(plan) })}\n`);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { changedFiles, planRotate } from '../../api/rotate.js';
+import { changedFiles, planGrants, planRotate } from '../../api/rotate.js';
 import { EnvcryptError } from '../../errors.js';
 import { strings, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
@@ -24,7 +24,7 @@ export const rotateCommand: Command = {
     finishPlan(plan, io, !!args['dry-run'], (f, dry) => `${dry ? 'would rotate' : 'rotated'} ${f}: new data key, values re-encrypted`);
     if (args.json) {
       const changed = changedFiles(plan);
-      io.stdout(`${JSON.stringify({ files: changed.map((f) => f.file), keys: [...new Set(changed.flatMap((f) => f.keys))] })}\n`);
+      io.stdout(`${JSON.stringify({ files: changed.map((f) => f.file), keys: [...new Set(changed.flatMap((f) => f.keys))], grants: planGrants(plan) })}\n`);
     }
     return 0;
   },

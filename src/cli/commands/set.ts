@@ -18,6 +18,7 @@ function common(args: Args, io: Io, format: Format): ChangeOptions {
     env: io.env,
     onWarning: (m) => warning(io, m),
     ...(configPath !== undefined ? { configPath } : {}),
+    ...(args['allow-selector-change'] ? { allowSelectorChange: true } : {}),
   };
 }
 
@@ -88,6 +89,7 @@ export const setCommand: Command = {
       .option('charset', { type: 'string', requiresArg: true, describe: 'with --generate: alnum, hex, base64url, or the characters to use (default length: 256 bits)' })
       .option('type', { type: 'string', choices: TYPES as string[], default: 'str', describe: 'YAML/JSON value type' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' })
+      .option('allow-selector-change', { type: 'boolean', default: false, describe: 'store the value as the file\'s selector says even when it differs from its .sops.yaml rule (or the default) and leaves it in plaintext' })
       .epilogue(
         'Without =VALUE, the value is read from stdin when it is not a terminal (all of it, minus one trailing newline), ' +
           'else asked for without echo. KEY=VALUE leaves the value in your shell history. Concurrent set/unset/edit runs wait for each other.',
