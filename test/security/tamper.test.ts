@@ -66,7 +66,7 @@ const matrix: Mutation[] = [
   ['swap two values', (s, f) => swap(s, userKey(f), pwKey(f)), 3],
   ['move a value under another key', (s, f) => s.replace(encOf(s, portKey(f)), encOf(s, pwKey(f))), 3],
   ['rename a key', (s, f) => s.replace(f === 'json' ? '"user"' : f === 'yaml' ? 'user:' : 'USER=', f === 'json' ? '"usr"' : f === 'yaml' ? 'usr:' : 'USR='), 3],
-  ['duplicate a key', (s, f) => (f === 'dotenv' ? s.replace(/^(USER=.*)$/m, '$1\n$1') : f === 'yaml' ? s.replace(/^( {4}user: .*)$/m, '$1\n$1') : s.replace(/("user": "[^"]*",)/, '$1 $1')), { yaml: 5, other: 3 }],
+  ['duplicate a key', (s, f) => (f === 'dotenv' ? s.replace(/^(USER=.*)$/m, '$1\n$1') : f === 'yaml' ? s.replace(/^( {4}user: .*)$/m, '$1\n$1') : s.replace(/("user": "[^"]*",)/, '$1 $1')), 5],
   ['drop a line', (s, f) => (f === 'dotenv' ? s.replace(/^PORT=.*\n/m, '') : f === 'yaml' ? s.replace(/^ {4}port: .*\n/m, '') : s.replace(/,?\s*"port": "[^"]*"/, '')), 3],
   ['drop a list item', (s, f) => (f === 'dotenv' ? s.replace(/^USER=.*\n/m, '') : f === 'yaml' ? s.replace(/^ {4}- ENC.*\n/m, '') : s.replace(/"ENC\[[^\]]*type:str\]",\s*(?="ENC)/, '')), 3],
   ['change lastmodified', (s) => s.replace(/(lastmodified["]?[=:] ?"?)(\d{4})/, '$11999'), 3],
@@ -96,6 +96,15 @@ function dropRecipient(s: string, f: Format, index: number): string {
   return JSON.stringify(doc, null, '\t');
 }
 
+/** The file as sops would have written it: no envcrypt integrity record. */
+function stripRecord(text: string, format: Format): string {
+  if (format === 'dotenv') return text.replace(/^sops_envcrypt_integrity=.*\n/m, '');
+  if (format === 'yaml') return text.replace(/^ {4}envcrypt_integrity: .*\n/m, '');
+  const doc = JSON.parse(text) as { sops: Record<string, unknown> };
+  delete doc.sops.envcrypt_integrity;
+  return JSON.stringify(doc, null, '\t');
+}
+
 describe.each(['dotenv', 'yaml', 'json'] as Format[])('tamper matrix: %s', (format) => {
   it('the untouched file decrypts (control)', async () => {
     const dec = await decryptText(files[format], names[format], { env });
@@ -103,7 +112,6 @@ describe.each(['dotenv', 'yaml', 'json'] as Format[])('tamper matrix: %s', (form
   });
 
   for (const [name, apply, codeSpec] of matrix) {
-    // dotenv and JSON keep a duplicate key, which the MAC then refuses; YAML's parser refuses it first.
     const code = typeof codeSpec === 'number' ? codeSpec : (codeSpec[format] ?? codeSpec.other);
     it(`${name} → refused${code > 0 ? ` with exit ${code}` : ''}, no plaintext`, async () => {
       const mutated = apply(files[format], format);
@@ -120,10 +128,18 @@ describe.each(['dotenv', 'yaml', 'json'] as Format[])('tamper matrix: %s', (form
     });
   }
 
-  it('undetectable by design: dropping another recipient\'s stanza still decrypts for us', async () => {
-    const dec = await decryptText(dropRecipient(files[format], format, 1), names[format], { env });
-    expect(dec.metadata.groups[0]!.age.map((a) => a.recipient)).toEqual([mine]);
+  it('dropping another recipient\'s stanza is refused (exit 3): the integrity record covers the recipient list', async () => {
+    const err = await decryptText(dropRecipient(files[format], format, 1), names[format], { env }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvcryptError);
+    expect((err as EnvcryptError).exitCode).toBe(3);
+    expect((err as EnvcryptError).message).toContain('integrity record does not match');
     expect(other).not.toBe(mine);
+  });
+
+  it('without the integrity record (as sops writes files), dropping another recipient\'s stanza still decrypts for us', async () => {
+    const dec = await decryptText(stripRecord(dropRecipient(files[format], format, 1), format), names[format], { env });
+    expect(dec.integrity).toBe('absent');
+    expect(dec.metadata.groups[0]!.age.map((a) => a.recipient)).toEqual([mine]);
   });
 
   it('undetectable by design: rolling back to an older valid version decrypts', async () => {
