@@ -233,7 +233,7 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
     const vouched = opts.vouched ?? namedBy(opts.recipients.map(normalRecipient), opts.recipientSource ?? 'this command');
     const enc = await encryptBranches(plain, { ...opts, vouched });
     const target = opts.target ?? name;
-    announceGrants(target, enc.grants, opts.onWarning);
+    announceGrants(target, enc.grants, opts.onWarning, enc.firstRecord);
     return emitChecked(store, enc, plain, target, opts.indent !== undefined ? { indent: opts.indent } : {});
   } catch (e) {
     if (e instanceof EnvcryptError) e.inFile(name);

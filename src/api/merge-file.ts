@@ -208,7 +208,7 @@ export async function mergeTexts(base: string | null, ours: string, theirs: stri
     if (dec) for (const r of vouchedByRecord(dec)) if (!vouched.has(r)) vouched.set(r, `the integrity record of ${side}`);
   }
   const enc = await encryptBranches(merged.branches, { recipients, previous: { ...o, stash }, rotate, vouched });
-  announceGrants(name, enc.grants, keys.onWarning);
+  announceGrants(name, enc.grants, keys.onWarning, enc.firstRecord);
   const store = await storeFor(format);
   const text = emitChecked(store, enc, merged.branches, name, emit ?? emitOptionsFor(name, format, keys.env));
   return {

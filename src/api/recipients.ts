@@ -162,7 +162,7 @@ async function addToFile(file: string, r: ParsedRecipient, opts: RekeyOptions): 
   }
   const next: Metadata = { ...md, groups: [{ ...g0, age }, ...md.groups.slice(1)], unverified };
   next.integrity = integrityRecord(dec.encrypted, coveredOf(next), dec.dataKey);
-  announceGrants(file, grants, opts.onWarning);
+  announceGrants(file, grants, opts.onWarning, dec.integrity !== 'verified');
   // The encrypted branches as read: no value, MAC or lastmodified changes.
   const after = emitChecked(store, { branches: dec.encrypted, metadata: next, dataKey: dec.dataKey, grants, firstRecord: dec.integrity !== 'verified' }, dec.branches, file, emitOptionsFor(file, format, opts));
   return { file, before: text, after, keys: [], grants };

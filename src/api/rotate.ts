@@ -140,7 +140,7 @@ export async function rekeyFile(file: string, opts: RekeyOptions, next: (current
   if (typeof recipients === 'string') return { file, before, after: null, note: recipients, keys: [] };
   const rule = governingRule(file, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
   const enc = await encryptBranches(dec.branches, { recipients, previous: dec, rotate: true, ...(rule ? { vouched: rule.vouched } : {}) });
-  announceGrants(file, enc.grants, opts.onWarning);
+  announceGrants(file, enc.grants, opts.onWarning, enc.firstRecord);
   const store = await storeFor(format);
   const after = emitChecked(store, enc, dec.branches, file, emitOptionsFor(file, format, opts));
   return { file, before, after, keys, grants: enc.grants };

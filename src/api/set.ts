@@ -103,7 +103,7 @@ export async function reencryptText(plain: Branch[], previous: DecryptedFile, st
   const rule = governingRule(file, { env: envOf(opts), ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}) });
   if (!opts.allowSelectorChange) refuseDriftedPlaintext(file, previous.branches, plain, previous.metadata.selector, rule);
   const enc = await encryptBranches(plain, { recipients: ageRecipients(previous.metadata), previous, ...(rule ? { vouched: rule.vouched } : {}) });
-  announceGrants(file, enc.grants, opts.onWarning);
+  announceGrants(file, enc.grants, opts.onWarning, enc.firstRecord);
   return emitChecked(store, enc, plain, file, indent !== undefined ? { indent } : {});
 }
 

@@ -70,7 +70,16 @@ export function grantMessage(file: string, g: Grant): string {
   return `${file}: ${what} ${g.recipient} (from ${g.source})`;
 }
 
-/** Announce grants on the warning channel: every added recipient is named, with where it came from. */
-export function announceGrants(file: string, grants: readonly Grant[], warn: (m: string) => void = stderrWarning): void {
+/**
+ * Say what a write vouched for: every recipient given the data key on the
+ * strength of this command or `.sops.yaml`, with where it came from, and the
+ * first integrity record of a file that had none (it now authenticates key
+ * names, empty and unencrypted values and the selector that nothing
+ * authenticated before, so they deserve a look in the diff).
+ */
+export function announceGrants(file: string, grants: readonly Grant[], warn: (m: string) => void = stderrWarning, firstRecord = false): void {
+  if (firstRecord) {
+    warn(`${file} had no integrity record; the one added now also vouches for its key names, empty and unencrypted values and selector, which nothing authenticated before: check them in the diff`);
+  }
   for (const g of grants) warn(grantMessage(file, g));
 }
