@@ -107,9 +107,9 @@ function notAuthenticated(file: string, name: string, why: Weakness): EnvcryptEr
     hints: [
       `${name} decides what code programs load or run, so envcrypt sets it only from an encrypted value or from a file whose integrity record verifies`,
       why === 'empty'
-        ? 'if you put it there: remove it, or re-write the file with envcrypt so that an integrity record covers it (an empty value is never encrypted)'
-        : "if you put it there: store it encrypted (make the file's selector encrypt it), or re-write the file with envcrypt so that an integrity record covers it",
-      `if you did not, someone without the key changed the file: check its history with "git log -p ${file}"`,
+        ? `if you put it there: remove it, or re-write the file with envcrypt (e.g. "envcrypt rotate ${file}") so that an integrity record covers it (an empty value is never encrypted)`
+        : `if you put it there: store it encrypted (make the file's selector encrypt it), or re-write the file with envcrypt (e.g. "envcrypt rotate ${file}") so that an integrity record covers it`,
+      `if you did not, someone without the key changed the file: check its history with "git log -p ${file}" before you re-write it`,
     ],
   });
 }

@@ -238,7 +238,7 @@ describe('unauthenticated values', () => {
     expect(e.exitCode).toBe(3);
     expect(e.file).toBe(p(file));
     expect(e.message).toBe(`${name} is not authenticated (${what} in a file without an integrity record)`);
-    expect(e.hints.join('\n')).toContain('re-write the file with envcrypt so that an integrity record covers it');
+    expect(e.hints.join('\n')).toContain(`re-write the file with envcrypt (e.g. "envcrypt rotate ${p(file)}") so that an integrity record covers it`);
     expect(JSON.stringify([e.message, e.hints])).not.toContain('evil');
   });
 
@@ -300,10 +300,17 @@ describe('unauthenticated values', () => {
     expect(target.ENVCRYPT_AGE_KEY_FILE).toBe('target-own');
   });
 
-  it('a file the integrity record covers would be authenticated throughout (when envcrypt writes one)', async () => {
-    const text = readFileSync(p('b.env.enc'), 'utf8');
-    const l = await loadDetailed({ path: p('b.env.enc'), env });
-    if (/^sops_envcrypt_integrity=/m.test(text)) expect(l.unauthenticated).toEqual({});
-    else expect(l.unauthenticated).toEqual({ PORT_unencrypted: p('b.env.enc'), OTHER_unencrypted: p('b.env.enc') });
+  it('every value of a file whose integrity record verifies is authenticated, an unencrypted NODE_OPTIONS and an empty PATH included', async () => {
+    put(u.dir, 'rec.env', 'NODE_OPTIONS=--max-old-space-size=100\nPATH=\nSECRET=s\n');
+    const recipient = readFileSync(env.ENVCRYPT_AGE_KEY_FILE!, 'utf8').match(/public key: (age1\S+)/)![1]!;
+    const r = runCli(['encrypt', 'rec.env', '-r', recipient, '-o', 'rec.env.enc', '--unencrypted-regex', '^NODE_OPTIONS$'], { cwd: u.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(p('rec.env.enc'), 'utf8')).toMatch(/^NODE_OPTIONS=--max-old-space-size=100$/m);
+    const l = await loadDetailed({ path: p('rec.env.enc'), env });
+    expect(l.values).toEqual({ NODE_OPTIONS: '--max-old-space-size=100', PATH: '', SECRET: 's' });
+    expect(l.unauthenticated).toEqual({});
+    // The same file without its record: refused.
+    sopsLike(u.dir, 'rec.env.enc', 'norec.env.enc');
+    await expect(load({ path: p('norec.env.enc'), env })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/^NODE_OPTIONS is not authenticated/) });
   });
 });

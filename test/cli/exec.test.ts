@@ -299,6 +299,16 @@ describe('envcrypt exec and unauthenticated values', () => {
     });
   }
 
+  it('a NODE_OPTIONS that envcrypt wrote unencrypted is set: the integrity record authenticates it (the control)', () => {
+    put(u.dir, 'rec.env', 'NODE_OPTIONS=--max-old-space-size=100\n');
+    const recipient = readFileSync(keyFile, 'utf8').match(/public key: (age1\S+)/)![1]!;
+    const e = runCli(['encrypt', 'rec.env', '-r', recipient, '-o', 'rec.env.enc', '--unencrypted-regex', '^NODE_OPTIONS$'], { cwd: u.dir, env: uenv });
+    expect(e.code, e.stderr).toBe(0);
+    const r = runCli(['exec', '-f', 'rec.env.enc', ...printEnv('NODE_OPTIONS')], { cwd: u.dir, env: uenv });
+    expect(r.stderr).toBe('');
+    expect(json(r.stdout)).toEqual({ NODE_OPTIONS: '--max-old-space-size=100' });
+  });
+
   it('--verbose says which values are not authenticated, and which were kept for that reason', () => {
     const r = runCli(['exec', '--verbose', '--override', '-f', 'sops-a.env.enc', '--', 'true'], { cwd: u.dir, env: { ...uenv, PORT_unencrypted: 'from-env' } });
     expect(r.code).toBe(0);
