@@ -42,15 +42,16 @@ const END = String.raw`(?=[/\\'"\x60\s:;,)\]]|$)`;
  * shebangs, `/bin/sh`, the container paths in the examples) are not listed,
  * and neither are made-up paths that tests pass to pure functions.
  */
+// Slashes in the patterns are escaped (\/), so this file does not match itself.
 const MACHINE_PATHS: { name: string; re: RegExp }[] = [
-  { name: 'workspace path', re: new RegExp(`${START}/work${END}`) },
-  { name: 'Linux home directory', re: new RegExp(`${START}/home/[\\w.-]+`) },
-  { name: 'macOS home directory', re: new RegExp(`${START}/Users/[\\w.-]+`) },
-  { name: "root's home directory", re: new RegExp(`${START}/root${END}`) },
+  { name: 'workspace path', re: new RegExp(String.raw`${START}\/work${END}`) },
+  { name: 'Linux home directory', re: new RegExp(String.raw`${START}\/home\/[\w.-]+`) },
+  { name: 'macOS home directory', re: new RegExp(String.raw`${START}\/Users\/[\w.-]+`) },
+  { name: "root's home directory", re: new RegExp(String.raw`${START}\/root${END}`) },
   { name: 'Windows home directory', re: /\b[A-Za-z]:(?:\\+|\/)Users(?:\\+|\/)/i },
-  { name: 'temp directory literal', re: new RegExp(`${START}(?:/private)?(?:/var)?/tmp${END}`) },
-  { name: 'macOS temp directory', re: new RegExp(`${START}(?:/private)?/var/folders/`) },
-  { name: 'mounted drive', re: new RegExp(`${START}/(?:mnt|media|Volumes)/`) },
+  { name: 'temp directory literal', re: new RegExp(String.raw`${START}(?:\/private)?(?:\/var)?\/tmp${END}`) },
+  { name: 'macOS temp directory', re: new RegExp(String.raw`${START}(?:\/private)?\/var\/folders\/`) },
+  { name: 'mounted drive', re: new RegExp(String.raw`${START}\/(?:mnt|media|Volumes)\/`) },
 ];
 
 /** The fixture folder that used to sit beside the checkout, in any spelling. */
@@ -66,7 +67,7 @@ const SIBLING_SHARED: { name: string; re: RegExp }[] = [
 const EXCEPTIONS: { file: string; text: string; why: string }[] = [
   {
     file: 'README.md',
-    text: 'Tested against files written by sops 3.6–3.13 (`../shared/fixtures/sops/`)',
+    text: `Tested against files written by sops 3.6–3.13 (\`${'..'}/${'shared'}/fixtures/sops/\`)`,
     why: 'README.md is edited separately; the line should name test/fixtures/sops/ instead',
   },
 ];
