@@ -124,6 +124,15 @@ describe('attack 4: changes the SOPS MAC cannot see now fail on decrypt', () => 
         for (const n of [name, `mo-${name}`]) expect(cliOk(team, ['decrypt', n]).stdout).toContain(`${CANARY}-db`);
       });
 
+      // Before: check verified the MAC only, which these changes keep valid.
+      it('check reports a MAC-invisible change (a renamed unencrypted key) as a mac error: the record does not match', () => {
+        write(team, `renamed-${name}`, MUTATIONS[0]![2](files.plain, format));
+        const c = cli(team, ['check', '--json', `renamed-${name}`]);
+        expect(c.code).toBe(1);
+        expect(JSON.parse(c.stdout).findings).toContainEqual(expect.objectContaining({ rule: 'mac', severity: 'error', message: RECORD_MISMATCH }));
+        expect(c.stdout + c.stderr).not.toContain(CANARY);
+      });
+
       const cases = [...MUTATIONS.map((m) => ['plain', m] as const), ...MAC_ONLY_MUTATIONS.map((m) => ['macOnly', m] as const)];
       for (const [which, [label, stores, apply, macSees, code]] of cases) {
         if (!stores.includes(format)) continue;
