@@ -3,7 +3,6 @@
 // attacks.test.ts for the threat model and parts 1 and 3.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptText } from '../../src/api/decrypt.js';
-import { mergeFile } from '../../src/api/merge-file.js';
 import { setValue } from '../../src/api/set.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { join } from 'node:path';
@@ -278,29 +277,31 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
         });
 
         // The documented way out: the selector change is deliberate.
-        it('set --allow-selector-change and mergeFile({allowSelectorChange: true}) store the value as the file\'s selector says', async () => {
+        it('set --allow-selector-change, and the merge driver with ENVCRYPT_ALLOW_SELECTOR_CHANGE=1 (git runs it), store the value as the file\'s selector says', () => {
           setup();
           cliOk(team, ['set', name, 'NEW_KEY', '--allow-selector-change'], { input: 'deliberately-plain\n' });
           expect(read(team, name)).toMatch(/NEW_KEY["]?[=:] ?"?deliberately-plain/);
-          setup();
           theirsWithNewKey();
-          const at = (n: string) => join(team.dir, n);
-          const out = await mergeFile(at(`base-${name}`), at(name), at(`b-${name}`), { name: at(name), identityFiles: [team.K.file], env: {}, onWarning: () => {}, allowSelectorChange: true });
-          expect(out.conflicts).toEqual([]);
+          setup();
+          const r = cliOk(team, ['git', 'merge-driver', `base-${name}`, name, `b-${name}`, name], { env: { ENVCRYPT_ALLOW_SELECTOR_CHANGE: '1' } });
+          expect(r.stdout + r.stderr).not.toContain(NEW);
           expect(read(team, name)).toContain(NEW);
         });
 
-        it('the API setValue refuses without allowSelectorChange (SELECTOR_DRIFT, exit 3)', async () => {
+        it('the API setValue refuses without allowSelectorChange (SELECTOR_DRIFT, exit 3) and writes with it', async () => {
           const before = setup();
-          const e = await setValue(join(team.dir, name), 'NEW_KEY', { kind: 'str', value: NEW }, { identityFiles: [team.K.file], env: {}, onWarning: () => {} }).then(
+          const opts = { identityFiles: [team.K.file], env: {}, onWarning: () => {} };
+          const e = await setValue(join(team.dir, name), 'NEW_KEY', { kind: 'str', value: NEW }, opts).then(
             () => null,
             (x: unknown) => x,
           );
           expect(e).toBeInstanceOf(EnvcryptError);
           expect((e as EnvcryptError).code).toBe('SELECTOR_DRIFT');
           expect((e as EnvcryptError).exitCode).toBe(3);
-          expect((e as EnvcryptError).message).not.toContain(NEW);
+          expect(`${(e as EnvcryptError).message}\n${(e as EnvcryptError).hints.join('\n')}`).not.toContain(NEW);
           expect(read(team, name)).toBe(before);
+          expect(await setValue(join(team.dir, name), 'NEW_KEY', { kind: 'str', value: 'deliberately-plain' }, { ...opts, allowSelectorChange: true })).toEqual({ changed: true });
+          expect(read(team, name)).toMatch(/NEW_KEY["]?[=:] ?"?deliberately-plain/);
         });
       });
 
