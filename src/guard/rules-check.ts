@@ -172,8 +172,10 @@ export async function checkSopsFile(input: SopsCheckInput, opts: SopsCheckOption
     return [{ file, rule: 'parse', severity: 'error', message: e.message }];
   }
   const findings = [...plaintextLeaks(file, parsed.branches, md), ...authenticationFindings(file, md, governing, opts)];
-  // Decrypting would stop at the same leaked value, so the MAC adds nothing then.
-  if (opts.verifyMac !== false && !findings.some((f) => f.severity === 'error')) {
+  // Decrypting would stop at the same leaked value, so the MAC adds nothing
+  // then; a drifted selector, though, may come with tampering only the MAC or
+  // the integrity record can show.
+  if (opts.verifyMac !== false && !findings.some((f) => f.severity === 'error' && f.rule === 'plaintext-value')) {
     const mac = await macFinding(input, input.text, parsed.format, opts);
     if (mac) findings.push(mac);
   }

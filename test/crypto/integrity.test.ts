@@ -128,7 +128,7 @@ describe('integrity record', () => {
       shamirThreshold: 2,
       lastmodified: MD.lastmodified,
       mac: MD.mac,
-      selector: MD.selector,
+      selector: { kind: 'unencrypted_suffix', value: '_unencrypted' },
       macOnlyEncrypted: false,
       version: '3.13.2',
       unverified: [R2],

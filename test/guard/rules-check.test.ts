@@ -11,7 +11,7 @@ const CANARY = 'CANARY-rules-check-5d1e';
 const ENC = 'ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]';
 
 function md(selector: Selector = DEFAULT_SELECTOR): Metadata {
-  return { groups: [{ age: [{ recipient: 'age1x', enc: 'x' }], other: [] }], lastmodified: '2024-01-01T00:00:00Z', mac: '', selector, macOnlyEncrypted: false, version: '3.13.2', extra: [] };
+  return { groups: [{ age: [{ recipient: 'age1x', enc: 'x' }], other: [] }], lastmodified: '2024-01-01T00:00:00Z', mac: '', selector, macOnlyEncrypted: false, version: '3.13.2', unverified: [], extra: [] };
 }
 
 function rule(pathRegex?: string): GoverningRule {

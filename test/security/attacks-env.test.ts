@@ -113,7 +113,7 @@ describe('attack 2: injecting environment variables (mac_only_encrypted file, se
       });
 
       // Before: status said "MAC ok" and check passed.
-      it('with the record: status --json does not say the integrity is ok (mismatch); check fails (selector-drift error)', () => {
+      it('with the record: status --json does not say the integrity is ok (mismatch); check fails (selector-drift and mac errors)', () => {
         write(team, name, injected);
         const s = JSON.parse(cliOk(team, ['status', '--json', name]).stdout) as { integrity: string; mac: string; macDetail: string; selectorDrift: string | null };
         expect(s.integrity).toBe('mismatch');
@@ -122,9 +122,9 @@ describe('attack 2: injecting environment variables (mac_only_encrypted file, se
         const c = cli(team, ['check', '--json', name]);
         expect(c.code).toBe(1);
         const rules = (JSON.parse(c.stdout) as { findings: Array<{ rule: string; severity: string }> }).findings.filter((f) => f.severity === 'error').map((f) => f.rule);
-        // check verifies the record only when no other error was found (src/guard/rules-check.ts), so the
-        // record mismatch itself is not among the findings here (reported); the drift alone fails the check.
+        // Both: the drift, and the record mismatch that proves tampering (a drift alone does not skip the MAC check).
         expect(rules).toContain('selector-drift');
+        expect(rules).toContain('mac');
         expect(c.stdout + c.stderr).not.toContain(CANARY);
       });
 
