@@ -111,7 +111,7 @@ export function canPrompt(io: Io): boolean {
  * and Ctrl-C arrives as a byte), one chunk at a time, until `onData` returns
  * a result. The terminal is restored, also if the process exits meanwhile.
  */
-function readRaw<T>(onData: (chunk: Buffer) => T | undefined): Promise<T> {
+function readRaw<T>(onData: (chunk: Buffer) => T | undefined, prompt: () => void): Promise<T> {
   let fd: number;
   try {
     fd = openSync('/dev/tty', 'r');
@@ -124,6 +124,8 @@ function readRaw<T>(onData: (chunk: Buffer) => T | undefined): Promise<T> {
   };
   process.once('exit', restore);
   input.setRawMode(true);
+  // Only now: a key typed as soon as the prompt shows must not be echoed.
+  prompt();
   return new Promise<T>((resolve) => {
     input.on('data', (chunk: Buffer) => {
       const result = onData(chunk);
@@ -142,14 +144,13 @@ function readRaw<T>(onData: (chunk: Buffer) => T | undefined): Promise<T> {
  */
 export async function askReopen(io: Io, err: EnvcryptError): Promise<boolean> {
   renderError(io, err);
-  io.stderr('envcrypt: press Enter to reopen the editor, Ctrl-C to abort ');
   const answer = await readRaw((chunk) => {
     for (const b of chunk) {
       if (b === 0x0d || b === 0x0a) return true;
       if (b === 0x03 || b === 0x04 || b === 0x71) return false;
     }
     return undefined;
-  });
+  }, () => io.stderr('envcrypt: press Enter to reopen the editor, Ctrl-C to abort '));
   io.stderr('\n');
   return answer;
 }
@@ -188,15 +189,17 @@ function hiddenByte(st: Hidden, b: number): 'done' | 'cancel' | undefined {
  * @throws EnvcryptError `REFUSED` when cancelled with Ctrl-C; `IO` without a terminal
  */
 export async function readHidden(io: Io, prompt: string): Promise<string> {
-  io.stderr(prompt);
   const st: Hidden = { bytes: [], escape: false };
-  const how = await readRaw((chunk) => {
-    for (const b of chunk) {
-      const r = hiddenByte(st, b);
-      if (r !== undefined) return r;
-    }
-    return undefined;
-  });
+  const how = await readRaw(
+    (chunk) => {
+      for (const b of chunk) {
+        const r = hiddenByte(st, b);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    },
+    () => io.stderr(prompt),
+  );
   io.stderr('\n');
   if (how === 'cancel') throw new EnvcryptError('REFUSED', 'cancelled; nothing was written');
   return Buffer.from(st.bytes).toString('utf8');
