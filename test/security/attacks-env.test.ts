@@ -31,6 +31,7 @@ import {
   CANARY,
   ENC,
   FORMATS,
+  variation,
   RECORD_MISMATCH,
   cli,
   cliOk,
@@ -77,7 +78,7 @@ describe('attack 2: injecting environment variables (mac_only_encrypted file, se
         for (const m of ['evil-ran', 'app-ran']) rmSync(marker(m), { force: true });
       };
 
-      it('control: the untouched file runs the app with its values', () => {
+      variation(format, 1)('control: the untouched file runs the app with its values', () => {
         clean();
         write(team, name, original);
         const r = cliOk(team, ['exec', '-f', name, '--', process.execPath, '-e', 'process.stdout.write(process.env.SECRET ?? "")']);
@@ -140,7 +141,7 @@ describe('attack 2: injecting environment variables (mac_only_encrypted file, se
       });
 
       // Variation: LD_PRELOAD instead of NODE_OPTIONS (record stripped): another loader-sensitive name.
-      it('record stripped, LD_PRELOAD=./evil.so as an unencrypted value: exec refuses (exit 3) before the app starts', () => {
+      variation(format, 2)('record stripped, LD_PRELOAD=./evil.so as an unencrypted value: exec refuses (exit 3) before the app starts', () => {
         clean();
         write(team, name, withPlainValue(withSelector(stripped(original, format), format, 'unencrypted_regex', '_unencrypted$|^LD_PRELOAD$'), format, 'LD_PRELOAD', './evil.so'));
         const r = cli(team, ['exec', '-f', name, ...app()]);

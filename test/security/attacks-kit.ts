@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { readMetadata, type AgeEntry } from '../../src/crypto/metadata.js';
 import { storeFor } from '../../src/stores/index.js';
 import type { Format } from '../../src/stores/store.js';
@@ -21,6 +21,19 @@ import { withoutIntegrity } from '../helpers/sops-like.js';
 
 export type { Format };
 export const FORMATS: readonly Format[] = ['dotenv', 'yaml', 'json'];
+
+/** `npm run test:long` sets this: every variation in every store. */
+export const LONG = process.env.ENVCRYPT_TEST_LONG === '1';
+
+/**
+ * The attacks from the threat model run in every store. Variations of them
+ * run in one store each under `npm test` (variation n runs in FORMATS[n % 3],
+ * so every store meets some), and in all three under `npm run test:long`:
+ * the CLI round trips are what makes the suite slow.
+ */
+export function variation(format: Format, n: number): typeof it.skip {
+  return LONG || FORMATS[n % FORMATS.length] === format ? it : it.skip;
+}
 
 /** Every secret value of the fixtures starts with this. */
 export const CANARY = 'CANARY-7f3a';

@@ -10,6 +10,7 @@ import {
   CANARY,
   ENC,
   FORMATS,
+  variation,
   RECORD_MISMATCH,
   RULE_AT,
   cli,
@@ -219,13 +220,13 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
           expect(read(team, name)).toBe(before);
         });
 
-        it('control: the record-less downgraded file decrypts (exit 0), as sops would read it', () => {
+        variation(format, 1)('control: the record-less downgraded file decrypts (exit 0), as sops would read it', () => {
           setup();
           expect(cliOk(team, ['decrypt', name]).stdout).toContain(`${CANARY}-api`);
         });
 
         // Variation: a nested secret (YAML/JSON) or a second new key (dotenv), which the downgraded selector leaves out too.
-        it(`set FILE ${format === 'dotenv' ? 'SESSION_KEY' : 'db.password'} is refused the same way`, () => {
+        variation(format, 2)(`set FILE ${format === 'dotenv' ? 'SESSION_KEY' : 'db.password'} is refused the same way`, () => {
           const before = setup();
           const key = format === 'dotenv' ? 'SESSION_KEY' : 'db.password';
           expectRefused(cli(team, ['set', name, key], { input: `${NEW}\n` }), 3, /^envcrypt: error: .*refusing to store the value at .*unencrypted: the file's selector/);
@@ -233,14 +234,14 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
         });
 
         // No false positive: a value the rule's own selector leaves in clear is accepted.
-        it('set FILE NOTE_unencrypted (in clear under the rule too) is written', () => {
+        variation(format, 3)('set FILE NOTE_unencrypted (in clear under the rule too) is written', () => {
           setup();
           cliOk(team, ['set', name, 'NOTE_unencrypted'], { input: 'hello\n' });
           expect(read(team, name)).toMatch(/NOTE_unencrypted["]?[=:] ?"?hello/);
         });
 
         // The selector still covers DB_PASSWORD: a change there is encrypted, so nothing is refused.
-        it('set FILE DB_PASSWORD (still encrypted by the downgraded selector) is written, encrypted', () => {
+        variation(format, 4)('set FILE DB_PASSWORD (still encrypted by the downgraded selector) is written, encrypted', () => {
           setup();
           cliOk(team, ['set', name, 'DB_PASSWORD'], { input: `${NEW}\n` });
           expect(read(team, name)).not.toContain(NEW);
@@ -277,7 +278,7 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
         });
 
         // The documented way out: the selector change is deliberate.
-        it('set --allow-selector-change, and the merge driver with ENVCRYPT_ALLOW_SELECTOR_CHANGE=1 (git runs it), store the value as the file\'s selector says', () => {
+        variation(format, 5)('set --allow-selector-change, and the merge driver with ENVCRYPT_ALLOW_SELECTOR_CHANGE=1 (git runs it), store the value as the file\'s selector says', () => {
           setup();
           cliOk(team, ['set', name, 'NEW_KEY', '--allow-selector-change'], { input: 'deliberately-plain\n' });
           expect(read(team, name)).toMatch(/NEW_KEY["]?[=:] ?"?deliberately-plain/);
@@ -288,7 +289,7 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
           expect(read(team, name)).toContain(NEW);
         });
 
-        it('the API setValue refuses without allowSelectorChange (SELECTOR_DRIFT, exit 3) and writes with it', async () => {
+        variation(format, 6)('the API setValue refuses without allowSelectorChange (SELECTOR_DRIFT, exit 3) and writes with it', async () => {
           const before = setup();
           const opts = { identityFiles: [team.K.file], env: {}, onWarning: () => {} };
           const e = await setValue(join(team.dir, name), 'NEW_KEY', { kind: 'str', value: NEW }, opts).then(
@@ -308,7 +309,7 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
       // Variation: the attacker changes only .sops.yaml's selector. The file's
       // own selector is authenticated by its record, so new values are still
       // encrypted as before; check and status flag the disagreement.
-      it('only the .sops.yaml rule downgraded: set still encrypts; check reports selector-drift', () => {
+      variation(format, 7)('only the .sops.yaml rule downgraded: set still encrypts; check reports selector-drift', () => {
         write(team, name, original);
         write(team, '.sops.yaml', sopsYaml([team.K.recipient, team.B.recipient], `      encrypted_regex: ${DOWNGRADE}\n`));
         try {
@@ -396,7 +397,7 @@ describe('a stripped integrity record: sops-level guarantees, reported, refusabl
 
       // Variation: no .sops.yaml rule vouches. The record comes back, but it
       // vouches for nobody it did not see envcrypt wrap for.
-      it('without a .sops.yaml: set adds the record with every recipient unverified; rotate then refuses UNVOUCHED until confirmed', async () => {
+      variation(format, 8)('without a .sops.yaml: set adds the record with every recipient unverified; rotate then refuses UNVOUCHED until confirmed', async () => {
         strip();
         write(team, '.sops.yaml', '');
         try {

@@ -12,6 +12,7 @@ import {
   CANARY,
   ENC,
   FORMATS,
+  variation,
   PLAIN,
   RECORD_MISMATCH,
   RULE_AT,
@@ -165,7 +166,7 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
 
       // Variation: launder the stanza through `set`, then rotate. Before: the
       // rotation wrapped the new key for A.
-      it('record stripped, laundered through set, then rotate: still UNVOUCHED naming A; removing the unverified list breaks the record', async () => {
+      variation(format, 1)('record stripped, laundered through set, then rotate: still UNVOUCHED naming A; removing the unverified list breaks the record', async () => {
         stage(stripped(attacked(), format));
         cliOk(team, ['set', name, 'NEW_KEY'], { input: `${NEW_SECRET}\n` });
         const laundered = read(team, name);
@@ -188,7 +189,7 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
 
       // The one way in is a key holder confirming A on purpose. Before: there
       // was no such thing as an unverified recipient to confirm.
-      it('laundered through set, A gets the key only when K runs "recipients add A", which replaces the junk stanza', async () => {
+      variation(format, 2)('laundered through set, A gets the key only when K runs "recipients add A", which replaces the junk stanza', async () => {
         stage(stripped(attacked(), format));
         cliOk(team, ['set', name, 'NEW_KEY'], { input: `${NEW_SECRET}\n` });
         const junk = (await stanzas(read(team, name), format)).find((s) => s.recipient === team.A.recipient)!.enc;
@@ -207,7 +208,7 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
       // B's real stanza. The record covers the recipient list, not the wrapped
       // keys, so the file still verifies; but envcrypt wraps for the
       // recipient string, never reuses a stanza's content for another key.
-      it('a junk stanza labelled with B\'s recipient: rotate wraps the new key for the real B; A gets nothing', async () => {
+      variation(format, 3)('a junk stanza labelled with B\'s recipient: rotate wraps the new key for the real B; A gets nothing', async () => {
         const list = await stanzas(original, format);
         const realB = list.find((s) => s.recipient === team.B.recipient)!.enc;
         const junk = junkStanza(team.A.recipient);
@@ -222,7 +223,7 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
 
       // Variation: the attacker adds A to .sops.yaml too. That is vouching by
       // the rule, which is documented to wrap the key, and to say so each time.
-      it('A also added to .sops.yaml, record stripped: rotate wraps the key for A and announces A with the rule\'s position', async () => {
+      variation(format, 4)('A also added to .sops.yaml, record stripped: rotate wraps the key for A and announces A with the rule\'s position', async () => {
         stage(stripped(attacked(), format));
         write(team, '.sops.yaml', sopsYaml([team.K.recipient, team.B.recipient, team.A.recipient]));
         try {
@@ -237,7 +238,7 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
       });
 
       // With the record in place, adding A to .sops.yaml does not help: the file itself no longer verifies.
-      it('A also added to .sops.yaml, record kept: rotate still refuses (exit 3, record mismatch)', async () => {
+      variation(format, 5)('A also added to .sops.yaml, record kept: rotate still refuses (exit 3, record mismatch)', async () => {
         stage(attacked());
         write(team, '.sops.yaml', sopsYaml([team.K.recipient, team.B.recipient, team.A.recipient]));
         try {
@@ -314,7 +315,7 @@ describe('attack 5: tampering with .sops.yaml (A added to the creation rule)', (
       }
 
       // --json consumers see the grants too, with their source (a CI job can fail on any grant from .sops.yaml).
-      it('rotate --json and recipients remove --json list the grant to A with the rule\'s position; recipients add --json names the command', () => {
+      variation(format, 6)('rotate --json and recipients remove --json list the grant to A with the rule\'s position; recipients add --json names the command', () => {
         const attackedStripped = stripped(withStanza(original, format, team.A.recipient, junkStanza(team.A.recipient)), format);
         tamperRule();
         try {
