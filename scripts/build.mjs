@@ -20,10 +20,10 @@ const common = {
 const esmBanner = { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" };
 
 const CACHED_BUNDLES = {
-  'fast-exec': 'src/fast/exec-entry.ts',
-  'fast-preload': 'src/fast/preload-entry.ts',
-  runtime: 'src/runtime-entry.ts',
-  cli: 'src/cli/entry-cli.ts',
+  'fast-exec': 'src/start/fast-exec.ts',
+  'fast-preload': 'src/start/fast-preload.ts',
+  runtime: 'src/start/runtime.ts',
+  cli: 'src/start/cli.ts',
 };
 
 // yargs' dependencies import string-width, whose module body costs ~20 ms;
@@ -74,7 +74,7 @@ await Promise.all([
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner, external: ['re2js'] }),
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['re2js'] }),
   // The preload includes the runtime loader: one file less to find and compile at start-up.
-  build({ ...common, entryPoints: { config: 'src/config-cjs.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['age-encryption'] }),
+  build({ ...common, entryPoints: { config: 'src/start/config.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['age-encryption'] }),
 ]);
 // Type declarations for library users (package.json "types").
 const { execFileSync: run } = await import('node:child_process');

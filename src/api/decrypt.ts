@@ -5,7 +5,7 @@ import { coveredOf, verifyIntegrity } from '../crypto/integrity.js';
 import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { readTextFile } from '../io/read.js';
-import type { GeneralUnwrap } from '../keys/age-unwrap.js';
+import type { GeneralUnwrap } from '../keys/age/unwrap.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import type { Format, Store } from '../stores/store.js';

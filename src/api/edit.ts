@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { withLock } from '../io/lock.js';
 import { readInputFile } from '../io/read.js';
 import { guardSignals, makePrivateTempDir, type PrivateTempDir } from '../io/tempdir.js';
-import { resolveCreation, type Creation } from '../project/rules.js';
+import { resolveCreation, type Creation } from '../repo/sops-config/rules.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';

@@ -3,7 +3,7 @@ import { type AgeEntry, type Metadata, nowLastModified, SOPS_VERSION } from '../
 import { DEFAULT_SELECTOR, type Selector } from '../crypto/selector.js';
 import { encryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
-import { wrapDataKey } from '../keys/age-wrap.js';
+import { wrapDataKey } from '../keys/age/wrap.js';
 import { checkPqMix, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import type { EmitOptions, Format, Store } from '../stores/store.js';

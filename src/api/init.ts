@@ -11,9 +11,9 @@ import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { defaultKeyFile, identitySources } from '../keys/discovery.js';
 import { identityFileText, newIdentity } from '../keys/keygen.js';
-import { CONFIG_NAME } from '../project/config-find.js';
-import { loadConfig, matchRule } from '../project/rules.js';
-import { loadAgeLib } from '../keys/age-lib.js';
+import { CONFIG_NAME } from '../repo/sops-config/find.js';
+import { loadConfig, matchRule } from '../repo/sops-config/rules.js';
+import { loadAgeLib } from '../keys/age/lib.js';
 
 /**
  * The creation rule `init` writes, in any directory: `.env` and `.env.<anything>`

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
 import { shareKeySources, stderrWarning, type KeyOptions } from '../keys/discovery.js';
-import { isLoaderSensitive, removeIdentity } from '../runtime/sensitive-names.js';
+import { isLoaderSensitive, removeIdentity } from '../exec/sensitive-names.js';
 import type { Format } from '../stores/store.js';
 import { setOwn, toEnv, type FlattenOptions } from '../tree/env.js';
 import { readTextFile } from '../io/read.js';

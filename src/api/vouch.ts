@@ -8,8 +8,8 @@
 import { relative, resolve, isAbsolute } from 'node:path';
 import type { Selector } from '../crypto/selector.js';
 import { stderrWarning } from '../keys/discovery.js';
-import { findConfig } from '../project/config-find.js';
-import { loadConfig, matchRule, type MatchedRule } from '../project/rules.js';
+import { findConfig } from '../repo/sops-config/find.js';
+import { loadConfig, matchRule, type MatchedRule } from '../repo/sops-config/rules.js';
 import type { Grant } from './encrypt.js';
 
 /** The `.sops.yaml` rule that governs a file, as far as vouching and selectors go. */

@@ -8,8 +8,8 @@ import { openSync } from 'node:fs';
 import { isatty, ReadStream } from 'node:tty';
 import { EnvcryptError } from '../errors.js';
 import { splitCommand } from '../keys/shell-split.js';
-import { runChild } from '../runtime/spawn.js';
-import { which } from '../runtime/which.js';
+import { runChild } from '../exec/spawn.js';
+import { which } from '../exec/which.js';
 import type { Io } from './output.js';
 import { renderError } from './render-error.js';
 

@@ -5,7 +5,7 @@ import { allowSymlinksOutsideRepo } from '../io/symlink.js';
 import { sweepStaleTempDirs } from '../io/tempdir.js';
 import type { Command } from './command.js';
 import { commandsFor } from './commands/index.js';
-import { runExec } from './exec-cli.js';
+import { runExec } from './exec/run.js';
 import { error, hint, processIo, type Io } from './output.js';
 import { renderError } from './render-error.js';
 

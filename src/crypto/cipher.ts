@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
-import { decodeStrictBase64 } from './base64.js';
+import { decodeStrictBase64 } from '../keys/ssh/base64.js';
 
 /** The four fields of an `ENC[AES256_GCM,…]` string. */
 export interface EncParts {

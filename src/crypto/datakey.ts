@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
-import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap } from '../keys/age-unwrap.js';
+import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap } from '../keys/age/unwrap.js';
 import { identitySources, type FoundIdentity, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from './metadata.js';

@@ -1,7 +1,7 @@
 import { nowLastModified } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { parseIdentityText } from './identity-text.js';
-import { loadAgeLib } from './age-lib.js';
+import { loadAgeLib } from './age/lib.js';
 
 /** A new identity and its recipient. */
 export interface NewIdentity {

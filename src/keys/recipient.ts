@@ -1,6 +1,6 @@
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../errors.js';
-import { parseSshPublicKey } from './ssh-parse.js';
+import { parseSshPublicKey } from './ssh/parse.js';
 
 export { shortRecipient } from './short-recipient.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GITIGNORE_LINES, init, INIT_PATH_REGEX } from '../../src/api/init.js';
 import { identityFileText, newIdentity } from '../../src/keys/keygen.js';
-import { loadConfig, matchRule } from '../../src/project/rules.js';
+import { loadConfig, matchRule } from '../../src/repo/sops-config/rules.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -9,7 +9,7 @@ import { listRecipients, planAddRecipient, planRemoveRecipient, resolveRecipient
 import { changedFiles, commitPlan } from '../../src/api/rotate.js';
 import { recoverDataKey } from '../../src/crypto/datakey.js';
 import { readMetadata } from '../../src/crypto/metadata.js';
-import { wrapDataKey } from '../../src/keys/age-wrap.js';
+import { wrapDataKey } from '../../src/keys/age/wrap.js';
 import { identityFileText, newIdentity } from '../../src/keys/keygen.js';
 import { parseRecipient } from '../../src/keys/recipient.js';
 import { dotenvStore } from '../../src/stores/dotenv.js';

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { decryptFile } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
 import { ageRecipients } from '../../src/crypto/metadata.js';
-import { walkFiles } from '../../src/project/repo-files.js';
+import { walkFiles } from '../../src/repo/files.js';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
 import { BIN } from '../helpers/paths.js';
 import { writeTree } from '../helpers/tree.js';

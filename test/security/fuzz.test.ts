@@ -10,7 +10,7 @@ import { DEFAULT_SELECTOR } from '../../src/crypto/selector.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { parseIdentityText } from '../../src/keys/identity-text.js';
 import { parseRecipient } from '../../src/keys/recipient.js';
-import { parseConfig } from '../../src/project/rules.js';
+import { parseConfig } from '../../src/repo/sops-config/rules.js';
 import { dotenvStore } from '../../src/stores/dotenv.js';
 import { jsonStore } from '../../src/stores/json.js';
 import { yamlStore } from '../../src/stores/yaml.js';

@@ -1,5 +1,5 @@
-import type { Finding, GuardRule } from '../../guard/finding.js';
-import { runCheck } from '../../guard/scan.js';
+import type { Finding, GuardRule } from '../../check/finding.js';
+import { runCheck } from '../../check/scan.js';
 import { ExitCode } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';

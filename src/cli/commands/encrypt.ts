@@ -1,7 +1,7 @@
 import { encryptFile } from '../../api/encrypt-file.js';
 import { type Selector, type SelectorKind } from '../../crypto/selector.js';
 import { EnvcryptError } from '../../errors.js';
-import { resolveCreation } from '../../project/rules.js';
+import { resolveCreation } from '../../repo/sops-config/rules.js';
 import { optString, strings, type Command } from '../command.js';
 import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { note, warning } from '../output.js';

@@ -1,9 +1,9 @@
 import { decryptText } from '../../api/decrypt.js';
 import { isEncryptedText, mergeFile, sniffFormat } from '../../api/merge-file.js';
 import { EnvcryptError } from '../../errors.js';
-import { gitMergeFile } from '../../git/repo.js';
+import { gitMergeFile } from '../../repo/git.js';
 import { escapeControls } from '../../io/escape.js';
-import { cliInvocation, setupGit, type SetupResult } from '../../git/setup.js';
+import { cliInvocation, setupGit, type SetupResult } from '../../repo/git-setup.js';
 import { readInputFile, readTextFile } from '../../io/read.js';
 import { storeFor } from '../../stores/index.js';
 import { strings, type Args, type Command } from '../command.js';

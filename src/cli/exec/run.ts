@@ -1,0 +1,28 @@
+import { loadDetailed, type Loaded } from '../../api/load.js';
+import { EXEC_HELP, parseExecArgs, type ExecArgs } from './args.js';
+import { execLoadOptions, launch } from './launch.js';
+import type { Io } from '../output.js';
+import { renderError } from '../render-error.js';
+
+/**
+ * `envcrypt exec`: decrypt, then run the command with the values in its
+ * environment. Nothing is started when decryption fails. With `--redact`, the
+ * command's stdout and stderr go through `runChildRedacted`, which masks every
+ * decrypted value. Returns the exit code (a child killed by a signal is
+ * re-raised by {@link reraise}).
+ */
+export async function runExec(argv: readonly string[], io: Io): Promise<number> {
+  let a: ExecArgs;
+  let loaded: Loaded;
+  try {
+    a = parseExecArgs(argv);
+    if (a.help) {
+      io.stdout(EXEC_HELP);
+      return 0;
+    }
+    loaded = await loadDetailed(execLoadOptions(a, io));
+  } catch (e) {
+    return renderError(io, e);
+  }
+  return launch(a, loaded, io);
+}

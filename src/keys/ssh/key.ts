@@ -1,0 +1,312 @@
+/**
+ * age's `ssh-ed25519` and `ssh-rsa` recipient types, written against the
+ * `Recipient`/`Identity` interfaces of `age-encryption` (typage), which has
+ * no SSH support of its own. The stanza formats are those of the age CLI's
+ * `agessh` package (https://github.com/FiloSottile/age, `agessh/agessh.go`):
+ *
+ *     -> ssh-ed25519 <tag> <ephemeral X25519 share>   body: ChaCha20-Poly1305(file key)
+ *     -> ssh-rsa <tag>                                body: RSA-OAEP-SHA256(file key)
+ *
+ * where `tag` is the first 4 bytes of SHA-256 of the SSH public key blob.
+ *
+ * Only `node:crypto` is used, and `age-encryption` only for types, so this
+ * module loads without typage's start-up cost.
+ */
+
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  privateDecrypt,
+  publicEncrypt,
+  type KeyObject,
+} from 'node:crypto';
+import { base64nopad } from '@scure/base';
+import type { Identity, Recipient, Stanza } from 'age-encryption';
+import { EnvcryptError } from '../../errors.js';
+import {
+  formatSshPublicKey,
+  parseSshPrivateKey,
+  parseSshPublicKey,
+  type SshPrivateKey,
+  type SshPrivateKeyFile,
+  type SshPublicKey,
+} from './parse.js';
+
+/** Options for {@link sshIdentity}. */
+export interface SshIdentityOptions {
+  /**
+   * Asked for the passphrase of a protected key, at most once, and only when
+   * a file has a stanza for this key. Without it, protected keys are refused.
+   */
+  passphrase?: () => string | Promise<string>;
+}
+
+const ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
+const RSA_LABEL = 'age-encryption.org/v1/ssh-rsa';
+const FILE_KEY_SIZE = 16;
+// DER prefixes of RFC 8410 X25519 keys; the raw 32 bytes follow.
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+// 2^255 - 19, the field of Curve25519 and Ed25519.
+const P = (1n << 255n) - 19n;
+
+/** The stanza tag: base64 of the first 4 bytes of SHA-256 of the public key blob. */
+function tagOf(wire: Uint8Array): string {
+  return base64nopad.encode(createHash('sha256').update(wire).digest().subarray(0, 4));
+}
+
+function x25519Private(scalar: Uint8Array): KeyObject {
+  const der = Buffer.concat([X25519_PKCS8_PREFIX, scalar]);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
+}
+
+function x25519PublicRaw(key: KeyObject): Uint8Array {
+  return new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI_PREFIX.length));
+}
+
+/** X25519(scalar, point). Throws (from OpenSSL) when the result is all zeros, i.e. a low-order point. */
+function x25519(scalar: KeyObject, point: Uint8Array): Uint8Array {
+  const publicKey = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, point]), format: 'der', type: 'spki' });
+  return new Uint8Array(diffieHellman({ privateKey: scalar, publicKey }));
+}
+
+function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, 32));
+}
+
+/** The tweak scalar that binds the shared secret to this exact SSH key. */
+function tweakFor(wire: Uint8Array): KeyObject {
+  return x25519Private(hkdf(new Uint8Array(0), wire, ED25519_LABEL));
+}
+
+function modPow(base: bigint, exp: bigint): bigint {
+  let result = 1n;
+  for (let b = base % P, e = exp; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) result = (result * b) % P;
+  return result;
+}
+
+/** Ed25519 public key → X25519 u-coordinate by the birational map u = (1 + y) / (1 − y). */
+function ed25519ToX25519(edKey: Uint8Array): Uint8Array | null {
+  const le = Buffer.from(edKey);
+  le[31]! &= 0x7f; // the top bit is the sign of x, not part of y
+  const y = BigInt('0x' + Buffer.from(le).reverse().toString('hex'));
+  const denominator = (((1n - y) % P) + P) % P;
+  if (denominator === 0n) return null;
+  const u = ((1n + y) * modPow(denominator, P - 2n)) % P;
+  return Buffer.from(u.toString(16).padStart(64, '0'), 'hex').reverse();
+}
+
+function seal(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  // A zero nonce is safe: every wrapping key is fresh, derived from an ephemeral share.
+  const c = createCipheriv('chacha20-poly1305', key, Buffer.alloc(12), { authTagLength: 16 });
+  return new Uint8Array(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]));
+}
+
+function open(key: Uint8Array, sealed: Uint8Array): Uint8Array {
+  const d = createDecipheriv('chacha20-poly1305', key, Buffer.alloc(12), { authTagLength: 16 });
+  d.setAuthTag(sealed.subarray(sealed.length - 16));
+  return new Uint8Array(Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]));
+}
+
+const oaep = (key: KeyObject) => ({
+  key,
+  padding: constants.RSA_PKCS1_OAEP_PADDING,
+  oaepHash: 'sha256',
+  oaepLabel: Buffer.from(RSA_LABEL),
+});
+
+/**
+ * A recipient for an SSH public key line, as in a `.pub` file or
+ * `authorized_keys` (`ssh-ed25519 AAAA… comment`, `ssh-rsa AAAA… comment`).
+ *
+ * @param publicKeyLine - The public key line.
+ * @returns A {@link Recipient} that wraps file keys the way the age CLI does.
+ * @throws {@link EnvcryptError} `BAD_KEY` naming the accepted forms if the line
+ * is malformed, of another key type, or not a usable key.
+ */
+export function sshRecipient(publicKeyLine: string): Recipient {
+  const pk = parseSshPublicKey(publicKeyLine);
+  const tag = tagOf(pk.wire);
+  if (pk.type === 'ssh-rsa') {
+    return {
+      wrapFileKey: (fileKey: Uint8Array): Stanza[] => [{ args: ['ssh-rsa', tag], body: new Uint8Array(publicEncrypt(oaep(pk.key), fileKey)) }],
+    };
+  }
+  const theirs = ed25519ToX25519(pk.key);
+  const tweak = tweakFor(pk.wire);
+  // tweak·P is zero only for a low-order P, so this one multiplication rejects every key X25519 would refuse later.
+  if (theirs === null || !usablePoint(tweak, theirs)) {
+    throw new EnvcryptError('BAD_KEY', 'not a valid ssh public key: its ed25519 key is not a usable curve point', {
+      hints: ['"ssh-keygen -y -f <private key file>" prints the right public key'],
+    });
+  }
+  return {
+    wrapFileKey(fileKey: Uint8Array): Stanza[] {
+      const eph = generateKeyPairSync('x25519').privateKey;
+      const share = x25519PublicRaw(eph);
+      const shared = x25519(tweak, x25519(eph, theirs));
+      const body = seal(hkdf(shared, Buffer.concat([share, theirs]), ED25519_LABEL), fileKey);
+      return [{ args: ['ssh-ed25519', tag, base64nopad.encode(share)], body }];
+    },
+  };
+}
+
+function usablePoint(scalar: KeyObject, point: Uint8Array): boolean {
+  try {
+    x25519(scalar, point);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Unwraps one stanza already known, by type and tag, to be for this key. */
+type Unwrap = (stanza: Stanza) => Uint8Array;
+
+function broken(source: string, why: string, cause?: unknown): EnvcryptError {
+  return new EnvcryptError('DECRYPT_FAILED', `cannot unwrap the file key with ssh key ${source}: ${why}`, {
+    file: source,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function ed25519Unwrap(key: Extract<SshPrivateKey, { type: 'ssh-ed25519' }>, source: string): Unwrap {
+  const seed = Buffer.from(key.key.export({ format: 'jwk' }).d ?? '', 'base64url');
+  // As agessh does: the X25519 scalar is the first half of SHA-512(seed), which X25519 clamps.
+  const digest = createHash('sha512').update(seed).digest();
+  const ours = x25519Private(digest.subarray(0, 32));
+  seed.fill(0);
+  digest.fill(0);
+  const ourPublic = x25519PublicRaw(ours);
+  const tweak = tweakFor(key.publicKey.wire);
+  return (stanza) => {
+    let share: Uint8Array;
+    try {
+      if (stanza.args.length !== 3) throw new Error('wrong argument count');
+      share = base64nopad.decode(stanza.args[2]!);
+      if (share.length !== 32) throw new Error('wrong share length');
+    } catch (cause) {
+      throw broken(source, 'its ssh-ed25519 stanza is malformed', cause);
+    }
+    if (stanza.body.length !== FILE_KEY_SIZE + 16) throw broken(source, 'its ssh-ed25519 stanza body has the wrong length');
+    let shared: Uint8Array;
+    try {
+      shared = x25519(tweak, x25519(ours, share));
+    } catch (cause) {
+      throw broken(source, 'its ssh-ed25519 stanza has an invalid ephemeral share', cause);
+    }
+    try {
+      return open(hkdf(shared, Buffer.concat([share, ourPublic]), ED25519_LABEL), stanza.body);
+    } catch (cause) {
+      throw broken(source, 'the ssh-ed25519 stanza does not decrypt; it was altered, or another key shares its tag', cause);
+    }
+  };
+}
+
+function rsaUnwrap(key: Extract<SshPrivateKey, { type: 'ssh-rsa' }>, source: string): Unwrap {
+  return (stanza) => {
+    if (stanza.args.length !== 2) throw broken(source, 'its ssh-rsa stanza is malformed');
+    let fileKey: Uint8Array;
+    try {
+      fileKey = new Uint8Array(privateDecrypt(oaep(key.key), stanza.body));
+    } catch (cause) {
+      throw broken(source, 'the ssh-rsa stanza does not decrypt; it was altered, or another key shares its tag', cause);
+    }
+    if (fileKey.length !== FILE_KEY_SIZE) throw broken(source, 'the ssh-rsa stanza holds a file key of the wrong size');
+    return fileKey;
+  };
+}
+
+function unwrapFor(key: SshPrivateKey, source: string): Unwrap {
+  return key.type === 'ssh-ed25519' ? ed25519Unwrap(key, source) : rsaUnwrap(key, source);
+}
+
+function protectedError(source: string): EnvcryptError {
+  return new EnvcryptError('BAD_KEY', `ssh key ${source} is protected by a passphrase`, {
+    file: source,
+    hints: ['envcrypt cannot prompt for ssh key passphrases here; use an age identity ("envcrypt keygen") or an ssh key without a passphrase'],
+  });
+}
+
+/**
+ * An identity for an SSH private key: OpenSSH format (`-----BEGIN OPENSSH
+ * PRIVATE KEY-----`) or PEM PKCS#1/PKCS#8, Ed25519 or RSA.
+ *
+ * `unwrapFileKey` returns null when no stanza is of this key's type with this
+ * key's tag, and throws only for a stanza that is this key's but broken.
+ *
+ * @param privateKeyText - The private key file's text.
+ * @param source - The file name, used in messages (never the key itself).
+ * @param options - A passphrase callback for protected keys.
+ * @returns An {@link Identity} for `Decrypter.addIdentity`.
+ * @throws {@link EnvcryptError} `BAD_KEY` if the text is not a supported key, or
+ * it is protected by a passphrase and no `passphrase` callback was given.
+ */
+export function sshIdentity(privateKeyText: string, source: string, options: SshIdentityOptions = {}): Identity {
+  const file = parseSshPrivateKey(privateKeyText, source);
+  if (!file.encrypted) return identityOf(file.key.publicKey, unwrapFor(file.key, source));
+  const ask = options.passphrase;
+  if (ask === undefined) throw protectedError(source);
+  let unlocked: Promise<SshPrivateKey> | undefined;
+  const unlock = (): Promise<SshPrivateKey> =>
+    (unlocked ??= Promise.resolve(ask())
+      .then((p) => file.decrypt(p))
+      .catch((e: unknown) => {
+        unlocked = undefined; // a wrong passphrase may be retyped on the next file
+        throw e;
+      }));
+  if (file.publicKey !== null) {
+    // OpenSSH keeps the public key in the clear, so the passphrase is asked only for a stanza that is ours.
+    let unwrap: Unwrap | undefined;
+    return identityOf(file.publicKey, async (s) => (unwrap ??= unwrapFor(await unlock(), source))(s));
+  }
+  // Protected PEM hides even the public key: unlock as soon as any SSH stanza shows up.
+  return {
+    async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
+      if (!stanzas.some((s) => s.args[0] === 'ssh-ed25519' || s.args[0] === 'ssh-rsa')) return null;
+      const key = await unlock();
+      return identityOf(key.publicKey, unwrapFor(key, source)).unwrapFileKey(stanzas);
+    },
+  };
+}
+
+function identityOf(pk: SshPublicKey, unwrap: (s: Stanza) => Uint8Array | Promise<Uint8Array>): Identity {
+  const tag = tagOf(pk.wire);
+  return {
+    unwrapFileKey(stanzas: Stanza[]): Uint8Array | null | Promise<Uint8Array | null> {
+      // Like the age CLI, the first stanza with our type and tag decides: a broken one is an error, not a skip.
+      const mine = stanzas.find((s) => s.args[0] === pk.type && s.args[1] === tag);
+      return mine === undefined ? null : unwrap(mine);
+    },
+  };
+}
+
+/**
+ * The public key of an SSH private key, as `ssh-ed25519 AAAA…` or
+ * `ssh-rsa AAAA…` (no comment): the recipient to encrypt to. Works for
+ * passphrase-protected OpenSSH keys too, whose public half is not encrypted.
+ *
+ * @param privateKeyText - The private key file's text.
+ * @param source - The file name, for messages.
+ * @defaultValue source: `'(unnamed)'`
+ * @returns The public key line.
+ * @throws {@link EnvcryptError} `BAD_KEY` if the text is not a supported key,
+ * or is a protected PEM key (whose public half is encrypted too).
+ */
+export function sshPublicKeyOf(privateKeyText: string, source = '(unnamed)'): string {
+  const file: SshPrivateKeyFile = parseSshPrivateKey(privateKeyText, source);
+  if (!file.encrypted) return formatSshPublicKey(file.key.publicKey);
+  if (file.publicKey === null) throw protectedError(source);
+  return formatSshPublicKey(file.publicKey);
+}

@@ -1,0 +1,233 @@
+/**
+ * `envcrypt git setup`: wire envcrypt into a repository as git's textconv
+ * (decrypted `git diff`) and merge driver (merge by key), and optionally
+ * install a pre-commit hook. Every step is idempotent.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EnvcryptError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { isEncryptedText } from '../api/merge-file.js';
+import { formatFromName } from '../stores/index.js';
+import { git, gitPath, listFiles, repoTop, runGit, shellQuote } from './git.js';
+
+/**
+ * Name patterns that always get the attributes, so that encrypted files
+ * created later are covered without running setup again. They are the names
+ * envcrypt and sops users give encrypted files; a plain `*.enc` is left out
+ * on purpose, since such files are often binary and not envcrypt's. Files
+ * with other names are listed one by one (found by their sops metadata).
+ */
+export const ATTRIBUTE_PATTERNS: readonly string[] = ['*.env.enc', '.env.*.enc', '*.enc.env', '*.enc.yaml', '*.enc.yml', '*.enc.json'];
+
+/** The attributes every pattern gets. */
+export const ATTRIBUTES = 'diff=envcrypt merge=envcrypt';
+
+/** Marks a pre-commit hook as ours, so that setup may update it. */
+export const HOOK_MARKER = 'envcrypt-pre-commit-hook';
+
+const HEADER = '# envcrypt: decrypted "git diff" and merge by key for encrypted files (written by "envcrypt git setup")';
+/** Bigger files are not envcrypt files; reading them would only cost time. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Options for {@link setupGit}. */
+export interface SetupOptions {
+  /** A directory inside the work tree (default `process.cwd()`). */
+  cwd?: string;
+  /** The words that run envcrypt, e.g. from {@link cliInvocation}. */
+  cli: readonly string[];
+  /** Install `.git/hooks/pre-commit` running `envcrypt check --staged`. */
+  hook?: boolean;
+  /**
+   * Globs the hook passes to `check` as `--exclude` (throwaway test keys,
+   * e.g. `test/fixtures/**`). The hook is written from these each time, so
+   * running setup again without them takes them out.
+   */
+  exclude?: readonly string[];
+  /** Replace a pre-commit hook that is not envcrypt's. */
+  force?: boolean;
+}
+
+/** What {@link setupGit} did. */
+export interface SetupResult {
+  /** The work tree's top directory. */
+  root: string;
+  /** Encrypted files found, relative to `root`. */
+  files: string[];
+  /** Lines added to `.gitattributes` (empty when every line was there already). */
+  added: string[];
+  /** `git config --local` entries that were set because they were missing or different. */
+  config: Array<[string, string]>;
+  /** The hook, when asked for. */
+  hook?: { path: string; action: 'installed' | 'updated' | 'unchanged' | 'replaced' };
+}
+
+/**
+ * The words that run this envcrypt: the node binary and the package's
+ * `bin/envcrypt.js`, as absolute paths, so git can run it without envcrypt
+ * on PATH.
+ */
+export function cliInvocation(script: string | undefined = process.argv[1]): string[] {
+  const here = typeof import.meta.url === 'string' ? fileURLToPath(import.meta.url) : undefined;
+  // From dist/cli.js, dist/chunks/*.js or src/git/setup.ts, the bin is one or two levels up.
+  const candidates = here ? [join(dirname(here), '..', 'bin', 'envcrypt.js'), join(dirname(here), '..', '..', 'bin', 'envcrypt.js')] : [];
+  if (script) candidates.push(script);
+  const bin = candidates.find((p) => existsSync(p) && statSync(p).isFile());
+  if (!bin) throw new EnvcryptError('NOT_FOUND', 'cannot find the envcrypt script to point git at');
+  return [process.execPath, bin];
+}
+
+/** The git config entries that define the `envcrypt` diff and merge drivers. */
+export function driverConfig(cli: readonly string[]): Array<[string, string]> {
+  const run = cli.map(shellQuote).join(' ');
+  return [
+    ['diff.envcrypt.textconv', `${run} git textconv`],
+    // Cached textconv output would store plaintext in git's notes (refs/notes/textconv/…).
+    ['diff.envcrypt.cachetextconv', 'false'],
+    ['merge.envcrypt.name', 'envcrypt: merge encrypted files by key'],
+    // git substitutes %O %A %B with temp file names and %P with the shell-quoted path.
+    ['merge.envcrypt.driver', `${run} git merge-driver %O %A %B %P`],
+  ];
+}
+
+/** A `.gitattributes` pattern matching exactly one path (relative to the top, `/` separators). */
+export function exactPattern(path: string): string {
+  const glob = '/' + path.replace(/[\\*?[\]!]/g, (c) => `\\${c}`);
+  if (!/[\s"]/.test(glob)) return glob;
+  // git reads a pattern that begins with a double quote C-style, then as a glob.
+  const c = glob.replace(/[\\"]/g, (ch) => `\\${ch}`).replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+  return `"${c}"`;
+}
+
+function globRe(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+function coveredByPattern(path: string): boolean {
+  const name = basename(path);
+  return ATTRIBUTE_PATTERNS.some((p) => globRe(p).test(name));
+}
+
+/** Encrypted files of the work tree: names envcrypt reads, carrying sops metadata. */
+async function encryptedFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of listFiles(root)) {
+    const format = formatFromName(rel);
+    if (format === null) continue;
+    const abs = join(root, rel);
+    let text: string;
+    try {
+      const st = statSync(abs);
+      if (!st.isFile() || st.size > MAX_FILE_BYTES) continue;
+      text = readFileSync(abs, 'utf8');
+    } catch {
+      // Listed by git but gone or unreadable: not a file we could diff anyway.
+      continue;
+    }
+    if (text.includes('sops') && (await isEncryptedText(text, format))) out.push(rel);
+  }
+  return out;
+}
+
+function hasLine(existing: readonly string[], pattern: string): boolean {
+  return existing.some((l) => {
+    const t = l.trim();
+    if (!t.startsWith(pattern) || !/^\s/.test(t.slice(pattern.length))) return false;
+    const words = t.slice(pattern.length).trim().split(/\s+/);
+    return words.includes('diff=envcrypt') && words.includes('merge=envcrypt');
+  });
+}
+
+/** Add the missing lines to `.gitattributes`; returns the lines added. */
+function updateAttributes(root: string, files: readonly string[]): string[] {
+  const path = join(root, '.gitattributes');
+  const before = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const lines = before.split(/\r?\n/);
+  const patterns = [...ATTRIBUTE_PATTERNS, ...files.filter((f) => !coveredByPattern(f)).map(exactPattern)];
+  const added = patterns.filter((p) => !hasLine(lines, p)).map((p) => `${p} ${ATTRIBUTES}`);
+  if (added.length === 0) return [];
+  let text = before;
+  if (text !== '' && !text.endsWith('\n')) text += '\n';
+  if (!lines.includes(HEADER)) text += `${text === '' ? '' : '\n'}${HEADER}\n`;
+  writeFileAtomic(path, text + added.map((l) => `${l}\n`).join(''));
+  return added;
+}
+
+/** Set the driver entries that are missing or different; returns those set. */
+function updateConfig(root: string, cli: readonly string[]): Array<[string, string]> {
+  const set: Array<[string, string]> = [];
+  for (const [name, value] of driverConfig(cli)) {
+    const cur = runGit(['config', '--local', '--get', name], root);
+    if (cur.status === 0 && cur.stdout.replace(/\n$/, '') === value) continue;
+    git(['config', '--local', name, value], root);
+    set.push([name, value]);
+  }
+  return set;
+}
+
+/** The shell command the hook runs: `envcrypt check --staged`, with one `--exclude GLOB` per glob. */
+function checkCommandLine(cli: readonly string[], exclude: readonly string[]): string {
+  return [...cli, 'check', '--staged', ...exclude.flatMap((g) => ['--exclude', g])].map(shellQuote).join(' ');
+}
+
+/** The pre-commit hook text; `exclude` globs are passed on to `check` (quoted for the shell). */
+export function hookText(cli: readonly string[], exclude: readonly string[] = []): string {
+  return [
+    '#!/bin/sh',
+    `# ${HOOK_MARKER}: installed by "envcrypt git setup --hook"; running it again updates this file.`,
+    '# Stops a commit that would add plaintext secrets or a broken encrypted file.',
+    `exec ${checkCommandLine(cli, exclude)}`,
+    '',
+  ].join('\n');
+}
+
+function installHook(root: string, cli: readonly string[], exclude: readonly string[], force: boolean): NonNullable<SetupResult['hook']> {
+  const path = gitPath(root, 'hooks/pre-commit');
+  const text = hookText(cli, exclude);
+  let action: NonNullable<SetupResult['hook']>['action'] = 'installed';
+  if (existsSync(path)) {
+    const cur = readFileSync(path, 'utf8');
+    if (cur === text) return { path, action: 'unchanged' };
+    if (cur.includes(HOOK_MARKER)) action = 'updated';
+    else if (force) action = 'replaced';
+    else {
+      throw new EnvcryptError('REFUSED', `refusing to replace ${path}, which is not envcrypt's pre-commit hook`, {
+        file: path,
+        hints: [`add this line to it instead: ${checkCommandLine(cli, exclude)}`, 'or pass --force to replace it'],
+      });
+    }
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, text, { forceMode: 0o755 });
+  // The umask may have cleared the execute bits of a new file; git skips hooks that are not executable.
+  chmodSync(path, 0o755);
+  return { path, action };
+}
+
+/**
+ * Set up a repository for envcrypt: `.gitattributes` lines giving encrypted
+ * files `diff=envcrypt merge=envcrypt` (the {@link ATTRIBUTE_PATTERNS}, plus
+ * one line per encrypted file with another name), the `diff.envcrypt.*` and
+ * `merge.envcrypt.*` entries in `.git/config`, and, with `hook`, a
+ * pre-commit hook (running `check` with the `exclude` globs). Running it
+ * again with the same options changes nothing; existing
+ * `.gitattributes` content is kept.
+ *
+ * @throws EnvcryptError `NOT_FOUND` outside a git work tree; `REFUSED` when
+ *   a pre-commit hook that is not envcrypt's exists and `force` is not set
+ *   (checked before anything is written)
+ */
+export async function setupGit(opts: SetupOptions): Promise<SetupResult> {
+  const root = repoTop(opts.cwd ?? process.cwd());
+  if (opts.hook && !opts.force) {
+    const path = gitPath(root, 'hooks/pre-commit');
+    if (existsSync(path) && !readFileSync(path, 'utf8').includes(HOOK_MARKER)) installHook(root, opts.cli, opts.exclude ?? [], false);
+  }
+  const files = await encryptedFiles(root);
+  const added = updateAttributes(root, files);
+  const config = updateConfig(root, opts.cli);
+  const result: SetupResult = { root, files, added, config };
+  if (opts.hook) result.hook = installHook(root, opts.cli, opts.exclude ?? [], !!opts.force);
+  return result;
+}

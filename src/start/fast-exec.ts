@@ -1,0 +1,28 @@
+/** `envcrypt exec`'s fast path (dist/fast-exec.cjs); see ./host.ts for the rule it keeps. */
+import { loadDetailedSync, type Loaded } from '../api/load.js';
+import { parseExecArgs, type ExecArgs } from '../cli/exec/args.js';
+import { execLoadOptions, launch } from '../cli/exec/launch.js';
+import { processIo, warning } from '../cli/output.js';
+import { fastHost, keyCommandSet } from './fast-host.js';
+
+/**
+ * Run `envcrypt exec …` (argv without the word `exec`) for a dotenv file and
+ * X25519 keys. Returns the exit code, or null, having printed and started
+ * nothing, when the full runtime's `execMain` must run instead.
+ */
+export async function execFast(argv: readonly string[]): Promise<number | null> {
+  const io = processIo();
+  if (keyCommandSet(io.env)) return null;
+  let a: ExecArgs;
+  let loaded: Loaded;
+  try {
+    a = parseExecArgs(argv);
+    if (a.help || a.redact) return null;
+    const warnings: string[] = [];
+    loaded = loadDetailedSync({ ...execLoadOptions(a, io), onWarning: (m) => warnings.push(m) }, fastHost);
+    for (const w of warnings) warning(io, w);
+  } catch {
+    return null;
+  }
+  return launch(a, loaded, io);
+}
