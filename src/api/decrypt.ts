@@ -1,6 +1,6 @@
 import { recoverDataKey, recoverDataKeySync } from '../crypto/datakey.js';
 import { IvStash } from '../crypto/iv-stash.js';
-import { readMetadata, type Metadata } from '../crypto/metadata.js';
+import { readMetadata, type Metadata } from '../stores/metadata.js';
 import { coveredOf, verifyIntegrity } from '../crypto/integrity.js';
 import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';

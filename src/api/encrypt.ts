@@ -1,14 +1,15 @@
 import { newDataKey } from '../crypto/datakey.js';
-import { type AgeEntry, type Metadata, nowLastModified, SOPS_VERSION } from '../crypto/metadata.js';
+import { type AgeEntry, type Metadata, nowLastModified, SOPS_VERSION } from '../stores/metadata.js';
 import { DEFAULT_SELECTOR, type Selector } from '../crypto/selector.js';
 import { encryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { wrapDataKey } from '../keys/age/wrap.js';
 import { checkPqMix, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
+import { isEncryptedText } from '../stores/sniff.js';
 import type { EmitOptions, Format, Store } from '../stores/store.js';
 import { coveredOf, integrityRecord } from '../crypto/integrity.js';
-import { ageRecipients } from '../crypto/metadata.js';
+import { ageRecipients } from '../stores/metadata.js';
 import { nodesEqual } from '../tree/equal.js';
 import type { Branch } from '../tree/types.js';
 import type { DecryptedFile } from './decrypt.js';
@@ -187,13 +188,6 @@ function alreadyEncrypted(name: string): EnvcryptError {
   });
 }
 
-function hasSopsMetadata(store: Store, text: string): boolean {
-  try {
-    return store.parseEncrypted(text).metadata !== null;
-  } catch {
-    return false;
-  }
-}
 
 /** Options for {@link encryptText}. */
 export interface EncryptTextOptions extends EncryptOptions, EmitOptions {
@@ -224,7 +218,7 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
     } catch (e) {
       // A sops dotenv file may not be valid plaintext dotenv (e.g. a quote in an
       // unencrypted value); say "already encrypted" rather than "parse error".
-      if (e instanceof EnvcryptError && e.code === 'PARSE' && hasSopsMetadata(store, text)) throw alreadyEncrypted(name);
+      if (e instanceof EnvcryptError && e.code === 'PARSE' && (await isEncryptedText(text, format))) throw alreadyEncrypted(name);
       throw e;
     }
     if (store.hasMetadata(plain)) {

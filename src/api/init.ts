@@ -4,10 +4,10 @@
  * `*.enc.yaml|json`) files, and keeps plaintext `.env` files out of git.
  * Running it again changes nothing; an existing key is never replaced.
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
+import { runGit } from '../repo/git.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { defaultKeyFile, identitySources } from '../keys/discovery.js';
 import { identityFileText, newIdentity } from '../keys/keygen.js';
@@ -74,9 +74,14 @@ export interface InitResult {
   warnings: string[];
 }
 
-function git(cwd: string, args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  return { ok: !r.error && r.status === 0, out: r.stdout ?? '' };
+/** One git query that may fail (no git, not a work tree): ok and stdout. */
+function gitOk(cwd: string, args: string[]): { ok: boolean; out: string } {
+  try {
+    const r = runGit(args, cwd);
+    return { ok: r.status === 0, out: r.stdout };
+  } catch {
+    return { ok: false, out: '' };
+  }
 }
 
 /** Create a secret file that must not exist yet, mode 0600, in a 0700 directory. */
@@ -148,12 +153,12 @@ function ensureGitignore(root: string): InitResult['gitignore'] {
 /** Check the ignore rules as git applies them, and look for plaintext already committed. */
 function gitChecks(root: string): string[] {
   const warnings: string[] = [];
-  if (!git(root, ['rev-parse', '--is-inside-work-tree']).ok) return warnings;
+  if (!gitOk(root, ['rev-parse', '--is-inside-work-tree']).ok) return warnings;
   // check-ignore exits 0 when the path is ignored; --no-index ignores whether it is tracked.
-  const ignored = (p: string) => git(root, ['check-ignore', '-q', '--no-index', p]).ok;
+  const ignored = (p: string) => gitOk(root, ['check-ignore', '-q', '--no-index', p]).ok;
   if (!ignored('.env')) warnings.push('.env is not ignored by git: an earlier "!" line in .gitignore re-includes it; check .gitignore');
   if (ignored('.env.enc')) warnings.push('.env.enc is ignored by git, so the encrypted file would not be committed; check .gitignore');
-  const tracked = git(root, ['ls-files', '-ci', '--exclude-standard']).out.split('\n').filter((f) => /(^|\/)\.env(\.[^/]*)?$/.test(f) && !/\.(enc|example)$/.test(f));
+  const tracked = gitOk(root, ['ls-files', '-ci', '--exclude-standard']).out.split('\n').filter((f) => /(^|\/)\.env(\.[^/]*)?$/.test(f) && !/\.(enc|example)$/.test(f));
   for (const f of tracked) {
     warnings.push(`${f} is committed to git in plaintext: run "git rm --cached ${f}", and rotate its secrets, since git history keeps them`);
   }
@@ -168,7 +173,7 @@ function gitChecks(root: string): string[] {
  */
 export async function init(opts: InitOptions = {}): Promise<InitResult> {
   const cwd = resolve(opts.cwd ?? process.cwd());
-  const top = git(cwd, ['rev-parse', '--show-toplevel']);
+  const top = gitOk(cwd, ['rev-parse', '--show-toplevel']);
   const root = top.ok && top.out.trim() !== '' ? top.out.trim() : cwd;
   const key = await ensureKey(opts);
   const sopsYaml = ensureSopsYaml(root, key.recipient);

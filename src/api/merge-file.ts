@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { resolve } from 'node:path';
 import { IvStash } from '../crypto/iv-stash.js';
-import { ageRecipients, readMetadata } from '../crypto/metadata.js';
+import { ageRecipients } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { mergeBranches } from '../tree/merge.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -15,7 +15,8 @@ import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import { parseRecipient } from '../keys/recipient.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { loadConfig } from '../repo/sops-config/rules.js';
-import { formatFromName, storeFor } from '../stores/index.js';
+import { storeFor } from '../stores/index.js';
+import { sniffFormat } from '../stores/sniff.js';
 import { FORMATS, type EmitOptions, type Format } from '../stores/store.js';
 import { formatPath } from '../tree/path.js';
 import { decryptText, type DecryptedFile } from './decrypt.js';
@@ -23,38 +24,6 @@ import { encryptBranches, vouchedByRecord } from './encrypt.js';
 import { emitChecked } from './seal.js';
 import { refuseDriftedPlaintext } from './selector-drift.js';
 import { announceGrants, governingRule, type GoverningRule } from './vouch.js';
-
-/**
- * The format of a SOPS file: from the first of `names` whose name says it,
- * else by trying each store on the text. Git hands merge drivers and textconv
- * temporary files whose names may say nothing.
- *
- * @returns null when no name says it and no store finds sops metadata in the text
- */
-export async function sniffFormat(text: string, names: readonly string[]): Promise<Format | null> {
-  for (const n of names) {
-    const f = formatFromName(n);
-    if (f) return f;
-  }
-  // JSON first: it is the strictest, and YAML would also read a JSON file.
-  for (const f of ['json', 'yaml', 'dotenv'] as const satisfies readonly Format[]) {
-    if (await isEncryptedText(text, f)) return f;
-  }
-  return null;
-}
-
-/** True when `text` parses as `format` and carries valid sops metadata (a top-level `sops` key alone is not enough). */
-export async function isEncryptedText(text: string, format: Format): Promise<boolean> {
-  try {
-    const md = (await storeFor(format)).parseEncrypted(text).metadata;
-    if (md === null) return false;
-    readMetadata(md);
-    return true;
-  } catch {
-    // Not this format, or not sops metadata.
-    return false;
-  }
-}
 
 /** Options for {@link mergeTexts} and {@link mergeFile}. */
 export interface MergeOptions extends KeyOptions {

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { coveredOf, integrityRecord } from '../crypto/integrity.js';
-import { ageRecipients, readMetadata, type Metadata } from '../crypto/metadata.js';
+import { ageRecipients, readMetadata, type Metadata } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { readTextFile } from '../io/read.js';
 import { wrapDataKey } from '../keys/age/wrap.js';

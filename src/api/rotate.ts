@@ -4,7 +4,7 @@
  * `recipients add|remove` share: every file's new text is computed in memory
  * first, and only then written, as one batch.
  */
-import { ageRecipients } from '../crypto/metadata.js';
+import { ageRecipients } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { writeBatch, type BatchOptions, type PlannedWrite } from '../io/batch-write.js';
 import { readTextFile } from '../io/read.js';

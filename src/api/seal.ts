@@ -3,7 +3,7 @@
  * prove that the text reads back before anyone writes it. A file envcrypt
  * cannot open again (a store quirk, a bug) is never written.
  */
-import { writeMetadata } from '../crypto/metadata.js';
+import { writeMetadata } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import type { EmitOptions, Store } from '../stores/store.js';
 import { nodesEqual } from '../tree/equal.js';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { ageRecipients } from '../crypto/metadata.js';
+import { ageRecipients } from '../stores/metadata.js';
 import { parseGoBool, parseGoFloat, parseGoInt } from '../crypto/values.js';
 import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';

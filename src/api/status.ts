@@ -3,13 +3,12 @@
  * verifies, and whether its recipients still match its `.sops.yaml` rule.
  */
 import { closeSync } from 'node:fs';
-import { ageRecipients, readMetadata } from '../crypto/metadata.js';
+import { ageRecipients, readMetadata } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
-import { openInput, readPrefix } from '../io/read.js';
+import { isBinary, openInput, readPrefix } from '../io/read.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { parseRecipient } from '../keys/recipient.js';
-import { isBinary } from '../check/secret-patterns.js';
-import { parseSops } from '../check/sops-file.js';
+import { parseSops } from '../stores/sniff.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { loadConfig, matchRule } from '../repo/sops-config/rules.js';
 import type { Format } from '../stores/store.js';

@@ -6,7 +6,7 @@
 import { decryptText, integrityRequired } from '../api/decrypt.js';
 import { selectorDrift } from '../api/selector-drift.js';
 import { looksEncrypted } from '../crypto/cipher.js';
-import { readMetadata, type Metadata } from '../crypto/metadata.js';
+import { readMetadata, type Metadata } from '../stores/metadata.js';
 import { compileSelector } from '../crypto/selector.js';
 import { describePath } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
@@ -15,7 +15,7 @@ import type { MatchedRule } from '../repo/sops-config/rules.js';
 import type { Branch } from '../tree/types.js';
 import { forEachLeaf } from '../tree/walk.js';
 import type { Finding } from './finding.js';
-import { isSopsConfig, parseSops, type SopsParse } from './sops-file.js';
+import { isSopsConfig, parseSops, type SopsParse } from '../stores/sniff.js';
 
 /** The creation rule that governs a file, and the config it is in (as shown to the user). */
 export interface GoverningRule {

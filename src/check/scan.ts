@@ -14,7 +14,7 @@ import { compareFindings, type Finding } from './finding.js';
 import { compileExcludes } from './glob.js';
 import { checkSopsFile, type GoverningRule } from './rules-check.js';
 import { isBinary, scanSecrets } from './secret-patterns.js';
-import { parseSops } from './sops-file.js';
+import { parseSops } from '../stores/sniff.js';
 import { readBlobs } from './staged.js';
 import { findTargets, type GitState, type Target } from './targets.js';
 

@@ -12,7 +12,7 @@ import { bech32 } from '@scure/base';
 import type { GuardRule } from './finding.js';
 
 /** How many leading bytes decide whether a file is binary (git looks at 8000). */
-export const BINARY_SNIFF_BYTES = 8192;
+export { BINARY_SNIFF_BYTES, isBinary } from '../io/read.js';
 
 /** One match: where, and what kind of key it looks like. */
 export interface SecretHit {
@@ -74,12 +74,6 @@ const PATTERNS: readonly Pattern[] = [
   },
 ];
 
-/** True when the buffer looks binary: a NUL byte in its first {@link BINARY_SNIFF_BYTES} bytes (git's test). */
-export function isBinary(buf: Uint8Array): boolean {
-  const n = Math.min(buf.length, BINARY_SNIFF_BYTES);
-  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
-  return false;
-}
 
 /**
  * Find private key material in `content`. Every pattern is ASCII, so the bytes

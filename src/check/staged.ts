@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { EnvcryptError } from '../errors.js';
-import { runGit } from './git.js';
+import { git } from '../repo/git.js';
 
 /** One staged file: its path (relative to the top, `/`-separated), mode and blob id. */
 export interface StagedEntry {
@@ -20,7 +20,7 @@ export interface StagedEntry {
  * add no content. Renames count as additions of the new path.
  */
 export function stagedEntries(top: string): StagedEntry[] {
-  const out = runGit(top, ['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--diff-filter=ACMRT']).toString('utf8');
+  const out = git(['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--diff-filter=ACMRT'], top);
   const fields = out.split('\0');
   const entries: StagedEntry[] = [];
   // With -z each entry is ":oldmode newmode oldsha newsha status" then the path.

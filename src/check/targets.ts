@@ -5,7 +5,7 @@
 import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EnvcryptError } from '../errors.js';
-import { gitTopLevel, listFiles } from './git.js';
+import { gitTopLevel, listFiles } from '../repo/git.js';
 import { ignoredPaths } from '../repo/gitignore.js';
 import { stagedEntries } from './staged.js';
 import { walkFiles } from '../repo/walk.js';

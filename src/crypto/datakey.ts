@@ -3,7 +3,7 @@ import { EnvcryptError } from '../errors.js';
 import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap } from '../keys/age/unwrap.js';
 import { identitySources, type FoundIdentity, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
-import { ageRecipients, type Metadata } from './metadata.js';
+import { ageRecipients, type Metadata } from '../stores/metadata.js';
 
 /** A fresh 32-byte data key from the CSPRNG. */
 export function newDataKey(): Uint8Array {

@@ -18,12 +18,9 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
 import type { Branch, Comment, Node, Pair } from '../tree/types.js';
 import { scalarText } from '../tree/scalar-text.js';
-import type { Metadata } from './metadata.js';
+import type { Metadata } from '../stores/metadata.js';
 
-/** The metadata field holding the record (`sops_envcrypt_integrity` in a dotenv file). */
-export const INTEGRITY_FIELD = 'envcrypt_integrity';
-/** The metadata field listing recipients the record does not vouch for (comma-separated). */
-export const UNVERIFIED_FIELD = 'envcrypt_unverified';
+export { INTEGRITY_FIELD, UNVERIFIED_FIELD } from '../stores/metadata.js';
 
 const VERSION = 'v1';
 // Domain separation: the record's key is derived from the data key, never the data key itself.

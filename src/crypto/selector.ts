@@ -2,33 +2,10 @@ import { EnvcryptError } from '../errors.js';
 import type { Comment, Leaf } from '../tree/types.js';
 import type { VisitContext } from '../tree/walk.js';
 
-/** The six SOPS selectors that decide which leaves are encrypted (SOPS-FORMAT §3). */
-export type SelectorKind =
-  | 'unencrypted_suffix'
-  | 'encrypted_suffix'
-  | 'unencrypted_regex'
-  | 'encrypted_regex'
-  | 'unencrypted_comment_regex'
-  | 'encrypted_comment_regex';
-
-/** Every selector name, in the order metadata validation lists them. */
-export const SELECTOR_KINDS: readonly SelectorKind[] = [
-  'unencrypted_suffix',
-  'encrypted_suffix',
-  'unencrypted_regex',
-  'encrypted_regex',
-  'unencrypted_comment_regex',
-  'encrypted_comment_regex',
-];
-
-/** One selector and its argument. */
-export interface Selector {
-  kind: SelectorKind;
-  value: string;
-}
-
-/** The default when a file names none. */
-export const DEFAULT_SELECTOR: Selector = { kind: 'unencrypted_suffix', value: '_unencrypted' };
+// The selector fields are part of the metadata's wire format (stores/metadata.ts);
+// this module compiles them.
+export { DEFAULT_SELECTOR, SELECTOR_KINDS, type Selector, type SelectorKind } from '../stores/metadata.js';
+import type { Selector } from '../stores/metadata.js';
 
 /** A compiled RE2 regex: all envcrypt asks of one is an unanchored search. */
 export interface Re2Regex {

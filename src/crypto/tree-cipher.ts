@@ -4,7 +4,7 @@ import { aadFor, mapLeaves } from '../tree/walk.js';
 import { decryptParts, encryptValue, parseEnc } from './cipher.js';
 import { IvStash } from './iv-stash.js';
 import { computeMac, macEquals } from './mac.js';
-import { canonicalLastModified } from './metadata.js';
+import { canonicalLastModified } from '../stores/metadata.js';
 import { compileSelector, type EncryptPredicate, type Selector } from './selector.js';
 import { canonicalText, leafFromPlaintext, typeOf } from './values.js';
 

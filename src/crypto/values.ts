@@ -1,3 +1,4 @@
+import { formatGoFloat } from '../tree/scalar-text.js';
 import { EnvcryptError } from '../errors.js';
 import type { Comment, Leaf } from '../tree/types.js';
 
@@ -32,29 +33,6 @@ export function typeOf(node: Exclude<Leaf, { kind: 'null' }> | Comment): ValueTy
   return node.kind;
 }
 
-/**
- * Go's `strconv.FormatFloat(f, 'f', -1, 64)`: shortest round-trip digits and
- * never an exponent. sops hashes floats this way, so the MAC depends on it.
- */
-export function formatGoFloat(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (f === Infinity) return '+Inf';
-  if (f === -Infinity) return '-Inf';
-  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
-  const s = String(f);
-  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
-  if (!m) return s;
-  const [, sign, lead, frac = '', expText] = m;
-  const exp = Number(expText);
-  const digits = lead! + frac;
-  if (exp >= 0) {
-    const intLen = exp + 1;
-    return intLen >= digits.length
-      ? sign + digits + '0'.repeat(intLen - digits.length)
-      : sign + digits.slice(0, intLen) + '.' + digits.slice(intLen);
-  }
-  return sign + '0.' + '0'.repeat(-exp - 1) + digits;
-}
 
 /** Go's `strconv.Atoi` on a 64-bit platform: optional sign, decimal digits, int64 range. */
 export function parseGoInt(text: string): bigint | null {

@@ -192,3 +192,13 @@ export function readPrefix(fd: number, want: number): Buffer {
   }
   return buf.subarray(0, got);
 }
+
+/** How much of a file {@link isBinary} looks at, as git does. */
+export const BINARY_SNIFF_BYTES = 8192;
+
+/** True when the buffer looks binary: a NUL byte in its first {@link BINARY_SNIFF_BYTES} bytes (git's test). */
+export function isBinary(buf: Uint8Array): boolean {
+  const n = Math.min(buf.length, BINARY_SNIFF_BYTES);
+  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
+  return false;
+}

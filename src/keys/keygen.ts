@@ -1,4 +1,3 @@
-import { nowLastModified } from '../crypto/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { parseIdentityText } from './identity-text.js';
 import { loadAgeLib } from './age/lib.js';
@@ -18,7 +17,7 @@ export async function newIdentity(pq: boolean): Promise<NewIdentity> {
 
 /** Key-file text in the `age-keygen` layout: created date, public key, identity. */
 export function identityFileText(id: NewIdentity, now: Date = new Date()): string {
-  return `# created: ${nowLastModified(now)}\n# public key: ${id.recipient}\n${id.identity}\n`;
+  return `# created: ${createdTime(now)}\n# public key: ${id.recipient}\n${id.identity}\n`;
 }
 
 /** The recipients of every identity in a key file (`age-keygen -y`). */
@@ -27,4 +26,9 @@ export async function publicKeyOf(text: string, source: string): Promise<string[
   if (ids.length === 0) throw new EnvcryptError('BAD_KEY', `${source} holds no identity`);
   const age = await loadAgeLib();
   return Promise.all(ids.map((i) => age.identityToRecipient(i)));
+}
+
+// age-keygen's "# created:" line is Go's time.RFC3339 in UTC, whole seconds.
+function createdTime(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

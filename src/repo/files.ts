@@ -2,17 +2,17 @@
  * Finding every encrypted file of a repository that `.sops.yaml` creation
  * rules govern, for repo-wide `recipients add|remove` and `rotate`.
  */
-import { spawnSync } from 'node:child_process';
 import { lstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
-import { walkFiles as walkRelative } from './walk.js';
-import { formatFromName, storeFor } from '../stores/index.js';
+import { formatFromName } from '../stores/index.js';
+import { claimsSopsMetadata, MAX_SOPS_FILE_BYTES } from '../stores/sniff.js';
+import { gitTopLevel } from './git.js';
+import { walkFiles } from './walk.js';
 import { CONFIG_NAME, explicitConfig, findConfig } from './sops-config/find.js';
 import { loadConfig, matchRule, type SopsConfig } from './sops-config/rules.js';
 
 /** Larger files are not envcrypt files (and reading them would only cost time). */
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /** One encrypted file found under the repository. */
 export interface RepoFile {
@@ -42,14 +42,6 @@ export interface RepoOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-function gitTopLevel(cwd: string): string | null {
-  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  // No git, or not inside a work tree: the caller falls back to the config's directory.
-  if (r.error || r.status !== 0) return null;
-  const top = r.stdout.trim();
-  return top === '' ? null : top;
-}
-
 /**
  * The root of the repository `cwd` is in: `git rev-parse --show-toplevel`,
  * else the directory of the nearest `.sops.yaml` (or of the explicit config).
@@ -68,15 +60,6 @@ export function repoRoot(cwd: string, opts: RepoOptions = {}): string {
 }
 
 /**
- * Every regular file under `dir`, as `dir` joined with its relative path
- * (absolute when `dir` is), sorted; symbolic links are not followed, and
- * `.git` and `node_modules` are skipped.
- */
-export function walkFiles(dir: string): string[] {
-  return walkRelative(dir).map((rel) => join(dir, rel));
-}
-
-/**
  * True when the file parses as its format's encrypted form and carries sops
  * metadata. Unparseable files are not encrypted files as far as a repo-wide
  * operation is concerned.
@@ -86,18 +69,13 @@ export async function hasSopsMetadata(path: string): Promise<boolean> {
   if (format === null) return false;
   let text: string;
   try {
-    if (lstatSync(path).size > MAX_FILE_BYTES) return false;
+    if (lstatSync(path).size > MAX_SOPS_FILE_BYTES) return false;
     text = readFileSync(path, 'utf8');
   } catch {
     return false;
   }
   // Cheap filter first: every store writes the word "sops" into its metadata.
-  if (!text.includes('sops')) return false;
-  try {
-    return (await storeFor(format)).parseEncrypted(text).metadata !== null;
-  } catch {
-    return false;
-  }
+  return text.includes('sops') && claimsSopsMetadata(text, format);
 }
 
 /**
@@ -115,7 +93,7 @@ export async function scanRepo(root: string, opts: RepoOptions = {}): Promise<Re
   const configs = new Map<string, SopsConfig>();
   const configOfDir = new Map<string, string | null>();
   const files: RepoFile[] = [];
-  for (const path of walkFiles(root)) {
+  for (const path of walkFiles(root).map((rel) => join(root, rel))) {
     if (basename(path) === CONFIG_NAME) continue;
     const dir = dirname(path);
     if (!configOfDir.has(dir)) {

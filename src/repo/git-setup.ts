@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { isEncryptedText } from '../api/merge-file.js';
+import { isEncryptedText, MAX_SOPS_FILE_BYTES } from '../stores/sniff.js';
 import { formatFromName } from '../stores/index.js';
 import { git, gitPath, listFiles, repoTop, runGit, shellQuote } from './git.js';
 
@@ -29,7 +29,6 @@ export const HOOK_MARKER = 'envcrypt-pre-commit-hook';
 
 const HEADER = '# envcrypt: decrypted "git diff" and merge by key for encrypted files (written by "envcrypt git setup")';
 /** Bigger files are not envcrypt files; reading them would only cost time. */
-const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /** Options for {@link setupGit}. */
 export interface SetupOptions {
@@ -119,7 +118,7 @@ async function encryptedFiles(root: string): Promise<string[]> {
     let text: string;
     try {
       const st = statSync(abs);
-      if (!st.isFile() || st.size > MAX_FILE_BYTES) continue;
+      if (!st.isFile() || st.size > MAX_SOPS_FILE_BYTES) continue;
       text = readFileSync(abs, 'utf8');
     } catch {
       // Listed by git but gone or unreadable: not a file we could diff anyway.

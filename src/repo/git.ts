@@ -15,13 +15,25 @@ export interface GitRun {
   stderr: string;
 }
 
+/** Options for {@link runGit} and {@link git}. */
+export interface GitOptions {
+  /** Text for git's stdin (e.g. paths for `check-ignore --stdin`). */
+  input?: string;
+  /** Exit statuses that are not failures for {@link git} (`check-ignore` exits 1 when nothing is ignored). */
+  okStatus?: readonly number[];
+}
+
+/** Listings of a big repository can be large: allow plenty. */
+const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+
 /**
- * Run `git ARGS…` in `cwd` and return what it produced, whatever its status.
+ * The one way envcrypt runs git: `git ARGS…` in `cwd`, argv only (never a
+ * shell), returning what it produced whatever its status.
  *
  * @throws EnvcryptError `NOT_FOUND` when git cannot be started
  */
-export function runGit(args: readonly string[], cwd: string): GitRun {
-  const r = spawnSync('git', [...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+export function runGit(args: readonly string[], cwd: string, opts: GitOptions = {}): GitRun {
+  const r = spawnSync('git', [...args], { cwd, input: opts.input ?? '', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: MAX_OUTPUT_BYTES });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     throw new EnvcryptError('NOT_FOUND', code === 'ENOENT' ? 'git is not installed or not on PATH' : `cannot run git: ${code ?? 'error'}`, {
@@ -33,19 +45,41 @@ export function runGit(args: readonly string[], cwd: string): GitRun {
 }
 
 /**
- * Run `git ARGS…` and return its stdout; a non-zero status is an error whose
- * message carries git's first line of stderr (git's messages name paths and
- * options, not file contents).
+ * Run `git ARGS…` and return its stdout; a status outside `okStatus` (default
+ * 0) is an error whose message carries git's first line of stderr (git's
+ * messages name paths and options, not file contents).
  *
  * @throws EnvcryptError `IO` when git fails, `NOT_FOUND` when it cannot start
  */
-export function git(args: readonly string[], cwd: string): string {
-  const r = runGit(args, cwd);
-  if (r.status !== 0) {
-    const why = r.stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^(fatal|error): /, '') ?? `exit status ${r.status}`;
-    throw new EnvcryptError('IO', `git ${args[0] ?? ''} failed: ${why}`);
+export function git(args: readonly string[], cwd: string, opts: GitOptions = {}): string {
+  const r = runGit(args, cwd, opts);
+  if (r.status === null || !(opts.okStatus ?? [0]).includes(r.status)) {
+    const why = r.stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^(fatal|error): /, '') ?? `exit status ${r.status ?? 'by a signal'}`;
+    throw new EnvcryptError('IO', `git ${args.find((a) => !a.startsWith('-')) ?? ''} failed: ${why}`, {
+      hints: ['run the same command with git directly to see why'],
+    });
   }
   return r.stdout;
+}
+
+/** Split NUL-terminated git output into its non-empty fields (any file name survives). */
+export function nulFields(out: string): string[] {
+  return out.split('\0').filter((s) => s !== '');
+}
+
+/**
+ * The top directory of the git work tree containing `cwd`, or null when git
+ * is missing or `cwd` is not inside a work tree.
+ */
+export function gitTopLevel(cwd: string): string | null {
+  let r: GitRun;
+  try {
+    r = runGit(['rev-parse', '--show-toplevel'], cwd);
+  } catch {
+    return null;
+  }
+  const top = r.stdout.trim();
+  return r.status === 0 && top !== '' ? top : null;
 }
 
 /**
@@ -54,9 +88,8 @@ export function git(args: readonly string[], cwd: string): string {
  * @throws EnvcryptError `NOT_FOUND` outside a git work tree
  */
 export function repoTop(cwd: string): string {
-  const r = runGit(['rev-parse', '--show-toplevel'], cwd);
-  const top = r.stdout.trim();
-  if (r.status !== 0 || top === '') {
+  const top = gitTopLevel(cwd);
+  if (top === null) {
     throw new EnvcryptError('NOT_FOUND', `${cwd} is not inside a git work tree`, {
       hints: ['run this in a git repository, or create one with "git init"'],
     });
@@ -73,13 +106,18 @@ export function gitPath(cwd: string, name: string): string {
   return isAbsolute(p) ? p : resolve(cwd, p);
 }
 
+/** Which files {@link listFiles} returns. */
+export type FileSet = 'tracked' | 'untracked' | 'all';
+
 /**
- * Files of the work tree: tracked ones and untracked ones git does not
- * ignore, relative to `top`, with `/` separators, sorted, each once.
+ * Files of the work tree, relative to `top`, `/`-separated: those in the
+ * index (`tracked`), untracked ones git does not ignore (`untracked`), or
+ * both (`all`, sorted, each once). Pathspecs are taken literally.
  */
-export function listFiles(top: string): string[] {
-  const out = git(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], top);
-  return [...new Set(out.split('\0').filter((p) => p !== ''))].sort();
+export function listFiles(top: string, set: FileSet = 'all', pathspecs: readonly string[] = []): string[] {
+  const which = set === 'tracked' ? ['-c'] : set === 'untracked' ? ['-o', '--exclude-standard'] : ['--cached', '--others', '--exclude-standard'];
+  const files = nulFields(git(['--literal-pathspecs', 'ls-files', '-z', '--full-name', ...which, '--', ...pathspecs], top));
+  return set === 'all' ? [...new Set(files)].sort() : files;
 }
 
 /**

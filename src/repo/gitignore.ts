@@ -1,5 +1,5 @@
 /** Asking git, in one process, which paths `.gitignore` (and friends) ignore. */
-import { nulFields, runGit } from '../check/git.js';
+import { git, nulFields } from './git.js';
 
 /**
  * The subset of `relPaths` (relative to `top`, `/`-separated) that git
@@ -9,6 +9,6 @@ import { nulFields, runGit } from '../check/git.js';
 export function ignoredPaths(top: string, relPaths: readonly string[]): Set<string> {
   if (relPaths.length === 0) return new Set();
   // Exit 1 means "none of them is ignored", which is an answer, not a failure.
-  const out = runGit(top, ['check-ignore', '-z', '--stdin'], relPaths.map((p) => `${p}\0`).join(''), [0, 1]);
+  const out = git(['check-ignore', '-z', '--stdin'], top, { input: relPaths.map((p) => `${p}\0`).join(''), okStatus: [0, 1] });
   return new Set(nulFields(out));
 }

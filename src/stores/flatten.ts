@@ -4,7 +4,7 @@
  * `__map_<key>`, a list step `__list_<index>`, and the whole path gets the
  * prefix `sops_`, so `age[0].enc` becomes `sops_age__list_0__map_enc`.
  */
-import { formatGoFloat } from '../crypto/values.js';
+import { formatGoFloat } from '../tree/scalar-text.js';
 import { EnvcryptError } from '../errors.js';
 import { escapeControls } from '../io/escape.js';
 import { scalarText } from '../tree/scalar-text.js';

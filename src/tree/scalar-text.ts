@@ -77,3 +77,27 @@ export function scalarText(leaf: Leaf, formatFloat: (f: number) => string = form
       return '';
   }
 }
+
+/**
+ * Go's `strconv.FormatFloat(f, 'f', -1, 64)`: shortest round-trip digits and
+ * never an exponent. sops hashes floats this way, so the MAC depends on it.
+ */
+export function formatGoFloat(f: number): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (f === Infinity) return '+Inf';
+  if (f === -Infinity) return '-Inf';
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const s = String(f);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (!m) return s;
+  const [, sign, lead, frac = '', expText] = m;
+  const exp = Number(expText);
+  const digits = lead! + frac;
+  if (exp >= 0) {
+    const intLen = exp + 1;
+    return intLen >= digits.length
+      ? sign + digits + '0'.repeat(intLen - digits.length)
+      : sign + digits.slice(0, intLen) + '.' + digits.slice(intLen);
+  }
+  return sign + '0.' + '0'.repeat(-exp - 1) + digits;
+}

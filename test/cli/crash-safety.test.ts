@@ -19,8 +19,8 @@ import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptFile } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
-import { ageRecipients } from '../../src/crypto/metadata.js';
-import { walkFiles } from '../../src/repo/files.js';
+import { ageRecipients } from '../../src/stores/metadata.js';
+import { walkFiles } from '../../src/repo/walk.js';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
 import { BIN } from '../helpers/paths.js';
 import { writeTree } from '../helpers/tree.js';
@@ -121,7 +121,7 @@ describe('SIGKILL during a repo-wide re-key', () => {
           expect(ageRecipients(dec.metadata), `${where}: ${rel}`).toEqual(remove ? [A.recipient] : [A.recipient, B.recipient]);
         }
       }
-      const leftovers = walkFiles(repo).filter((p) => /\.envcrypt-[0-9a-f]+\.tmp$/.test(p));
+      const leftovers = walkFiles(repo).map((p) => join(repo, p)).filter((p) => /\.envcrypt-[0-9a-f]+\.tmp$/.test(p));
       for (const p of leftovers) {
         expect(readFileSync(p, 'utf8'), `${where}: ${p}`).not.toContain(CANARY);
         unlinkSync(p);
@@ -147,6 +147,6 @@ describe('temp files', () => {
     reset();
     expect((await run(['rotate'], null)).code).toBe(0);
     expect(readdirSync(repo).filter((n) => n.includes('.envcrypt-'))).toEqual([]);
-    expect(walkFiles(repo).filter((p) => p.includes('.envcrypt-'))).toEqual([]);
+    expect(walkFiles(repo).map((p) => join(repo, p)).filter((p) => p.includes('.envcrypt-'))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalText, formatGoFloat, leafFromPlaintext, parseGoBool, parseGoFloat, parseGoInt } from '../../src/crypto/values.js';
+import { canonicalText, leafFromPlaintext, parseGoBool, parseGoFloat, parseGoInt } from '../../src/crypto/values.js';
+import { formatGoFloat } from '../../src/tree/scalar-text.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { RUNS } from '../helpers/paths.js';
 

@@ -1,11 +1,6 @@
-import { decryptText } from '../../api/decrypt.js';
-import { isEncryptedText, mergeFile, sniffFormat } from '../../api/merge-file.js';
+import { plainMerge, setupClone, textconv as showForDiff, type SetupResult } from '../../api/git.js';
+import { mergeFile } from '../../api/merge-file.js';
 import { EnvcryptError } from '../../errors.js';
-import { gitMergeFile } from '../../repo/git.js';
-import { escapeControls } from '../../io/escape.js';
-import { cliInvocation, setupGit, type SetupResult } from '../../repo/git-setup.js';
-import { readInputFile, readTextFile } from '../../io/read.js';
-import { storeFor } from '../../stores/index.js';
 import { strings, type Args, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
 import { error, hint, note, warning, type Io } from '../output.js';
@@ -27,46 +22,17 @@ function report(r: SetupResult, io: Io): void {
 }
 
 async function setup(args: Args, io: Io): Promise<number> {
-  const exclude = strings(args.exclude);
-  // Without a hook there is no "check" to hand the globs to; saying nothing would hide the mistake.
-  if (exclude.length > 0 && !args.hook) throw new EnvcryptError('USAGE', 'git setup --exclude needs --hook', { hints: ['the globs are passed to the pre-commit hook\'s "envcrypt check"'] });
-  const r = await setupGit({ cli: cliInvocation(), hook: !!args.hook, force: !!args.force, exclude });
-  report(r, io);
+  report(await setupClone({ hook: !!args.hook, force: !!args.force, exclude: strings(args.exclude) }), io);
   return 0;
 }
 
-/** Why a file is shown encrypted, in a few words (never a value). */
-function reason(e: unknown): string | null {
-  if (!(e instanceof EnvcryptError)) return 'it could not be decrypted';
-  if (e.code === 'NOT_ENCRYPTED') return null;
-  if (e.code === 'NO_IDENTITY') return 'no identity matched';
-  return e.message;
-}
-
-/**
- * git diff must never fail because of a file: anything that cannot be
- * decrypted is shown as it is. The output is always escaped
- * (`io/escape.ts`): git shows it through a pager that passes escape
- * sequences to the terminal, and anyone who can push can write them into a
- * key, a value or a comment. Textconv output is only ever shown, never
- * applied, so exact bytes are not needed.
- */
+/** git diff must never fail because of a file: anything that cannot be decrypted is shown as it is. */
 async function textconv(rest: string[], args: Args, io: Io): Promise<number> {
   const file = rest[0];
   if (file === undefined || rest.length > 1) throw new EnvcryptError('USAGE', 'git textconv needs exactly one FILE');
-  // A regular file under the input cap (a FIFO or device is refused, not read).
-  const raw = readInputFile(file);
-  try {
-    const text = raw.toString('utf8');
-    const format = await sniffFormat(text, [file]);
-    if (format === null) throw new EnvcryptError('NOT_ENCRYPTED', `${file} is not encrypted`);
-    const dec = await decryptText(text, file, { ...keyOptions(args, io), format });
-    io.stdout(escapeControls((await storeFor(format)).emitPlain(dec.branches)));
-  } catch (e) {
-    const why = reason(e);
-    if (why !== null) note(io, `git textconv: showing ${file} encrypted: ${why}`);
-    io.stdout(escapeControls(raw.toString('utf8')));
-  }
+  const shown = await showForDiff(file, keyOptions(args, io));
+  if (shown.shownEncrypted !== null) note(io, `git textconv: showing ${file} encrypted: ${shown.shownEncrypted}`);
+  io.stdout(shown.text);
   return 0;
 }
 
@@ -77,20 +43,6 @@ function noMergeHints(e: EnvcryptError, path: string): void {
   );
 }
 
-/**
- * Files that are not encrypted at all get git's own line merge, as without
- * the driver. Returns the exit code, or null when a side is encrypted.
- */
-async function plainMerge(base: string, ours: string, theirs: string, path: string, io: Io): Promise<number | null> {
-  const text = readTextFile(ours);
-  const other = readTextFile(theirs);
-  const format = (await sniffFormat(text, [path])) ?? (await sniffFormat(other, []));
-  if (format !== null && ((await isEncryptedText(text, format)) || (await isEncryptedText(other, format)))) return null;
-  const n = gitMergeFile(ours, base, theirs, [`${path} (ours)`, `${path} (base)`, `${path} (theirs)`], process.cwd());
-  if (n > 0) note(io, `${path} is not encrypted; merged it line by line with ${n} conflict${n === 1 ? '' : 's'}`);
-  return n > 0 ? 1 : 0;
-}
-
 async function mergeDriver(rest: string[], args: Args, io: Io): Promise<number> {
   if (rest.length < 3 || rest.length > 4) {
     throw new EnvcryptError('USAGE', 'git merge-driver needs BASE OURS THEIRS [PATH]', {
@@ -99,8 +51,11 @@ async function mergeDriver(rest: string[], args: Args, io: Io): Promise<number> 
   }
   const [base, ours, theirs] = rest as [string, string, string];
   const path = rest[3] ?? ours;
-  const plain = await plainMerge(base, ours, theirs, path, io);
-  if (plain !== null) return plain;
+  const plain = await plainMerge(base, ours, theirs, path, process.cwd());
+  if (plain !== null) {
+    if (plain > 0) note(io, `${path} is not encrypted; merged it line by line with ${plain} conflict${plain === 1 ? '' : 's'}`);
+    return plain > 0 ? 1 : 0;
+  }
   let outcome;
   try {
     const allow = !!args['allow-selector-change'] || /^(1|true|yes)$/i.test(io.env.ENVCRYPT_ALLOW_SELECTOR_CHANGE ?? '');

@@ -454,10 +454,10 @@ function x25519IdentityFromSeed(seed: number): string {
 
 describe('start-up cost', () => {
   it('the native modules do not pull in age-encryption or @noble', async () => {
-    const entry = fileURLToPath(new URL('../../src/keys/x25519-native.ts', import.meta.url));
+    const entry = fileURLToPath(new URL('../../../src/keys/age/native.ts', import.meta.url));
     const result = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.some((p) => p.endsWith('age-header.ts'))).toBe(true);
+    expect(inputs.some((p) => p.endsWith('age/header.ts'))).toBe(true);
     expect(inputs.filter((p) => /age-encryption|@noble/.test(p))).toEqual([]);
   });
 });

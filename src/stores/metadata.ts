@@ -2,8 +2,39 @@ import { EnvcryptError } from '../errors.js';
 import { scalarText as leafText } from '../tree/scalar-text.js';
 import type { ListNode, MapNode, Node, Pair } from '../tree/types.js';
 import { bool, int, list, map, pair, str } from '../tree/types.js';
-import { INTEGRITY_FIELD, UNVERIFIED_FIELD } from './integrity.js';
-import { DEFAULT_SELECTOR, SELECTOR_KINDS, type Selector, type SelectorKind } from './selector.js';
+
+/** The six SOPS selectors that decide which leaves are encrypted (SOPS-FORMAT §3). */
+export type SelectorKind =
+  | 'unencrypted_suffix'
+  | 'encrypted_suffix'
+  | 'unencrypted_regex'
+  | 'encrypted_regex'
+  | 'unencrypted_comment_regex'
+  | 'encrypted_comment_regex';
+
+/** Every selector name, in the order metadata validation lists them. */
+export const SELECTOR_KINDS: readonly SelectorKind[] = [
+  'unencrypted_suffix',
+  'encrypted_suffix',
+  'unencrypted_regex',
+  'encrypted_regex',
+  'unencrypted_comment_regex',
+  'encrypted_comment_regex',
+];
+
+/** One selector and its argument. */
+export interface Selector {
+  kind: SelectorKind;
+  value: string;
+}
+
+/** The default when a file names none. */
+export const DEFAULT_SELECTOR: Selector = { kind: 'unencrypted_suffix', value: '_unencrypted' };
+
+/** The metadata field holding envcrypt's integrity record (`sops_envcrypt_integrity` in a dotenv file); see `crypto/integrity.ts`. */
+export const INTEGRITY_FIELD = 'envcrypt_integrity';
+/** The metadata field listing recipients the record does not vouch for (comma-separated). */
+export const UNVERIFIED_FIELD = 'envcrypt_unverified';
 
 /** The sops version envcrypt writes into `version` (it emulates 3.13.2's format). */
 export const SOPS_VERSION = '3.13.2';
