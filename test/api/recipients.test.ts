@@ -8,7 +8,7 @@ import { encryptText } from '../../src/api/encrypt.js';
 import { listRecipients, planAddRecipient, planRemoveRecipient, resolveRecipient } from '../../src/api/recipients.js';
 import { changedFiles, commitPlan } from '../../src/api/rotate.js';
 import { recoverDataKey } from '../../src/crypto/datakey.js';
-import { readMetadata } from '../../src/crypto/metadata.js';
+import { readMetadata } from '../../src/stores/metadata.js';
 import { wrapDataKey } from '../../src/keys/age/wrap.js';
 import { identityFileText, newIdentity } from '../../src/keys/keygen.js';
 import { parseRecipient } from '../../src/keys/recipient.js';

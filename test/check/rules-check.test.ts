@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptText } from '../../src/api/encrypt.js';
 import { DEFAULT_SELECTOR, type Selector } from '../../src/crypto/selector.js';
-import type { Metadata } from '../../src/crypto/metadata.js';
+import type { Metadata } from '../../src/stores/metadata.js';
 import { checkSopsFile, describeRule, plaintextLeaks, type GoverningRule, type SopsCheckInput } from '../../src/check/rules-check.js';
 import type { MatchedRule } from '../../src/repo/sops-config/rules.js';
 import { comment, int, list, map, nul, pair, str } from '../../src/tree/types.js';

@@ -313,7 +313,7 @@ describe('control characters in keys, values and comments', () => {
 
   beforeAll(async () => {
     const { encryptBranches, encryptText } = await import('../../src/api/encrypt.js');
-    const { writeMetadata } = await import('../../src/crypto/metadata.js');
+    const { writeMetadata } = await import('../../src/stores/metadata.js');
     const { dotenvStore } = await import('../../src/stores/dotenv.js');
     // A comment holding a carriage return and a backspace: no plaintext syntax
     // makes one, but whoever encrypts a file directly can.

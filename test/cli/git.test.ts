@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decryptFile, decryptText } from '../../src/api/decrypt.js';
 import { encryptBranches, encryptText } from '../../src/api/encrypt.js';
-import { writeMetadata } from '../../src/crypto/metadata.js';
+import { writeMetadata } from '../../src/stores/metadata.js';
 import { storeFor } from '../../src/stores/index.js';
 import { throwawayAgeKey } from '../helpers/key-text.js';
 import { BIN } from '../helpers/paths.js';

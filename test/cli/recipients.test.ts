@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptFile } from '../../src/api/decrypt.js';
-import { readMetadata } from '../../src/crypto/metadata.js';
+import { readMetadata } from '../../src/stores/metadata.js';
 import { formatFor, storeFor } from '../../src/stores/index.js';
 import { ageKeygen, cleanEnv, runCli, tempDir, type CliResult } from '../helpers/run-cli.js';
 

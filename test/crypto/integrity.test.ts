@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { coveredOf, integrityInput, integrityRecord, verifyIntegrity, type CoveredMetadata } from '../../src/crypto/integrity.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { comment, int, list, map, pair, str, type Branch } from '../../src/tree/types.js';
-import type { Metadata } from '../../src/crypto/metadata.js';
+import type { Metadata } from '../../src/stores/metadata.js';
 
 const KEY = new Uint8Array(32).map((_, i) => i);
 const R1 = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';

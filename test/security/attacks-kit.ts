@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { readMetadata, type AgeEntry } from '../../src/crypto/metadata.js';
+import { readMetadata, type AgeEntry } from '../../src/stores/metadata.js';
 import { storeFor } from '../../src/stores/index.js';
 import type { Format } from '../../src/stores/store.js';
 import { ROOT } from '../helpers/paths.js';

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEnc } from '../../src/crypto/cipher.js';
-import { readMetadata } from '../../src/crypto/metadata.js';
+import { readMetadata } from '../../src/stores/metadata.js';
 import { decryptTree, encryptTree } from '../../src/crypto/tree-cipher.js';
 import { DEFAULT_SELECTOR } from '../../src/crypto/selector.js';
 import { EnvcryptError } from '../../src/errors.js';
