@@ -5,6 +5,8 @@ import { readTextFile } from '../io/read.js';
 import { samePath } from '../io/same-path.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { formatFor, formatFromName } from '../stores/index.js';
+import type { Selector, SelectorKind } from '../stores/metadata.js';
+import { resolveCreation, type Creation } from '../repo/sops-config/rules.js';
 import type { Format } from '../stores/store.js';
 import { decryptFile, type DecryptedFile } from './decrypt.js';
 import { encryptText, type EncryptTextOptions } from './encrypt.js';
@@ -79,4 +81,65 @@ async function previousVersion(out: string, format: Format, opts: EncryptFileOpt
     }
     throw e;
   }
+}
+
+/** The selector flags of `encrypt`, by sops name. */
+export const SELECTOR_FLAGS: readonly SelectorKind[] = ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'];
+
+/** Options for {@link encryptWithRules}: {@link EncryptFileOptions} with recipients and selector still to be decided. */
+export interface EncryptWithRulesOptions extends Omit<EncryptFileOptions, 'recipients' | 'selector' | 'macOnlyEncrypted' | 'recipientSource'> {
+  /** `-r` values (each may be comma-separated); they replace the rule's recipients. */
+  recipients?: readonly string[];
+  /** A selector flag; it replaces the rule's. */
+  selector?: Selector;
+  /** `--mac-only-encrypted`; replaces the rule's. */
+  macOnlyEncrypted?: boolean;
+  /** `--config PATH`. */
+  configPath?: string;
+}
+
+/** What {@link encryptWithRules} did, and with what. */
+export interface EncryptWithRulesResult extends EncryptFileResult {
+  creation: Creation;
+}
+
+/**
+ * `envcrypt encrypt`: decide the recipients and selector as sops does (flags
+ * and variables, else the first `.sops.yaml` rule matching the output path,
+ * else the input path, since rules usually name encrypted files), then
+ * {@link encryptFile}.
+ *
+ * @throws EnvcryptError `NO_RECIPIENTS` when no source gives any; see {@link encryptFile}
+ */
+export async function encryptWithRules(path: string, opts: EncryptWithRulesOptions): Promise<EncryptWithRulesResult> {
+  const { recipients: given, selector: flagSelector, macOnlyEncrypted: flagMacOnly, configPath, ...rest } = opts;
+  const resolveFor = (target: string) =>
+    resolveCreation(target, {
+      recipients: (given ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(configPath !== undefined ? { configPath } : {}),
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+    });
+  const out = opts.output;
+  let creation: Creation;
+  try {
+    creation = resolveFor(out ?? path);
+  } catch (e) {
+    if (!(e instanceof EnvcryptError && e.code === 'NO_RECIPIENTS') || out === undefined || out === path) throw e;
+    creation = resolveFor(path);
+  }
+  const format = opts.format ?? formatFor(path);
+  const selector = flagSelector ?? creation.selector;
+  const macOnly = flagMacOnly ?? creation.macOnlyEncrypted;
+  const indent = opts.indent ?? (format === 'yaml' ? creation.stores?.yaml?.indent : format === 'json' ? creation.stores?.json?.indent : undefined);
+  const result = await encryptFile(path, {
+    ...rest,
+    format,
+    recipients: creation.recipients,
+    recipientSource: creation.source,
+    ...(selector ? { selector } : {}),
+    ...(macOnly !== undefined ? { macOnlyEncrypted: macOnly } : {}),
+    ...(indent !== undefined ? { indent } : {}),
+  });
+  return { ...result, creation };
 }

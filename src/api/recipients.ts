@@ -30,6 +30,9 @@ import { normalRecipient, vouchedByRecord, type Grant } from './encrypt.js';
 import { emitChecked } from './seal.js';
 import { announceGrants, governingRule } from './vouch.js';
 
+// How the CLI names a recipient in its messages.
+export { shortRecipient } from '../keys/recipient.js';
+
 /** A plan for adding or removing one recipient. */
 export interface RecipientPlan extends ChangePlan {
   /** The recipient, normalised (a public key even when KEY named an identity file). */

@@ -17,6 +17,8 @@ import { loadConfig } from '../repo/sops-config/rules.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import { isDotenvKey } from '../stores/dotenv-syntax.js';
 import type { Format, Store } from '../stores/store.js';
+
+export type { Format } from '../stores/store.js';
 import { nodesEqual } from '../tree/equal.js';
 import { deleteAt, setAt } from '../tree/mutate.js';
 import { formatPath, getPath, parsePath, type PathStep } from '../tree/path.js';
@@ -273,6 +275,22 @@ export function typedLeaf(text: string, type: ValueKind): Leaf {
       return { kind: 'bool', value: v };
     }
   }
+}
+
+/**
+ * Split `KEY=VALUE` at the first `=` that ends a valid path, so that a
+ * quoted key such as `["a=b"]=v` works. Returns null when there is no `=`.
+ */
+export function splitAssignment(arg: string): { key: string; value: string } | null {
+  for (let i = arg.indexOf('='); i > 0; i = arg.indexOf('=', i + 1)) {
+    try {
+      parsePath(arg.slice(0, i));
+      return { key: arg.slice(0, i), value: arg.slice(i + 1) };
+    } catch {
+      /* the '=' is inside a quoted key; try the next one */
+    }
+  }
+  return null;
 }
 
 /** Named character sets for {@link generateSecret}. */

@@ -1,9 +1,4 @@
-import { decryptFile } from '../../api/decrypt.js';
-import { EnvcryptError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { escapeControls } from '../../io/escape.js';
-import { formatFromName, parseFormat, storeFor } from '../../stores/index.js';
-import { formatPath, getPath, parsePath } from '../../tree/path.js';
+import { revealFile } from '../../api/reveal.js';
 import { optString, strings, type Command } from '../command.js';
 import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { warning } from '../output.js';
@@ -32,34 +27,21 @@ export const decryptCommand: Command = {
     const file = String(args.file);
     const out = optString(args.output);
     if (out !== undefined) checkOutputPath(out, file, !!args.force);
-    const inFormat = inputFormat(args, file);
-    const outType = optString(args['output-type']);
-    const outFormat = outType ? parseFormat(outType, '--output-type') : (out && formatFromName(out)) || inFormat;
-    const dec = await decryptFile(file, {
-      format: inFormat,
+    const outputType = optString(args['output-type']);
+    const extract = optString(args.extract);
+    const text = await revealFile(file, {
+      format: inputFormat(args, file),
       identityFiles: strings(args.identity),
       env: io.env,
       ignoreMac: !!args['ignore-mac'],
-      readOnly: true,
       onWarning: (m) => warning(io, m),
+      terminal: io.stdoutIsTTY,
+      ...(outputType !== undefined ? { outputType } : {}),
+      ...(extract !== undefined ? { extract } : {}),
+      ...(out !== undefined ? { output: out } : {}),
     });
     if (args['ignore-mac']) warning(io, `the MAC of ${file} was not checked; values may have been forged`);
-    const store = await storeFor(outFormat);
-    let text: string;
-    const extract = optString(args.extract);
-    if (extract !== undefined) {
-      const steps = parsePath(extract);
-      const node = dec.branches[0] ? getPath(dec.branches[0], steps) : undefined;
-      if (!node) throw new EnvcryptError('USAGE', `${file} has no value at ${formatPath(steps)}`);
-      // A string is printed raw with no newline added, as sops does, so it can be piped.
-      text = node.kind === 'str' ? node.value : node.kind === 'map' ? store.emitPlain([node]) : store.emitValue(node);
-    } else {
-      text = store.emitPlain(dec.branches);
-    }
-    // On a terminal, keys, values and comments could hold escape sequences that
-    // draw what is not in the file: show them escaped. A pipe gets exact bytes.
-    if (out === undefined) io.stdout(io.stdoutIsTTY ? escapeControls(text) : text);
-    else writeFileAtomic(out, text, { forceMode: 0o600 });
+    if (text !== null) io.stdout(text);
     return 0;
   },
 };

@@ -1,12 +1,8 @@
-import { encryptFile } from '../../api/encrypt-file.js';
-import { type Selector, type SelectorKind } from '../../crypto/selector.js';
+import { encryptWithRules, SELECTOR_FLAGS } from '../../api/encrypt-file.js';
 import { EnvcryptError } from '../../errors.js';
-import { resolveCreation } from '../../repo/sops-config/rules.js';
 import { optString, strings, type Command } from '../command.js';
 import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { note, warning } from '../output.js';
-
-const SELECTOR_FLAGS: SelectorKind[] = ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'];
 
 /** `envcrypt encrypt FILE [-r R…] [-o OUT | --in-place]`. */
 export const encryptCommand: Command = {
@@ -37,33 +33,15 @@ export const encryptCommand: Command = {
     if (selectors.length > 1) {
       throw new EnvcryptError('USAGE', `only one selector may be given, got ${selectors.map((s) => '--' + s.replaceAll('_', '-')).join(' and ')}`);
     }
-    const resolveFor = (target: string) =>
-      resolveCreation(target, {
-        recipients: strings(args.recipient).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
-        env: io.env,
-        ...(optString(args.config) ? { configPath: optString(args.config)! } : {}),
-        onWarning: (m) => warning(io, m),
-      });
-    // Rules usually name the encrypted file (`\.env\.enc$`): try the output path first, then the input.
-    let creation;
-    try {
-      creation = resolveFor(out ?? file);
-    } catch (e) {
-      if (!(e instanceof EnvcryptError && e.code === 'NO_RECIPIENTS') || out === undefined || out === file) throw e;
-      creation = resolveFor(file);
-    }
-    if (args.verbose) note(io, `encrypting ${file} to ${creation.recipients.length} recipient(s) from ${creation.source}`);
-    const selector: Selector | undefined = selectors[0]
-      ? { kind: selectors[0], value: String(args[selectors[0].replaceAll('_', '-')]) }
-      : creation.selector;
-    const indent = args.indent !== undefined ? Number(args.indent) : format === 'yaml' ? creation.stores?.yaml?.indent : format === 'json' ? creation.stores?.json?.indent : undefined;
-    const result = await encryptFile(file, {
+    const kind = selectors[0];
+    const config = optString(args.config);
+    const result = await encryptWithRules(file, {
       format,
-      recipients: creation.recipients,
-      recipientSource: creation.source,
-      ...(selector ? { selector } : {}),
-      ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : creation.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: creation.macOnlyEncrypted } : {}),
-      ...(indent !== undefined ? { indent } : {}),
+      recipients: strings(args.recipient),
+      ...(kind ? { selector: { kind, value: String(args[kind.replaceAll('_', '-')]) } } : {}),
+      ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : {}),
+      ...(args.indent !== undefined ? { indent: Number(args.indent) } : {}),
+      ...(config !== undefined ? { configPath: config } : {}),
       ...(out !== undefined ? { output: out } : {}),
       inPlace: !!args['in-place'],
       force: !!args.force,
@@ -71,6 +49,7 @@ export const encryptCommand: Command = {
       env: io.env,
       onWarning: (m) => warning(io, m),
     });
+    if (args.verbose) note(io, `encrypted ${file} to ${result.creation.recipients.length} recipient(s) from ${result.creation.source}`);
     if (out === undefined) io.stdout(result.text);
     else if (result.unchanged) note(io, `${out} is unchanged`);
     return 0;

@@ -1,10 +1,6 @@
 import { appendFileSync } from 'node:fs';
-import { loadDetailed } from '../../api/load.js';
-import { EnvcryptError, isEnvcryptError } from '../../errors.js';
-import { EXPORT_FORMATS, exportEnv, parseExportFormat, type Exported } from '../../export/index.js';
-import { checkNamespace, checkSecretName } from '../../export/k8s.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { parseFormat } from '../../stores/index.js';
+import { checkExportOptions, EXPORT_FORMATS, exportFile, parseExportFormat, writeExport } from '../../api/export.js';
+import { EnvcryptError } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity, withInputType } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';
@@ -41,36 +37,28 @@ export const exportCommand: Command = {
     const namespace = optString(args.namespace);
     const out = optString(args.output);
     // Every check that needs no key runs before decryption.
-    if ((name !== undefined || namespace !== undefined) && format !== 'k8s') {
-      throw new EnvcryptError('USAGE', `--name and --namespace apply only to --format k8s, not ${format}`);
-    }
-    if (name !== undefined) checkSecretName(name);
-    if (namespace !== undefined) checkNamespace(namespace);
+    checkExportOptions({ format, ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) });
     if (out !== undefined) checkOutputPath(out, file, !!args.force);
     const inputType = optString(args['input-type']);
     const separator = optString(args['flatten-separator']);
     const flattenCase = optString(args['flatten-case']);
-    const { values } = await loadDetailed({
-      path: file,
+    const result = await exportFile(file, {
+      format,
       identityFiles: strings(args.identity),
       env: io.env,
       onWarning: (m) => warning(io, m),
-      ...(inputType !== undefined ? { format: parseFormat(inputType, '--input-type') } : {}),
+      ...(name !== undefined ? { name } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(inputType !== undefined ? { inputType } : {}),
       ...(separator !== undefined ? { separator } : {}),
       ...(flattenCase === 'upper' || flattenCase === 'preserve' ? { case: flattenCase } : {}),
     });
-    let result: Exported;
-    try {
-      result = exportEnv(values, format, { source: file, ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) });
-    } catch (e) {
-      throw isEnvcryptError(e) ? e.inFile(file) : e;
-    }
     if (result.masks !== undefined) {
       writeGithub(result.text, result.masks, out, io);
       return 0;
     }
     if (out === undefined) io.stdout(result.text);
-    else writeFileAtomic(out, result.text, { forceMode: 0o600 });
+    else writeExport(out, result.text);
     return 0;
   },
 };
@@ -79,7 +67,7 @@ export const exportCommand: Command = {
 function writeGithub(env: string, masks: string, out: string | undefined, io: Io): void {
   io.stdout(masks);
   if (out !== undefined) {
-    writeFileAtomic(out, env, { forceMode: 0o600 });
+    writeExport(out, env);
     return;
   }
   const target = io.env.GITHUB_ENV;

@@ -1,7 +1,6 @@
-import { listRecipients, planAddRecipient, planRemoveRecipient } from '../../api/recipients.js';
+import { listRecipients, planAddRecipient, planRemoveRecipient, shortRecipient } from '../../api/recipients.js';
 import { changedFiles, commitPlan, planGrants, type ChangePlan, type RekeyOptions } from '../../api/rotate.js';
 import { EnvcryptError } from '../../errors.js';
-import { shortRecipient } from '../../keys/recipient.js';
 import { optString, strings, type Args, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';

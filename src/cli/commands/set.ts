@@ -1,7 +1,5 @@
-import { generateSecret, getValue, setValue, typedLeaf, unsetValue, valueText, type ChangeOptions, type ValueKind } from '../../api/set.js';
+import { generateSecret, getValue, setValue, splitAssignment, typedLeaf, unsetValue, valueText, type ChangeOptions, type Format, type ValueKind } from '../../api/set.js';
 import { EnvcryptError } from '../../errors.js';
-import type { Format } from '../../stores/store.js';
-import { parsePath } from '../../tree/path.js';
 import { optString, strings, type Args, type Command } from '../command.js';
 import { readHidden } from '../editor.js';
 import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
@@ -22,21 +20,6 @@ function common(args: Args, io: Io, format: Format): ChangeOptions {
   };
 }
 
-/**
- * Split `KEY=VALUE` at the first `=` that ends a valid path, so that a
- * quoted key such as `["a=b"]=v` works. Returns null when there is no `=`.
- */
-export function splitAssignment(arg: string): { key: string; value: string } | null {
-  for (let i = arg.indexOf('='); i > 0; i = arg.indexOf('=', i + 1)) {
-    try {
-      parsePath(arg.slice(0, i));
-      return { key: arg.slice(0, i), value: arg.slice(i + 1) };
-    } catch {
-      /* the '=' is inside a quoted key; try the next one */
-    }
-  }
-  return null;
-}
 
 /** `--generate` / `--generate=N`: '' means the default length. */
 function generateLength(raw: unknown): number | undefined {

@@ -1,0 +1,53 @@
+/**
+ * `envcrypt decrypt`: a file's plaintext, whole or one value, in the format
+ * asked for, to a terminal (escaped), a pipe (exact bytes) or a private file.
+ */
+import { EnvcryptError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { escapeControls } from '../io/escape.js';
+import { formatFromName, parseFormat, storeFor } from '../stores/index.js';
+import type { Format } from '../stores/store.js';
+import { formatPath, getPath, parsePath } from '../tree/path.js';
+import { decryptFile, type DecryptOptions } from './decrypt.js';
+
+/** Options for {@link revealFile}. */
+export interface RevealOptions extends DecryptOptions {
+  /** `--output-type`: dotenv, yaml or json; by default from `output`'s name, else the input format. */
+  outputType?: string;
+  /** `--extract`: one value, by sops path (`["db"]["password"]`) or dotted path. */
+  extract?: string;
+  /** Write the plaintext here, atomically with mode 0600, instead of returning it. */
+  output?: string;
+  /** The text goes to a terminal: control characters and bidi overrides are shown escaped. */
+  terminal?: boolean;
+}
+
+/**
+ * Decrypt `file` (MAC and integrity record verified unless `ignoreMac`) and
+ * return its plaintext, or write it to `output`. A string value extracted is
+ * returned raw with no newline added, as sops prints it, so it can be piped.
+ * On a terminal, keys, values and comments could hold escape sequences that
+ * draw what is not in the file, so they are escaped; a pipe or a file gets
+ * the exact bytes.
+ *
+ * @returns the text to print, or null when it was written to `output`
+ * @throws EnvcryptError `USAGE` for an unknown output type or a missing `extract` path; decrypt errors
+ */
+export async function revealFile(file: string, opts: RevealOptions): Promise<string | null> {
+  const inFormat: Format | undefined = opts.format;
+  const outFormat = opts.outputType ? parseFormat(opts.outputType, '--output-type') : (opts.output && formatFromName(opts.output)) || inFormat;
+  const dec = await decryptFile(file, { ...opts, readOnly: true });
+  const store = await storeFor(outFormat ?? dec.format);
+  let text: string;
+  if (opts.extract !== undefined) {
+    const steps = parsePath(opts.extract);
+    const node = dec.branches[0] ? getPath(dec.branches[0], steps) : undefined;
+    if (!node) throw new EnvcryptError('USAGE', `${file} has no value at ${formatPath(steps)}`);
+    text = node.kind === 'str' ? node.value : node.kind === 'map' ? store.emitPlain([node]) : store.emitValue(node);
+  } else {
+    text = store.emitPlain(dec.branches);
+  }
+  if (opts.output === undefined) return opts.terminal ? escapeControls(text) : text;
+  writeFileAtomic(opts.output, text, { forceMode: 0o600 });
+  return null;
+}
