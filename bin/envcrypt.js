@@ -35,13 +35,11 @@ function loadBundle(name) {
     // No cache (not trained yet): compile normally.
   }
   const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file, cachedData });
-  // Code in a vm.Script cannot use import(); this module can, for the ESM-only
-  // age-encryption (never needed by the fast bundles).
-  if (!name.startsWith('fast-')) globalThis.__envcryptImportAge ??= () => import('age-encryption');
   const mod = { exports: {} };
-  // This module's own require: the bundles need only node built-ins, yaml and
-  // age-encryption, which resolve the same from bin/ and dist/ (and loading
-  // node:module for createRequire would cost more than the whole call).
+  // This module's own require: besides node built-ins, the bundles require
+  // only their lazily loaded dependencies, as ../dist/vendor/<name>.cjs,
+  // which resolves the same from bin/ and dist/ (and loading node:module for
+  // createRequire would cost more than the whole call).
   script.runInThisContext()(mod.exports, require, mod, file, path.dirname(file));
   bundle = { exports: mod.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
   loaded.set(name, bundle);

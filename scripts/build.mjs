@@ -3,9 +3,13 @@
 //   preload; dist/cli.cjs: every other command (with yargs). All four are run
 //   from a trained V8 code cache (see bin/envcrypt.js);
 // - dist/index.js / index.cjs: the library; dist/config.cjs: the preload, for
-//   both --import and -r (it calls into the start-up bundles).
+//   both --import and -r (it calls into the start-up bundles);
+// - dist/vendor/: yaml, age-encryption and re2js, each loaded on first use
+//   (envcrypt has no runtime dependencies: see the vendor plugin);
+// - dist/types/: the library's declarations; dist/THIRD-PARTY-LICENSES.txt.
 import { build } from 'esbuild';
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -36,6 +40,59 @@ const lazyStringWidth = {
   },
 };
 
+// envcrypt has no runtime dependencies: everything is bundled, so an install
+// is one package and runs the code it was tested with. yaml, age-encryption
+// and re2js are still loaded lazily (the start-up bundles neither carry nor
+// parse them): each is bundled into a file of its own, dist/vendor/<name>.cjs,
+// which a bundle require()s on first use, where it required the installed
+// package before. CommonJS output requires `../dist/vendor/<name>.cjs`, which
+// resolves the same from dist/ and from bin/ (the loader hands the cached
+// bundles bin/envcrypt.js's require). The ESM library's chunks sit one level
+// deeper, so there a shim requires `#vendor/<name>` (package.json "imports").
+const VENDORED = ['yaml', 'age-encryption', 're2js'];
+let vendorBuilt;
+// The exports are named one by one, so that node finds them in the CommonJS
+// file when the library import()s it, as it does age-encryption.
+const vendorBuild = async (name) => {
+  const names = Object.keys(await import(name)).filter((k) => k !== 'default');
+  const contents = `export { ${names.join(', ')} } from ${JSON.stringify(name)};`;
+  await build({ ...common, plugins: [licenses], stdin: { contents, resolveDir: root }, outfile: `${out}/vendor/${name}.cjs`, format: 'cjs', minifyWhitespace: true, minifySyntax: true });
+};
+const vendor = {
+  name: 'vendor',
+  setup(b) {
+    const format = b.initialOptions.format;
+    b.onStart(() => (vendorBuilt ??= Promise.all(VENDORED.map(vendorBuild)).then(() => undefined)));
+    const names = new RegExp(`^(?:${VENDORED.join('|')})$`);
+    if (format === 'cjs') {
+      b.onResolve({ filter: names }, (args) => ({ path: `../dist/vendor/${args.path}.cjs`, external: true }));
+    } else {
+      b.onResolve({ filter: names }, (args) => ({ path: args.path, namespace: 'vendor-shim' }));
+      b.onLoad({ filter: /.*/, namespace: 'vendor-shim' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`#vendor/${args.path}`)});`, loader: 'js' }));
+      b.onResolve({ filter: /^#vendor\// }, (args) => ({ path: args.path, external: true }));
+    }
+  },
+};
+
+// The licenses of everything bundled, from the package directories esbuild
+// read, for dist/THIRD-PARTY-LICENSES.txt (their notices must ship with the
+// code, and no dependency is installed next to it any more).
+const bundledPackages = new Set();
+const licenses = {
+  name: 'licenses',
+  setup(b) {
+    b.initialOptions.metafile = true;
+    b.onEnd((result) => {
+      for (const input of Object.keys(result.metafile?.inputs ?? {})) {
+        const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input.replace(/\\/g, '/'));
+        if (m) bundledPackages.add(resolve(root, m[1]));
+      }
+    });
+  },
+};
+// Every build below bundles its dependencies this way.
+common.plugins = [vendor, licenses];
+
 // Build into a fresh directory and swap it in, so that a test or app running
 // during a rebuild never sees a half-written or missing dist/.
 const root = new URL('..', import.meta.url).pathname;
@@ -58,27 +115,51 @@ await Promise.all([
       // this file's (only there: node:url is not free at start-up).
       banner: { js: `(function (exports, require, module, __filename, __dirname) {${name === 'cli' ? "'use strict';var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" : ''}` },
       footer: { js: '})' },
-      ...(name === 'cli' ? { define: { ...common.define, 'import.meta.url': '__importMetaUrl' }, plugins: [lazyStringWidth] } : {}),
+      ...(name === 'cli' ? { define: { ...common.define, 'import.meta.url': '__importMetaUrl' }, plugins: [...common.plugins, lazyStringWidth] } : {}),
       // No import() left in these files: they are loaded through vm.Script
       // with a code cache, where import() is unavailable. Lazily needed
-      // modules become lazily evaluated require()s (yaml has a CommonJS
-      // build); the loader provides the import of ESM-only age-encryption.
-      // re2js (selector regexes, ~260 kB) is required from node_modules on
-      // the first regex compile, so a bundle never carries or parses it.
+      // modules become lazily evaluated require()s: yaml, age-encryption and
+      // re2js (selector regexes, ~190 kB) of their dist/vendor/ files (see
+      // the vendor plugin), so a bundle never carries or parses them.
       supported: { 'dynamic-import': false },
-      external: ['yaml', 'age-encryption', 're2js'],
     }),
   ),
-  // re2js stays a require() of the installed package here too (the ESM
-  // build's from its banner): loaded on the first regex compile only.
-  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner, external: ['re2js'] }),
-  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['re2js'] }),
+  // The library: yaml, age-encryption and re2js from dist/vendor/ too (the
+  // ESM build's require() is its banner's), each loaded on first use.
+  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
+  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
   // The preload includes the runtime loader: one file less to find and compile at start-up.
-  build({ ...common, entryPoints: { config: 'src/start/config.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs', external: ['age-encryption'] }),
+  build({ ...common, entryPoints: { config: 'src/start/config.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
 ]);
 // Type declarations for library users (package.json "types").
 const { execFileSync: run } = await import('node:child_process');
 run(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.json`, '--outDir', `${out}/types`], { stdio: 'inherit' });
+// Ship only the declarations a user's compiler can reach from index.d.ts
+// (not those of the CLI and the start-up bundles).
+const reachable = new Set();
+const visit = (file) => {
+  if (reachable.has(file)) return;
+  reachable.add(file);
+  for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*)'(\.{1,2}\/[^']+)\.js'/g)) visit(resolve(file, '..', `${spec}.d.ts`));
+};
+visit(resolve(out, 'types/index.d.ts'));
+for (const rel of readdirSync(`${out}/types`, { recursive: true })) {
+  const file = resolve(out, 'types', rel);
+  if (file.endsWith('.d.ts') && !reachable.has(file)) rmSync(file);
+}
+for (const rel of readdirSync(`${out}/types`, { recursive: true }).sort().reverse()) {
+  const dir = resolve(out, 'types', rel);
+  if (!dir.endsWith('.d.ts') && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+}
+
+// The notices of every bundled package (see the licenses plugin).
+const notices = [...bundledPackages].map((dir) => {
+  const meta = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+  const text = readdirSync(dir).find((f) => /^licen[cs]e(?:\.(?:md|txt))?$/i.test(f));
+  if (!text) throw new Error(`${meta.name}: no license file to ship with its bundled code`);
+  return `${meta.name}@${meta.version} (${meta.license})\n\n${readFileSync(`${dir}/${text}`, 'utf8').trim()}\n`;
+}).sort();
+writeFileSync(`${out}/THIRD-PARTY-LICENSES.txt`, `envcrypt bundles the following packages into dist/.\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`);
 
 const old = `${root}.dist-old-${process.pid}`;
 try {
