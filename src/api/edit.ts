@@ -21,7 +21,7 @@ import type { Branch } from '../tree/types.js';
 import { decryptText, type DecryptedFile } from './decrypt.js';
 import { encryptBranches } from './encrypt.js';
 import { emitChecked } from './seal.js';
-import { checkRewritable, checkWritable, indentFor, metadataKeyError, reencryptText, type ChangeOptions } from './set.js';
+import { checkRewritable, checkWritable, indentFor, metadataKeyError, reencryptText, type ChangeOptions } from './write-back.js';
 
 /** Options for {@link editFile}. */
 export interface EditOptions extends ChangeOptions {

@@ -7,7 +7,7 @@ import { wrapDataKey } from '../keys/age/wrap.js';
 import { checkPqMix, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import { isEncryptedText } from '../stores/sniff.js';
-import type { EmitOptions, Format, Store } from '../stores/store.js';
+import type { EmitOptions, Format } from '../stores/store.js';
 import { coveredOf, integrityRecord } from '../crypto/integrity.js';
 import { ageRecipients } from '../stores/metadata.js';
 import { nodesEqual } from '../tree/equal.js';
