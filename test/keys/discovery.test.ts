@@ -6,6 +6,7 @@ import { encryptText } from '../../src/api/encrypt.js';
 import { load } from '../../src/api/load.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { defaultKeyFile, identitySources } from '../../src/keys/discovery.js';
+import { map, pair, str } from '../../src/tree/types.js';
 import { ageKeygen, tempDir } from '../helpers/run-cli.js';
 
 const CANARY = 'CANARY-keycmd-41f0';
@@ -24,6 +25,8 @@ beforeAll(async () => {
 afterAll(() => t.cleanup());
 
 const labels = (env: NodeJS.ProcessEnv, files: string[] = []) => identitySources({ env, identityFiles: files }).map((s) => s.label);
+// What f.env.enc decrypts to: its one value, with envcrypt's integrity record verified.
+const OPENED = { format: 'dotenv', integrity: 'verified', branches: [map([pair('K', str('v'))])] };
 const fail = async (env: NodeJS.ProcessEnv) => (await decryptText(text, 'f.env.enc', { env }).catch((e) => e)) as EnvcryptError;
 
 describe('key discovery', () => {
@@ -39,20 +42,20 @@ describe('key discovery', () => {
 
   it('stops at the first source that opens the file: later sources are not read', async () => {
     const env = { ...base(), ENVCRYPT_AGE_KEY: readFileSync(a.file, 'utf8'), SOPS_AGE_KEY_CMD: 'false' };
-    await expect(decryptText(text, 'f.env.enc', { env })).resolves.toBeTruthy();
+    await expect(decryptText(text, 'f.env.enc', { env })).resolves.toMatchObject(OPENED);
   });
 
   it('reads SOPS_AGE_KEY with several identities on one line, and the default sops key file', async () => {
     const both = [b, a].map((k) => readFileSync(k.file, 'utf8').split('\n').find((l) => l.startsWith('AGE-'))).join(' ');
-    await expect(decryptText(text, 'f.env.enc', { env: { ...base(), SOPS_AGE_KEY: both } })).resolves.toBeTruthy();
+    await expect(decryptText(text, 'f.env.enc', { env: { ...base(), SOPS_AGE_KEY: both } })).resolves.toMatchObject(OPENED);
     mkdirSync(join(t.dir, 'xdg', 'sops', 'age'), { recursive: true });
     writeFileSync(join(t.dir, 'xdg', 'sops', 'age', 'keys.txt'), readFileSync(a.file), { mode: 0o600 });
-    await expect(decryptText(text, 'f.env.enc', { env: base() })).resolves.toBeTruthy();
+    await expect(decryptText(text, 'f.env.enc', { env: base() })).resolves.toMatchObject(OPENED);
   });
 
   it('runs ENVCRYPT_AGE_KEY_CMD without a shell and uses its stdout', async () => {
     const env = { ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), ENVCRYPT_AGE_KEY_CMD: `cat '${a.file}'` };
-    await expect(decryptText(text, 'f.env.enc', { env })).resolves.toBeTruthy();
+    await expect(decryptText(text, 'f.env.enc', { env })).resolves.toMatchObject(OPENED);
   });
 
   it('runs a key command once per operation, however many files it opens', async () => {
