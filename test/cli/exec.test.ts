@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, put, runCli, startCli, tempDir } from '../helpers/run-cli.js';
-import { sopsLike, withPlainValue, withSelector } from '../helpers/sops-like.js';
+import { writeInjectionFixtures } from '../helpers/sops-like.js';
 
 const CANARY = 'CANARY-exec-51e0a7';
 const PRINT_ENV = join(ROOT, 'test/fixtures/bin/print-env.js');
@@ -246,18 +246,7 @@ describe('envcrypt exec and unauthenticated values', () => {
     put(u.dir, 'a.env', `SECRET=${CANARY}\nPORT_unencrypted=from-file\n`);
     put(u.dir, 'a.yaml', `SECRET: ${CANARY}\napp:\n    port_unencrypted: from-file\n`);
     put(u.dir, 'a.json', `{"SECRET": "${CANARY}", "app": {"port_unencrypted": "from-file"}}\n`);
-    for (const [src, out] of [['a.env', 'a.env.enc'], ['a.yaml', 'a.enc.yaml'], ['a.json', 'a.enc.json']] as const) {
-      const r = runCli(['encrypt', src, '-r', key.recipient, '-o', out, '--mac-only-encrypted'], { cwd: u.dir, env: uenv });
-      if (r.code !== 0) throw new Error(r.stderr);
-      sopsLike(u.dir, out, `sops-${out}`);
-      // The attack: widen the (unauthenticated) selector and add a plaintext NODE_OPTIONS,
-      // which a mac_only_encrypted MAC does not cover.
-      sopsLike(u.dir, out, `inject-${out}`, (text, format) =>
-        withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', `--require ${join(u.dir, 'evil.js')}`));
-      // An empty value is in no MAC at all.
-      sopsLike(u.dir, out, `path-${out}`, (text, format) => withPlainValue(text, format, 'PATH', ''));
-    }
-    put(u.dir, 'evil.js', `require('fs').writeFileSync(${JSON.stringify(join(u.dir, 'evil-ran'))}, '');\n`);
+    writeInjectionFixtures(u.dir, key.recipient, uenv);
     // Only shell built-ins: the tests run it with PATH=.
     put(u.dir, 'node', `#!/bin/sh\n: > ${JSON.stringify(join(u.dir, 'node-ran'))}\n`);
     chmodSync(join(u.dir, 'node'), 0o755);

@@ -8,6 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCli } from './run-cli.js';
 
 export type TextFormat = 'dotenv' | 'yaml' | 'json';
 
@@ -70,4 +71,25 @@ export function sopsLike(dir: string, name: string, out: string, edit: (text: st
   const text = edit(withoutIntegrity(readFileSync(join(dir, name), 'utf8'), format), format);
   writeFileSync(join(dir, out), text);
   return join(dir, out);
+}
+
+/**
+ * The injection fixtures of the exec and preload suites, in `dir`: for each
+ * of `a.env`, `a.yaml` and `a.json` (already written there), encrypted with
+ * `mac_only_encrypted` to `recipient`, `sops-<out>` (the file without its
+ * integrity record), `inject-<out>` (selector widened and a plaintext
+ * NODE_OPTIONS added, which a mac_only_encrypted MAC does not cover) and
+ * `path-<out>` (an empty PATH, in no MAC at all); and `evil.js`, which
+ * leaves `evil-ran` behind if anything ever runs it.
+ */
+export function writeInjectionFixtures(dir: string, recipient: string, env: NodeJS.ProcessEnv): void {
+  for (const [src, out] of [['a.env', 'a.env.enc'], ['a.yaml', 'a.enc.yaml'], ['a.json', 'a.enc.json']] as const) {
+    const r = runCli(['encrypt', src, '-r', recipient, '-o', out, '--mac-only-encrypted'], { cwd: dir, env });
+    if (r.code !== 0) throw new Error(r.stderr);
+    sopsLike(dir, out, `sops-${out}`);
+    sopsLike(dir, out, `inject-${out}`, (text, format) =>
+      withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', `--require ${join(dir, 'evil.js')}`));
+    sopsLike(dir, out, `path-${out}`, (text, format) => withPlainValue(text, format, 'PATH', ''));
+  }
+  writeFileSync(join(dir, 'evil.js'), `require('fs').writeFileSync(${JSON.stringify(join(dir, 'evil-ran'))}, '');\n`);
 }

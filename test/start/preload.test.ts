@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
-import { sopsLike, withPlainValue, withSelector } from '../helpers/sops-like.js';
+import { writeInjectionFixtures } from '../helpers/sops-like.js';
 
 const CANARY = 'CANARY-preload-2b7d';
 let t: ReturnType<typeof tempDir>;
@@ -190,15 +190,7 @@ describe('the preload, unauthenticated values and the key', () => {
     put(u.dir, 'a.env', `SECRET=${CANARY}\nPORT_unencrypted=from-file\n`);
     put(u.dir, 'a.yaml', `SECRET: ${CANARY}\nPORT_unencrypted: from-file\n`);
     put(u.dir, 'a.json', `{"SECRET": "${CANARY}", "PORT_unencrypted": "from-file"}\n`);
-    for (const [src, out] of [['a.env', 'a.env.enc'], ['a.yaml', 'a.enc.yaml'], ['a.json', 'a.enc.json']] as const) {
-      const r = runCli(['encrypt', src, '-r', key.recipient, '-o', out, '--mac-only-encrypted'], { cwd: u.dir, env: keyEnv });
-      if (r.code !== 0) throw new Error(r.stderr);
-      sopsLike(u.dir, out, `sops-${out}`);
-      sopsLike(u.dir, out, `inject-${out}`, (text, format) =>
-        withPlainValue(withSelector(text, format, 'unencrypted_regex', '_unencrypted$|^NODE_OPTIONS$'), format, 'NODE_OPTIONS', `--require ${join(u.dir, 'evil.js')}`));
-      sopsLike(u.dir, out, `path-${out}`, (text, format) => withPlainValue(text, format, 'PATH', ''));
-    }
-    put(u.dir, 'evil.js', `require('fs').writeFileSync(${JSON.stringify(join(u.dir, 'evil-ran'))}, '');\n`);
+    writeInjectionFixtures(u.dir, key.recipient, keyEnv);
     // The app prints the variables it is asked for, as it and as a child process of it see them.
     const app = `const names = process.argv.slice(2);
 const own = Object.fromEntries(names.map((k) => [k, process.env[k] ?? null]));
