@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { newDataKey, recoverDataKey, recoverDataKeySync } from '../../src/crypto/datakey.js';
+import { DEFAULT_SELECTOR } from '../../src/crypto/selector.js';
+import { wrapDataKey } from '../../src/keys/age/wrap.js';
+import { EnvcryptError } from '../../src/errors.js';
+import type { FoundIdentity, IdentitySource } from '../../src/keys/discovery.js';
+import { newIdentity, type NewIdentity } from '../../src/keys/keygen.js';
+import { parseRecipient } from '../../src/keys/recipient.js';
+import { shortRecipient } from '../../src/keys/short-recipient.js';
+import type { AgeEntry, Metadata } from '../../src/stores/metadata.js';
+import { pair, str } from '../../src/tree/types.js';
+import { caught, rejected } from '../helpers/errors.js';
+
+const KEY = new Uint8Array(32).map((_, i) => i + 1);
+
+async function entry(id: NewIdentity, dataKey: Uint8Array = KEY): Promise<AgeEntry> {
+  return { recipient: id.recipient, enc: await wrapDataKey(dataKey, parseRecipient(id.recipient)) };
+}
+
+function metadata(age: AgeEntry[], groups = 1): Metadata {
+  const group = { age, other: [] };
+  return {
+    groups: Array.from({ length: groups }, () => group),
+    lastmodified: '2024-01-01T00:00:00Z',
+    mac: '',
+    selector: DEFAULT_SELECTOR,
+    macOnlyEncrypted: false,
+    version: '3.13.2',
+    unverified: [],
+    extra: [],
+  };
+}
+
+/** A source that records whether it was read. */
+function source(label: string, ids: FoundIdentity[] | null | Error, read: string[]): IdentitySource {
+  return {
+    label,
+    absent: 'unset',
+    load() {
+      read.push(label);
+      if (ids instanceof Error) throw ids;
+      return ids;
+    },
+  };
+}
+
+describe('newDataKey', () => {
+  it('returns 32 fresh random bytes each time', () => {
+    const a = newDataKey();
+    const b = newDataKey();
+    expect(a).toBeInstanceOf(Uint8Array);
+    expect([a.length, b.length]).toEqual([32, 32]);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+  });
+});
+
+describe('recoverDataKey', async () => {
+  const alice = await newIdentity(false);
+  const bob = await newIdentity(false);
+  const carol = await newIdentity(false);
+  const md = metadata([await entry(alice), await entry(bob)]);
+
+  it('stops at the first source that opens the file: later sources are not read', async () => {
+    const read: string[] = [];
+    const sources = [
+      source('EMPTY', null, read),
+      source('CAROL', [carol.identity], read),
+      source('BOB', [bob.identity], read),
+      source('ALICE', [alice.identity], read),
+      source('LATER', new Error('must not be read'), read),
+    ];
+    const key = await recoverDataKey(md, 'f.env', { sources });
+    expect(Buffer.from(key).toString('hex')).toBe(Buffer.from(KEY).toString('hex'));
+    expect(read).toEqual(['EMPTY', 'CAROL', 'BOB']);
+  });
+
+  it('opens the stanza of any recipient, not only the first', async () => {
+    const key = await recoverDataKey(metadata([await entry(carol), await entry(alice)]), 'f.env', { sources: [source('A', [alice.identity], [])] });
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+  });
+
+  it('lists every source searched, with what was found there, in the NO_IDENTITY error (exit 4)', async () => {
+    const read: string[] = [];
+    const sources = [
+      source('NONE', null, read),
+      source('CAROL', [carol.identity, carol.identity], read),
+      source('BROKEN', new EnvcryptError('BAD_KEY', 'the command failed'), read),
+      source('ODD', new Error('secret detail'), read),
+      { ...source('', [carol.identity], read), absent: 'not found' },
+    ];
+    const e = await rejected(recoverDataKey(md, 'f.env', { sources }));
+    expect(e.code).toBe('NO_IDENTITY');
+    expect(e.exitCode).toBe(4);
+    expect(e.file).toBe('f.env');
+    expect(e.message).toBe('no identity matched any of the 2 recipients of f.env');
+    expect(e.hints).toEqual([
+      `the file is encrypted to ${shortRecipient(alice.recipient)}, ${shortRecipient(bob.recipient)}`,
+      'searched NONE (unset), CAROL (2 identities, none matched), BROKEN (the command failed), ODD (unreadable), ssh key (1 identity, none matched)',
+      'send your public key to someone who can decrypt the file and ask them to run "envcrypt recipients add <key> f.env"',
+    ]);
+    expect(read).toEqual(['NONE', 'CAROL', 'BROKEN', 'ODD', '']);
+  });
+
+  it('refuses a data key that is not 32 bytes (DECRYPT_FAILED, exit 3)', async () => {
+    const short = metadata([await entry(alice, new Uint8Array(16).fill(9))]);
+    const e = await rejected(recoverDataKey(short, 'f.env', { sources: [source('A', [alice.identity], [])] }));
+    expect([e.code, e.exitCode]).toEqual(['DECRYPT_FAILED', 3]);
+    expect(e.message).toBe(`the data key wrapped for ${shortRecipient(alice.recipient)} in f.env is 16 bytes, not 32`);
+  });
+
+  it('says a file with only non-age keys cannot be opened, before reading any source', async () => {
+    const read: string[] = [];
+    const pgpOnly: Metadata = { ...metadata([]), groups: [{ age: [], other: [pair('pgp', str('x')), pair('kms', str('y'))] }] };
+    const e = await rejected(recoverDataKey(pgpOnly, 'f.yaml', { sources: [source('A', [alice.identity], read)] }));
+    expect([e.code, e.exitCode, e.message]).toEqual(['NO_IDENTITY', 4, 'f.yaml has no age recipients (only pgp, kms keys), which envcrypt cannot use']);
+    expect(read).toEqual([]);
+  });
+
+  it('refuses Shamir key groups (UNSUPPORTED)', async () => {
+    const e = await rejected(recoverDataKey(metadata([await entry(alice)], 2), 'f.env', { sources: [source('A', [alice.identity], [])] }));
+    expect([e.code, e.exitCode, e.message]).toEqual(['UNSUPPORTED', 1, 'f.env uses 2 key groups (Shamir secret sharing), which envcrypt does not read yet']);
+  });
+
+  it('opens a post-quantum stanza on the general path', async () => {
+    const pq = await newIdentity(true);
+    const key = await recoverDataKey(metadata([await entry(pq)]), 'f.env', { sources: [source('PQ', [pq.identity], [])] });
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+  });
+});
+
+describe('recoverDataKeySync', async () => {
+  const alice = await newIdentity(false);
+  const pq = await newIdentity(true);
+
+  it('opens X25519 stanzas natively, without the general path', async () => {
+    const md = metadata([await entry(alice)]);
+    const calls: unknown[] = [];
+    const key = recoverDataKeySync(md, 'f.env', { sources: [source('A', [alice.identity], [])] }, (req) => (calls.push(req), null));
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+    expect(calls).toEqual([]);
+  });
+
+  it('hands a stanza only the general path can open to the callback, and uses what it returns', async () => {
+    const md = metadata([await entry(pq)]);
+    const recipients: string[] = [];
+    const key = recoverDataKeySync(md, 'f.env', { sources: [source('PQ', [pq.identity], [])] }, (req) => (recipients.push(req.recipient), KEY));
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+    expect(recipients).toEqual([pq.recipient]);
+    const e = caught(() => recoverDataKeySync(md, 'f.env', { sources: [source('PQ', [pq.identity], [])] }, () => null));
+    expect([e.code, e.exitCode]).toEqual(['NO_IDENTITY', 4]);
+    expect(e.hints[1]).toBe('searched PQ (1 identity, none matched)');
+  });
+});
