@@ -8,13 +8,16 @@ import { EnvcryptError } from '../errors.js';
 import { escapeControls } from '../io/escape.js';
 import { readInputFile, readTextFile } from '../io/read.js';
 import type { KeyOptions } from '../keys/discovery.js';
-import { gitMergeFile } from '../repo/git.js';
-import { cliInvocation, setupGit, type SetupResult } from '../repo/git-setup.js';
+import { cliInvocation, setupGit, type Invocation, type SetupResult as GitSetupResult } from '../repo/git-setup.js';
+import { gitMergeFile, repoTop } from '../repo/git.js';
 import { storeFor } from '../stores/index.js';
 import { isEncryptedText, sniffFormat } from '../stores/sniff.js';
 import { decryptText } from './decrypt.js';
 
-export type { SetupResult } from '../repo/git-setup.js';
+/** What {@link setupClone} did, and how git runs envcrypt. */
+export interface SetupResult extends GitSetupResult {
+  invocation: Invocation;
+}
 
 /** Options for {@link setupClone}. */
 export interface SetupOptions {
@@ -33,7 +36,9 @@ export interface SetupOptions {
 export async function setupClone(opts: SetupOptions): Promise<SetupResult> {
   // Without a hook there is no "check" to hand the globs to; saying nothing would hide the mistake.
   if (opts.exclude.length > 0 && !opts.hook) throw new EnvcryptError('USAGE', 'git setup --exclude needs --hook', { hints: ['the globs are passed to the pre-commit hook\'s "envcrypt check"'] });
-  return setupGit({ cli: cliInvocation(), hook: opts.hook, force: opts.force, exclude: opts.exclude });
+  const root = repoTop(process.cwd());
+  const run = cliInvocation(root);
+  return { ...(await setupGit({ cwd: root, cli: run.words, hook: opts.hook, force: opts.force, exclude: opts.exclude })), invocation: run };
 }
 
 /** Why a file is shown encrypted, in a few words (never a value). */

@@ -3,14 +3,17 @@
  * (decrypted `git diff`) and merge driver (merge by key), and optionally
  * install a pre-commit hook. Every step is idempotent.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { isEncryptedText, MAX_SOPS_FILE_BYTES } from '../stores/sniff.js';
 import { formatFromName } from '../stores/index.js';
 import { git, gitPath, listFiles, repoTop, runGit, shellQuote } from './git.js';
+import { globMatches, regexToGlobs } from './regex-glob.js';
+import { CONFIG_NAME } from './sops-config/find.js';
+import { loadConfig } from './sops-config/load.js';
 
 /**
  * Name patterns that always get the attributes, so that encrypted files
@@ -34,7 +37,7 @@ const HEADER = '# envcrypt: decrypted "git diff" and merge by key for encrypted 
 export interface SetupOptions {
   /** A directory inside the work tree (default `process.cwd()`). */
   cwd?: string;
-  /** The words that run envcrypt, e.g. from {@link cliInvocation}. */
+  /** The words that run envcrypt, e.g. {@link cliInvocation}'s. */
   cli: readonly string[];
   /** Install `.git/hooks/pre-commit` running `envcrypt check --staged`. */
   hook?: boolean;
@@ -54,6 +57,8 @@ export interface SetupResult {
   root: string;
   /** Encrypted files found, relative to `root`. */
   files: string[];
+  /** Globs derived from the `.sops.yaml` creation rules (besides the fixed {@link ATTRIBUTE_PATTERNS}). */
+  patterns: string[];
   /** Lines added to `.gitattributes` (empty when every line was there already). */
   added: string[];
   /** `git config --local` entries that were set because they were missing or different. */
@@ -62,19 +67,91 @@ export interface SetupResult {
   hook?: { path: string; action: 'installed' | 'updated' | 'unchanged' | 'replaced' };
 }
 
-/**
- * The words that run this envcrypt: the node binary and the package's
- * `bin/envcrypt.js`, as absolute paths, so git can run it without envcrypt
- * on PATH.
- */
-export function cliInvocation(script: string | undefined = process.argv[1]): string[] {
+/** How {@link cliInvocation} found a way to run envcrypt that outlives a node upgrade or a new prefix. */
+export type InvocationKind = 'path' | 'repo' | 'absolute';
+
+/** The words git and the hook run envcrypt with, and how they were chosen. */
+export interface Invocation {
+  words: string[];
+  kind: InvocationKind;
+}
+
+/** Options for {@link cliInvocation}. */
+export interface InvocationOptions {
+  /** The running package's `bin/envcrypt.js` (default: found next to this module, else `process.argv[1]`). */
+  script?: string;
+  /** The `PATH` git will search (default `process.env.PATH`). */
+  path?: string;
+}
+
+/** Where a repo-local install puts the command, relative to the top of the work tree. */
+export const REPO_LOCAL_BIN = 'node_modules/.bin/envcrypt';
+
+function runningBin(script: string | undefined): string {
   const here = typeof import.meta.url === 'string' ? fileURLToPath(import.meta.url) : undefined;
-  // From dist/cli.js, dist/chunks/*.js or src/git/setup.ts, the bin is one or two levels up.
+  // From dist/cli.js, dist/chunks/*.js or src/repo/git-setup.ts, the bin is one or two levels up.
   const candidates = here ? [join(dirname(here), '..', 'bin', 'envcrypt.js'), join(dirname(here), '..', '..', 'bin', 'envcrypt.js')] : [];
-  if (script) candidates.push(script);
+  if (script) candidates.unshift(script);
+  else if (process.argv[1]) candidates.push(process.argv[1]);
   const bin = candidates.find((p) => existsSync(p) && statSync(p).isFile());
   if (!bin) throw new EnvcryptError('NOT_FOUND', 'cannot find the envcrypt script to point git at');
-  return [process.execPath, bin];
+  return bin;
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first `envcrypt` the shell would find on `path`. Relative entries are
+ * skipped (git runs drivers from the top of the work tree, hooks too), and
+ * so are `node_modules/.bin` directories, which `npm run` and `npx` put on
+ * `PATH` only for their own child processes.
+ */
+function onPath(path: string): string | null {
+  for (const dir of path.split(':')) {
+    if (!isAbsolute(dir) || /(^|\/)node_modules\/\.bin\/?$/.test(dir)) continue;
+    const p = join(dir, 'envcrypt');
+    if (executable(p)) return p;
+  }
+  return null;
+}
+
+/**
+ * The words that run this envcrypt from git (textconv, merge driver) and the
+ * pre-commit hook, chosen to survive a node upgrade or a move of node's prefix:
+ *
+ * 1. `envcrypt`, when the first `envcrypt` on `PATH` is this very package
+ *    (a global install);
+ * 2. `node_modules/.bin/envcrypt`, relative to the top of the work tree
+ *    (where git runs drivers and hooks), when that is this package (a
+ *    repo-local install, `npm install -D envcrypt` / `npx envcrypt`);
+ * 3. otherwise `node /abs/path/bin/envcrypt.js`: node from `PATH`, the
+ *    package by its absolute path (a checkout, an npx cache). Running setup
+ *    again after moving the package updates it.
+ *
+ * No case writes node's own absolute path.
+ */
+export function cliInvocation(root: string, opts: InvocationOptions = {}): Invocation {
+  const bin = runningBin(opts.script);
+  const found = onPath(opts.path ?? process.env.PATH ?? '');
+  if (found && sameFile(found, bin)) return { words: ['envcrypt'], kind: 'path' };
+  const local = join(root, REPO_LOCAL_BIN);
+  if (executable(local) && sameFile(local, bin)) return { words: [REPO_LOCAL_BIN], kind: 'repo' };
+  return { words: ['node', resolve(bin)], kind: 'absolute' };
 }
 
 /** The git config entries that define the `envcrypt` diff and merge drivers. */
@@ -99,19 +176,36 @@ export function exactPattern(path: string): string {
   return `"${c}"`;
 }
 
-function globRe(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
-
-function coveredByPattern(path: string): boolean {
-  const name = basename(path);
-  return ATTRIBUTE_PATTERNS.some((p) => globRe(p).test(name));
-}
-
-/** Encrypted files of the work tree: names envcrypt reads, carrying sops metadata. */
-async function encryptedFiles(root: string): Promise<string[]> {
+/**
+ * The globs the `.sops.yaml` creation rules of the work tree translate to
+ * (see {@link regexToGlobs}), in rule order, each once; rules without a
+ * `path_regex`, with a shape that does not translate, or in a config that
+ * does not load give none (their files get lines of their own).
+ */
+function ruleGlobs(root: string, files: readonly string[]): string[] {
   const out: string[] = [];
-  for (const rel of listFiles(root)) {
+  for (const rel of files) {
+    if (basename(rel) !== CONFIG_NAME) continue;
+    let rules;
+    try {
+      rules = loadConfig(join(root, rel)).creationRules ?? [];
+    } catch {
+      // A broken .sops.yaml is reported by the commands that use it; here it only means no patterns.
+      continue;
+    }
+    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    for (const rule of rules) {
+      if (rule.pathRegex === undefined) continue;
+      for (const g of regexToGlobs(rule.pathRegex, dir) ?? []) if (!out.includes(g) && !ATTRIBUTE_PATTERNS.includes(g)) out.push(g);
+    }
+  }
+  return out;
+}
+
+/** Encrypted files among `files`: names envcrypt reads, carrying sops metadata. */
+async function encryptedFiles(root: string, files: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of files) {
     const format = formatFromName(rel);
     if (format === null) continue;
     const abs = join(root, rel);
@@ -138,12 +232,17 @@ function hasLine(existing: readonly string[], pattern: string): boolean {
   });
 }
 
-/** Add the missing lines to `.gitattributes`; returns the lines added. */
-function updateAttributes(root: string, files: readonly string[]): string[] {
+/**
+ * Add the missing lines to `.gitattributes`: the fixed patterns, the rules'
+ * globs, then one line for each encrypted file none of those covers.
+ * Returns the lines added.
+ */
+function updateAttributes(root: string, files: readonly string[], globs: readonly string[]): string[] {
   const path = join(root, '.gitattributes');
   const before = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const lines = before.split(/\r?\n/);
-  const patterns = [...ATTRIBUTE_PATTERNS, ...files.filter((f) => !coveredByPattern(f)).map(exactPattern)];
+  const covering = [...ATTRIBUTE_PATTERNS, ...globs];
+  const patterns = [...covering, ...files.filter((f) => !covering.some((g) => globMatches(g, f))).map(exactPattern)];
   const added = patterns.filter((p) => !hasLine(lines, p)).map((p) => `${p} ${ATTRIBUTES}`);
   if (added.length === 0) return [];
   let text = before;
@@ -206,8 +305,9 @@ function installHook(root: string, cli: readonly string[], exclude: readonly str
 
 /**
  * Set up a repository for envcrypt: `.gitattributes` lines giving encrypted
- * files `diff=envcrypt merge=envcrypt` (the {@link ATTRIBUTE_PATTERNS}, plus
- * one line per encrypted file with another name), the `diff.envcrypt.*` and
+ * files `diff=envcrypt merge=envcrypt` (the {@link ATTRIBUTE_PATTERNS}, the
+ * globs the `.sops.yaml` rules' `path_regex` translate to, plus one line per
+ * encrypted file none of those covers), the `diff.envcrypt.*` and
  * `merge.envcrypt.*` entries in `.git/config`, and, with `hook`, a
  * pre-commit hook (running `check` with the `exclude` globs). Running it
  * again with the same options changes nothing; existing
@@ -223,10 +323,12 @@ export async function setupGit(opts: SetupOptions): Promise<SetupResult> {
     const path = gitPath(root, 'hooks/pre-commit');
     if (existsSync(path) && !readFileSync(path, 'utf8').includes(HOOK_MARKER)) installHook(root, opts.cli, opts.exclude ?? [], false);
   }
-  const files = await encryptedFiles(root);
-  const added = updateAttributes(root, files);
+  const all = listFiles(root);
+  const files = await encryptedFiles(root, all);
+  const globs = ruleGlobs(root, all);
+  const added = updateAttributes(root, files, globs);
   const config = updateConfig(root, opts.cli);
-  const result: SetupResult = { root, files, added, config };
+  const result: SetupResult = { root, files, patterns: globs, added, config };
   if (opts.hook) result.hook = installHook(root, opts.cli, opts.exclude ?? [], !!opts.force);
   return result;
 }

@@ -4,7 +4,7 @@
  * machine's global git config plays no part.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decryptFile, decryptText } from '../../src/api/decrypt.js';
@@ -118,8 +118,11 @@ describe('envcrypt git setup', () => {
     expect(gitOk(['check-attr', 'merge', '--', 'config/plain.yaml'])).toBe('config/plain.yaml: merge: unspecified\n');
     const config = gitOk(['config', '--local', '--get-regexp', 'envcrypt']);
     expect(config).toContain('diff.envcrypt.cachetextconv false');
-    expect(config).toContain(`diff.envcrypt.textconv ${process.execPath} ${BIN} git textconv`);
-    expect(config).toContain(`merge.envcrypt.driver ${process.execPath} ${BIN} git merge-driver %O %A %B %P`);
+    // Not on PATH, not installed in the repository: node from PATH runs this copy (never node's absolute path).
+    expect(config).toContain(`diff.envcrypt.textconv node ${BIN} git textconv`);
+    expect(config).toContain(`merge.envcrypt.driver node ${BIN} git merge-driver %O %A %B %P`);
+    expect(config).not.toContain(process.execPath);
+    expect(first.stderr).toContain('envcrypt: hint: install envcrypt on PATH');
 
     const second = cli(['git', 'setup']);
     expect(second.code).toBe(0);
@@ -171,6 +174,51 @@ describe('envcrypt git setup', () => {
     const blocked = commit();
     expect(blocked.code).not.toBe(0);
     expect(blocked.stdout + blocked.stderr).toContain('leaked.txt:1: error: looks like an age secret key');
+  });
+
+  it('a repo-local install: git and the hook run node_modules/.bin/envcrypt relative to the top, from any directory', async () => {
+    mkdirSync(file('node_modules/.bin'), { recursive: true });
+    symlinkSync(BIN, file('node_modules/.bin/envcrypt'));
+    writeFileSync(file('.gitignore'), 'node_modules/\n');
+    const r = cli(['git', 'setup', '--hook']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("git runs this repository's node_modules/.bin/envcrypt");
+    expect(gitOk(['config', '--local', 'diff.envcrypt.textconv'])).toBe('node_modules/.bin/envcrypt git textconv\n');
+    expect(readFileSync(file('.git/hooks/pre-commit'), 'utf8')).toContain('exec node_modules/.bin/envcrypt check --staged\n');
+    gitOk(['add', '.env.enc', '.gitignore', '.gitattributes']);
+    // The hook runs (from the top) and passes.
+    gitOk(['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'base']);
+    writeFileSync(file('.env.enc'), await encryptText('A=2\n', '.env.enc', { recipients: [alice.recipient] }));
+    const diff = spawnSync('git', ['diff', '--', '../.env.enc'], { cwd: file('config'), env: envFor(alice), encoding: 'utf8' });
+    expect(diff.stderr).toBe('');
+    expect(diff.stdout).toContain('-A=1\n+A=2');
+  });
+
+  it('an install on PATH: git runs "envcrypt"', () => {
+    const binDir = join(t.dir, `path-bin${++n}`);
+    mkdirSync(binDir);
+    symlinkSync(BIN, join(binDir, 'envcrypt'));
+    const env = { ...envFor(alice), PATH: `${binDir}:${process.env.PATH}` };
+    const r = runCli(['git', 'setup'], { cwd: repo, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('git runs envcrypt on PATH');
+    expect(gitOk(['config', '--local', 'merge.envcrypt.driver'])).toBe('envcrypt git merge-driver %O %A %B %P\n');
+  });
+
+  it('another clone with the same files and rules leaves .gitattributes as it is', async () => {
+    writeFileSync(file('.sops.yaml'), `creation_rules:\n  - path_regex: '^config/.*\\.yaml$'\n    age: ${alice.recipient}\n`);
+    expect(cli(['git', 'setup']).code).toBe(0);
+    const attrs = readFileSync(file('.gitattributes'), 'utf8');
+    expect(attrs).toContain('/config/**/*.yaml diff=envcrypt merge=envcrypt\n');
+    expect(attrs).not.toContain('prod secrets');
+    gitOk(['add', '.gitattributes', '.sops.yaml', '.env.enc', 'config']);
+    gitOk(['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'base']);
+    const clone = join(t.dir, `clone${++n}`);
+    gitOk(['clone', '-q', repo, clone]);
+    writeFileSync(join(clone, 'config', 'staging.yaml'), await encryptText('a: 2\n', 'x.yaml', { recipients: [alice.recipient] }));
+    const r = runCli(['git', 'setup'], { cwd: clone, env: envFor(alice) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(clone, '.gitattributes'), 'utf8')).toBe(attrs);
   });
 
   it('--exclude without --hook is a usage error that changes nothing', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encryptText } from '../../src/api/encrypt.js';
@@ -72,8 +72,31 @@ describe('driverConfig and hookText', () => {
     expect(h).toContain(`exec /usr/bin/node '/opt/env crypt/bin/envcrypt.js' check --staged --exclude 'examples/keys/**' --exclude 'it'\\''s/*.pem'\n`);
     expect(hookText(CLI, [])).toBe(hookText(CLI));
   });
-  it('cliInvocation points at this package\'s bin/envcrypt.js with the running node', () => {
-    expect(cliInvocation(undefined)).toEqual([process.execPath, BIN]);
+});
+
+describe('cliInvocation: words that survive a node upgrade or a new prefix', () => {
+  const binDir = () => join(repo, 'elsewhere-bin');
+  it('is "envcrypt" when the first envcrypt on PATH is this package', () => {
+    mkdirSync(binDir());
+    symlinkSync(BIN, join(binDir(), 'envcrypt'));
+    expect(cliInvocation(repo, { path: `${binDir()}:/usr/bin` })).toEqual({ words: ['envcrypt'], kind: 'path' });
+  });
+  it('skips another envcrypt first on PATH, relative entries and node_modules/.bin', () => {
+    mkdirSync(join(binDir(), 'node_modules', '.bin'), { recursive: true });
+    writeFileSync(join(binDir(), 'envcrypt'), '#!/bin/sh\n', { mode: 0o755 });
+    symlinkSync(BIN, join(binDir(), 'node_modules', '.bin', 'envcrypt'));
+    const r = cliInvocation(repo, { path: `${join(binDir(), 'node_modules', '.bin')}:.:${binDir()}` });
+    expect(r.kind).toBe('absolute');
+  });
+  it('is node_modules/.bin/envcrypt, relative to the top, for a repo-local install', () => {
+    mkdirSync(join(repo, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync(BIN, join(repo, 'node_modules', '.bin', 'envcrypt'));
+    expect(cliInvocation(repo, { path: '/usr/bin' })).toEqual({ words: ['node_modules/.bin/envcrypt'], kind: 'repo' });
+  });
+  it('otherwise runs node from PATH on this package\'s bin/envcrypt.js, never node\'s absolute path', () => {
+    const r = cliInvocation(repo, { path: '/usr/bin' });
+    expect(r).toEqual({ words: ['node', BIN], kind: 'absolute' });
+    expect(r.words).not.toContain(process.execPath);
   });
 });
 
@@ -100,6 +123,32 @@ describe('setupGit', () => {
     expect(r2.config).toEqual([]);
     expect(attrs()).toBe(before);
     expect(statSync(join(repo, '.gitattributes')).mtimeMs).toBe(mtime);
+  });
+
+  it('uses the globs of the .sops.yaml rules, so only a file no pattern covers gets its own line', async () => {
+    mkdirSync(join(repo, 'deploy', 'eu'), { recursive: true });
+    mkdirSync(join(repo, 'svc'), { recursive: true });
+    const rules = [String.raw`\.env\.enc$`, String.raw`^deploy/.*\.yaml$`, String.raw`\.secret\.(yaml|json)$`, String.raw`^odd[0-9]\.yaml$`];
+    writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n${rules.map((r) => `  - path_regex: '${r}'\n    age: ${recipient}\n`).join('')}`);
+    writeFileSync(join(repo, 'svc', '.sops.yaml'), `creation_rules:\n  - path_regex: 'conf/.*\\.json$'\n    age: ${recipient}\n`);
+    const enc = (name: string, plain: string, as: string) => encryptText(plain, as, { recipients: [recipient] }).then((t) => writeFileSync(join(repo, name), t));
+    await enc('deploy/prod.yaml', 'a: 1\n', 'x.yaml');
+    await enc('deploy/eu/staging.yaml', 'a: 1\n', 'x.yaml');
+    await enc('a.secret.json', '{"a": 1}\n', 'x.json');
+    await enc('odd1.yaml', 'a: 1\n', 'x.yaml');
+    const r = await setupGit({ cwd: repo, cli: CLI });
+    expect(r.patterns).toEqual(['/deploy/**/*.yaml', '*.secret.yaml', '*.secret.json', '/svc/**/*conf/**/*.json']);
+    expect(r.added).toEqual([...ATTRIBUTE_PATTERNS, ...r.patterns, '/odd1.yaml'].map((p) => `${p} diff=envcrypt merge=envcrypt`));
+    for (const f of ['deploy/prod.yaml', 'deploy/eu/staging.yaml', 'a.secret.json', 'odd1.yaml', 'svc/conf/x.json', 'svc/a/conf/b/x.json']) {
+      expect(git('check-attr', 'merge', '--', f), f).toBe(`${f}: merge: envcrypt\n`);
+    }
+    expect(git('check-attr', 'merge', '--', 'deployx/a.yaml')).toBe('deployx/a.yaml: merge: unspecified\n');
+    // Another clone, with more files under the same rules: .gitattributes stays as it is.
+    const before = attrs();
+    await enc('deploy/new.yaml', 'b: 2\n', 'x.yaml');
+    await enc('other.secret.yaml', 'b: 2\n', 'x.yaml');
+    expect((await setupGit({ cwd: repo, cli: CLI })).added).toEqual([]);
+    expect(attrs()).toBe(before);
   });
 
   it('recognises lines that are already there in another spelling, and adds only the missing ones', async () => {

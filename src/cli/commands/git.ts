@@ -17,6 +17,11 @@ function report(r: SetupResult, io: Io): void {
   if (r.config.length > 0) note(io, `set ${r.config.map(([k]) => k).join(', ')} in the repository's git config`);
   if (r.hook && r.hook.action !== 'unchanged') note(io, `${r.hook.action} the pre-commit hook ${r.hook.path}`);
   if (!changed) note(io, 'already set up; nothing changed');
+  if (r.config.length > 0 || r.hook?.action === 'installed' || r.hook?.action === 'updated' || r.hook?.action === 'replaced') {
+    const how = r.invocation.kind === 'path' ? 'envcrypt on PATH' : r.invocation.kind === 'repo' ? 'this repository\'s node_modules/.bin/envcrypt' : `"${r.invocation.words.join(' ')}"`;
+    note(io, `git runs ${how}`);
+    if (r.invocation.kind === 'absolute') hint(io, 'install envcrypt on PATH (npm install -g envcrypt) or in this repository (npm install -D envcrypt) and run "envcrypt git setup" again, so that moving this copy does not break "git diff" and "git merge"');
+  }
   note(io, `${r.files.length} encrypted file${r.files.length === 1 ? '' : 's'} found; "git diff" decrypts them for key holders and "git merge" merges them by key`);
   if (r.config.length > 0) hint(io, 'git config is not shared by clones: everyone who merges encrypted files runs "envcrypt git setup" once');
 }
@@ -86,8 +91,9 @@ export const gitCommand: Command = {
           '$0 git textconv FILE                   print FILE decrypted (as it is when no key opens it); git diff runs this',
           '$0 git merge-driver BASE OURS THEIRS [PATH]   merge by key into OURS; git merge runs this',
           '',
-          'setup adds "diff=envcrypt merge=envcrypt" for *.env.enc, .env.*.enc, *.enc.env, *.enc.yaml, *.enc.yml, *.enc.json',
-          'and for each encrypted file found with another name; run it again after adding such a file.',
+          'setup adds "diff=envcrypt merge=envcrypt" for *.env.enc, .env.*.enc, *.enc.env, *.enc.yaml, *.enc.yml, *.enc.json,',
+          'for the globs the .sops.yaml rules\' path_regex translate to, and for each encrypted file none of those covers.',
+          'git runs "envcrypt" when it is on PATH, else node_modules/.bin/envcrypt of a repo-local install, else node and this copy\'s path.',
           'The merge driver exits 1 on a conflict (naming the keys, never the values) and leaves a valid encrypted file.',
           'Throwaway test keys that the hook should not flag: setup --hook --exclude "test/fixtures/**" (repeatable; the hook',
           'is rewritten from the options given each time, so list every glob again when running setup --hook again).',
