@@ -25,3 +25,26 @@ export function strings(v: unknown): string[] {
 export function optString(v: unknown): string | undefined {
   return v === undefined || v === null ? undefined : String(v);
 }
+
+/** The first word of a command's definition: its name. */
+export function commandName(c: Pick<Command, 'command'>): string {
+  return c.command.split(' ')[0]!;
+}
+
+/**
+ * Commands that write files, the only ones where `--follow-symlinks`
+ * (writing through a symbolic link that leads out of the repository) means
+ * anything.
+ */
+export const WRITING_COMMANDS: ReadonlySet<string> = new Set(['init', 'encrypt', 'decrypt', 'edit', 'set', 'unset', 'recipients', 'rotate', 'keygen', 'export', 'git']);
+
+/**
+ * The options envcrypt adds to a command besides its builder's own (yargs
+ * adds `--help`): `--follow-symlinks` for the commands that write files.
+ * `cli/main.ts` registers them and `completion` lists them, from this one
+ * place.
+ */
+export function withCommandGlobals(name: string, y: Argv): Argv {
+  if (!WRITING_COMMANDS.has(name)) return y;
+  return y.option('follow-symlinks', { type: 'boolean', describe: 'allow writing through a symbolic link that leads out of the repository' });
+}

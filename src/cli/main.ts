@@ -3,7 +3,7 @@ import { EnvcryptError, ExitCode } from '../errors.js';
 import { cleanupPendingWrites } from '../io/atomic.js';
 import { allowSymlinksOutsideRepo } from '../io/symlink.js';
 import { sweepStaleTempDirs } from '../io/tempdir.js';
-import type { Command } from './command.js';
+import { commandName, withCommandGlobals, type Command } from './command.js';
 import { commandsFor } from './commands/index.js';
 import { runExec } from './exec/run.js';
 import { error, hint, processIo, type Io } from './output.js';
@@ -33,12 +33,13 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       code = renderError(io, e);
     }
   };
+  const commands = await commandsFor(argv);
+  const named = commands.length === 1;
   const y = yargs([...argv])
     .scriptName('envcrypt')
     .usage('$0 <command> [options]\n\nEncrypt the values of .env, YAML and JSON files to age recipients (SOPS format).')
     .version(VERSION)
     .alias('h', 'help')
-    .option('follow-symlinks', { type: 'boolean', global: true, describe: 'allow writing through a symbolic link that leads out of the repository' })
     .middleware((a) => allowSymlinksOutsideRepo(!!a['follow-symlinks']))
     .strict()
     .demandCommand(1, 'a command is required')
@@ -57,8 +58,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
         hint(io, 'run "envcrypt --help" or "envcrypt <command> --help"');
       }
     });
+  // --version belongs to envcrypt itself, not to a command: `envcrypt encrypt --help` lists only what encrypt takes.
+  if (named) y.version(false);
   skipHelpCaching(y);
-  for (const c of await commandsFor(argv)) y.command({ command: c.command, describe: c.describe, builder: c.builder, handler: wrap(c) });
+  for (const c of commands) {
+    y.command({ command: c.command, describe: c.describe, builder: (b) => withCommandGlobals(commandName(c), c.builder(b)), handler: wrap(c) });
+  }
   y.command({ command: 'exec', describe: 'run a command with the decrypted values in its environment (see "envcrypt exec --help")', handler: () => undefined });
   try {
     await y.parseAsync();
