@@ -2,7 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yargs from 'yargs';
+import { commandName, withCommandGlobals } from '../../src/cli/command.js';
 import { completionScript, defaultShell } from '../../src/cli/commands/completion.js';
+import { commandsFor } from '../../src/cli/commands/index.js';
+import { EXEC_HELP, parseExecArgs } from '../../src/cli/exec/args.js';
 import { BIN } from '../helpers/paths.js';
 import { cleanEnv, runCli, tempDir, type CliResult } from '../helpers/run-cli.js';
 
@@ -62,20 +66,94 @@ beforeAll(() => {
 });
 afterAll(() => work.cleanup());
 
-describe('completionScript', () => {
-  it('names every subcommand in both scripts', () => {
-    for (const shell of ['bash', 'zsh'] as const) {
-      const s = completionScript(shell);
-      for (const c of 'encrypt decrypt exec edit set unset get recipients rotate init keygen git check status export completion'.split(' ')) expect(s, `${shell} ${c}`).toContain(c);
+/** The words bash offers after `envcrypt CMD -`, as the script lists them. */
+function bashOpts(script: string, cmd: string): string[] {
+  const m = new RegExp(`^    ${cmd}\\) opts='([^']*)' ;;$`, 'm').exec(script);
+  return m ? m[1]!.split(' ') : [];
+}
+
+/** The `_arguments` block zsh runs for `envcrypt CMD`. */
+function zshBlock(script: string, cmd: string): string {
+  const m = new RegExp(`^    ${cmd}\\)\\n([\\s\\S]*?)\\n      ;;$`, 'm').exec(script);
+  return m ? m[1]! : '';
+}
+
+/** Every option of every command as yargs itself defines it (builder plus what main.ts adds), spelled as typed. */
+async function definedOptions(): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const c of await commandsFor([])) {
+    const name = commandName(c);
+    const opts = withCommandGlobals(name, c.builder(yargs([]))).getOptions() as unknown as { key: Record<string, unknown>; alias: Record<string, string[]>; boolean: string[]; default: Record<string, unknown>; hiddenOptions: string[] };
+    const words: string[] = [];
+    const positionals = [...c.command.matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]);
+    for (const k of Object.keys(opts.key)) {
+      if (k === 'help' || k === 'version' || opts.hiddenOptions.includes(k) || positionals.includes(k)) continue;
+      for (const n of [k, ...(opts.alias[k] ?? [])]) words.push(n.length === 1 ? `-${n}` : `--${n}`);
+      if (opts.boolean.includes(k) && opts.default[k] === true) words.push(`--no-${k}`);
     }
-    expect(completionScript('bash')).toContain('complete -o filenames -o bashdefault -F _envcrypt envcrypt');
-    expect(completionScript('zsh')).toContain('compdef _envcrypt envcrypt');
+    out.set(name, words);
+  }
+  return out;
+}
+
+describe('completionScript', () => {
+  it('offers every option of every command, as yargs defines them, in bash and in zsh', async () => {
+    const bash = await completionScript('bash');
+    const zsh = await completionScript('zsh');
+    const defined = await definedOptions();
+    expect(defined.size).toBeGreaterThan(10);
+    let n = 0;
+    for (const [cmd, words] of defined) {
+      expect(bashOpts(bash, cmd), `bash ${cmd}`).toContain('--help');
+      for (const w of words) {
+        expect(bashOpts(bash, cmd), `bash ${cmd} ${w}`).toContain(w);
+        expect(zshBlock(zsh, cmd), `zsh ${cmd} ${w}`).toMatch(new RegExp(`['\\s)]${w}\\[`));
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(50);
+    // The ones the hand-kept table had lost.
+    expect(bashOpts(bash, 'encrypt')).toContain('--follow-symlinks');
+    expect(bashOpts(bash, 'git')).toContain('--allow-selector-change');
+    expect(bashOpts(bash, 'status')).not.toContain('--follow-symlinks');
   });
 
-  it('picks zsh from $SHELL, else bash', () => {
+  it('offers every exec option from exec\'s own help, and each is one exec accepts', async () => {
+    const bash = await completionScript('bash');
+    const zsh = await completionScript('zsh');
+    const words = bashOpts(bash, 'exec');
+    for (const w of ['--redact', '--keep-identity', '--optional-file', '--pristine', '--keep', '-f', '--file', '--flatten-case']) {
+      expect(words, w).toContain(w);
+      expect(zshBlock(zsh, 'exec'), w).toContain(`${w}[`);
+    }
+    for (const w of EXEC_HELP.match(/--[a-z-]+/g)!) expect(words, w).toContain(w);
+    for (const w of words) {
+      const takesValue = [`${w} x --`, `${w} upper --`, `${w} --`].some((form) => {
+        try {
+          parseExecArgs([...form.split(' '), 'true']);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(takesValue, w).toBe(true);
+    }
+  });
+
+  it('names every subcommand in both scripts', async () => {
+    for (const shell of ['bash', 'zsh'] as const) {
+      const s = await completionScript(shell);
+      for (const c of 'encrypt decrypt exec edit set unset get recipients rotate init keygen git check status export completion'.split(' ')) expect(s, `${shell} ${c}`).toContain(c);
+    }
+    expect(await completionScript('bash')).toContain('complete -o filenames -o bashdefault -F _envcrypt envcrypt');
+    expect(await completionScript('zsh')).toContain('compdef _envcrypt envcrypt');
+  });
+
+  it('picks the shell from $SHELL, bash when unset, and refuses one it has no script for', () => {
     expect(defaultShell({ SHELL: '/bin/zsh' })).toBe('zsh');
-    expect(defaultShell({ SHELL: '/usr/bin/fish' })).toBe('bash');
+    expect(defaultShell({ SHELL: '/bin/bash' })).toBe('bash');
     expect(defaultShell({})).toBe('bash');
+    expect(() => defaultShell({ SHELL: '/usr/bin/fish' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 });
 
@@ -141,5 +219,11 @@ describe('envcrypt completion (CLI)', () => {
     expect(fish.code).toBe(2);
     expect(fish.stderr).toContain('envcrypt: error: no completion script for "fish"');
     expect(fish.stdout).toBe('');
+    // A fish user who names no shell gets the same error, not the bash script.
+    const fromShell = run(['completion'], cleanEnv({ SHELL: '/usr/bin/fish' }));
+    expect(fromShell.code).toBe(2);
+    expect(fromShell.stderr).toContain('envcrypt: error: no completion script for "fish" ($SHELL is /usr/bin/fish)');
+    expect(fromShell.stderr).toContain('envcrypt: hint: envcrypt completes in bash and zsh');
+    expect(fromShell.stdout).toBe('');
   });
 });

@@ -1,19 +1,22 @@
 import { basename } from 'node:path';
 import { EnvcryptError } from '../../errors.js';
-import { optString, type Command } from '../command.js';
+import type { Argv } from 'yargs';
+import { optString, withCommandGlobals, type Command } from '../command.js';
+import { EXEC_HELP } from '../exec/args.js';
+import { commandsFor } from './index.js';
 
 /** What an option's value is, for completing it. */
-type Value = 'file' | 'text' | readonly string[];
+export type Value = 'file' | 'text' | readonly string[];
 
 /** One option: its spellings, whether it takes a value, and a few words for zsh. */
-interface Flag {
+export interface Flag {
   names: readonly string[];
   value?: Value;
   describe: string;
 }
 
 /** One subcommand: its flags and what its positional arguments complete to. */
-interface Sub {
+export interface Sub {
   name: string;
   describe: string;
   flags: readonly Flag[];
@@ -22,76 +25,114 @@ interface Sub {
 }
 
 const FORMATS = ['dotenv', 'yaml', 'json'] as const;
-const identity: Flag = { names: ['-i', '--identity'], value: 'file', describe: 'age identity file' };
-const inputType: Flag = { names: ['--input-type'], value: FORMATS, describe: 'input format' };
-const config: Flag = { names: ['--config'], value: 'file', describe: 'path to .sops.yaml' };
-const output: Flag = { names: ['-o', '--output'], value: 'file', describe: 'output file' };
-const force: Flag = { names: ['--force'], describe: 'replace an existing output' };
-const json: Flag = { names: ['--json'], describe: 'JSON output' };
-const dryRun: Flag = { names: ['--dry-run'], describe: 'say what would change' };
-const noMac: Flag = { names: ['--no-mac'], describe: 'skip the MAC check' };
-const flatten: Flag[] = [
-  { names: ['--flatten-separator'], value: 'text', describe: 'joins nested names' },
-  { names: ['--flatten-case'], value: ['upper', 'preserve'], describe: 'case of nested names' },
-];
 
-/**
- * The subcommands and their common flags, in the order `envcrypt --help`
- * lists them. Kept by hand: the yargs instance is built in `cli/main.ts`,
- * and exec parses its own arguments.
- */
-const SUBCOMMANDS: readonly Sub[] = [
-  {
-    name: 'encrypt', describe: 'encrypt the values of a file', args: { files: true },
-    flags: [identity, { names: ['-r', '--recipient'], value: 'text', describe: 'age recipient' }, output, { names: ['--in-place'], describe: 'replace the file' }, force, inputType, config,
-      { names: ['--mac-only-encrypted'], describe: 'hash only encrypted values' }, { names: ['--indent'], value: 'text', describe: 'indentation' }, { names: ['--verbose'], describe: 'say where recipients came from' },
-      { names: ['--encrypted-regex'], value: 'text', describe: 'selector' }, { names: ['--unencrypted-regex'], value: 'text', describe: 'selector' },
-      { names: ['--encrypted-suffix'], value: 'text', describe: 'selector' }, { names: ['--unencrypted-suffix'], value: 'text', describe: 'selector' }],
-  },
-  {
-    name: 'decrypt', describe: 'decrypt a file', args: { files: true },
-    flags: [identity, output, force, { names: ['--extract'], value: 'text', describe: 'print one value' }, inputType, { names: ['--output-type'], value: FORMATS, describe: 'output format' }, { names: ['--ignore-mac'], describe: 'skip the MAC check (recovery only)' }],
-  },
-  {
-    name: 'exec', describe: 'run a command with the decrypted values', args: { files: false },
-    flags: [{ names: ['-f', '--file'], value: 'file', describe: 'encrypted file to load' }, { names: ['--optional-file'], value: 'file', describe: 'like -f, may be missing' }, identity,
-      { names: ['--override'], describe: 'file values win' }, { names: ['--pristine'], describe: 'start from an empty environment' }, { names: ['--keep'], value: 'text', describe: 'variable to keep with --pristine' },
-      { names: ['--shell'], describe: 'run through /bin/sh -c' }, inputType, ...flatten, { names: ['-v', '--verbose'], describe: 'name the variables set' }],
-  },
-  {
-    name: 'edit', describe: 'edit an encrypted file', args: { files: true },
-    flags: [identity, { names: ['-r', '--recipient'], value: 'text', describe: 'age recipient for a new file' }, inputType, config, { names: ['--indent'], value: 'text', describe: 'indentation' }],
-  },
-  {
-    name: 'set', describe: 'set one value', args: { files: true },
-    flags: [identity, { names: ['--generate'], describe: 'store a random secret' }, { names: ['--charset'], value: ['alnum', 'hex', 'base64url'], describe: 'characters for --generate' },
-      { names: ['--type'], value: ['str', 'int', 'float', 'bool'], describe: 'value type' }, inputType, config],
-  },
-  { name: 'unset', describe: 'remove one value', args: { files: true }, flags: [identity, { names: ['--ignore-missing'], describe: 'no error when absent' }, inputType, config] },
-  { name: 'get', describe: 'print one value', args: { files: true }, flags: [identity, { names: ['--newline'], describe: 'end with a newline' }, inputType] },
-  { name: 'recipients', describe: 'list, add or remove recipients', args: { actions: ['list', 'add', 'remove'], files: true }, flags: [identity, json, dryRun, config] },
-  { name: 'rotate', describe: 'new data keys for files', args: { files: true }, flags: [identity, json, dryRun, config] },
-  { name: 'init', describe: 'set up this repository', args: { files: false }, flags: [{ names: ['--pq'], describe: 'post-quantum key' }] },
-  { name: 'keygen', describe: 'make an age identity', args: { files: false }, flags: [output, { names: ['--pq'], describe: 'post-quantum key' }, { names: ['-y'], describe: 'print the public key of a key file' }] },
-  { name: 'git', describe: 'git integration', args: { actions: ['setup', 'textconv', 'merge-driver'], files: true }, flags: [identity, { names: ['--hook'], describe: 'install the pre-commit hook' }, { names: ['--exclude'], value: 'text', describe: 'glob the hook leaves out' }, force] },
-  {
-    name: 'check', describe: 'find plaintext secrets before a commit', args: { files: true },
-    flags: [identity, { names: ['--staged'], describe: 'check what is staged' }, json, { names: ['-q', '--quiet'], describe: 'silent when all is well' }, { names: ['-v', '--verbose'], describe: 'say what was skipped' },
-      { names: ['--exclude'], value: 'text', describe: 'glob of files to leave out' }, noMac, config],
-  },
-  { name: 'status', describe: 'report on one file', args: { files: true }, flags: [identity, json, noMac, config] },
-  {
-    name: 'export', describe: 'write values for another tool', args: { files: true },
-    flags: [identity, { names: ['-F', '--format'], value: ['k8s', 'docker', 'json', 'shell', 'github'], describe: 'output format' }, { names: ['--name'], value: 'text', describe: 'resource name' },
-      { names: ['--namespace'], value: 'text', describe: 'namespace' }, output, force, inputType, ...flatten],
-  },
-  { name: 'completion', describe: 'print a shell completion script', args: { actions: ['bash', 'zsh'], files: false }, flags: [] },
-];
+/** Options whose value is a file name (the rest take free text, or a choice). */
+const FILE_OPTIONS = new Set(['identity', 'output', 'config', 'file', 'optional-file', 'y', 'recipients-file']);
+/** Choices of options that a handler checks rather than yargs (so the definition has no `choices`). */
+const KNOWN_CHOICES: Record<string, readonly string[]> = {
+  'input-type': FORMATS,
+  'output-type': FORMATS,
+  'flatten-case': ['upper', 'preserve'],
+  charset: ['alnum', 'hex', 'base64url'],
+};
 
 /** The shells a script can be printed for. */
 export const SHELLS = ['bash', 'zsh'] as const;
 /** One of {@link SHELLS}. */
 export type Shell = (typeof SHELLS)[number];
+
+interface OptionDef {
+  alias?: string | readonly string[];
+  type?: string;
+  choices?: readonly unknown[];
+  describe?: string;
+  hidden?: boolean;
+  default?: unknown;
+}
+
+const spell = (n: string) => (n.length === 1 ? `-${n}` : `--${n}`);
+
+/** A short description for zsh: the first clause of the option's own. */
+function short(describe: string | undefined): string {
+  return (describe ?? '').split(/[;(]/)[0]!.trim();
+}
+
+function flagOf(name: string, o: OptionDef): Flag[] {
+  if (o.hidden) return [];
+  const aliases = o.alias === undefined ? [] : typeof o.alias === 'string' ? [o.alias] : [...o.alias];
+  const names = [name, ...aliases].sort((a, b) => a.length - b.length).map(spell);
+  const choices = o.choices?.map(String) ?? KNOWN_CHOICES[name];
+  // `--generate[=N]`: a value that may be left out is not completed.
+  const value: Value | undefined =
+    o.type === 'boolean' || /\[=/.test(o.describe ?? '') ? undefined : choices ? choices : FILE_OPTIONS.has(name) ? 'file' : 'text';
+  const flags: Flag[] = [{ names, ...(value ? { value } : {}), describe: short(o.describe) }];
+  // A boolean that is on by default is turned off with --no-NAME.
+  if (o.type === 'boolean' && o.default === true) flags.push({ names: [`--no-${name}`], describe: `not ${short(o.describe)}` });
+  return flags;
+}
+
+/**
+ * Run a command's builder (and the options `cli/main.ts` adds to it) against
+ * a recorder instead of yargs, and read off its options and positionals:
+ * the definitions yargs parses with are the only list of them.
+ */
+function recordCommand(c: Command, extra: (name: string, y: Argv) => Argv): Sub {
+  const name = c.command.split(' ')[0]!;
+  const flags: Flag[] = [];
+  const choices: Record<string, readonly string[]> = {};
+  const recorder: Argv = new Proxy({} as Argv, {
+    get(_t, prop) {
+      if (prop === 'then') return undefined; // not a promise
+      if (prop === 'option' || prop === 'options') {
+        return (n: string | Record<string, OptionDef>, o: OptionDef = {}) => {
+          const defs = typeof n === 'string' ? { [n]: o } : n;
+          for (const [k, v] of Object.entries(defs)) flags.push(...flagOf(k, v));
+          return recorder;
+        };
+      }
+      if (prop === 'positional') {
+        return (n: string, o: OptionDef = {}) => {
+          if (o.choices) choices[n] = o.choices.map(String);
+          return recorder;
+        };
+      }
+      return () => recorder;
+    },
+  });
+  extra(name, c.builder(recorder));
+  const positionals = [...c.command.matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
+  const action = positionals.find((p) => choices[p]);
+  // `completion [shell]` checks its shell in the handler, to say which shells there are.
+  const actions = name === 'completion' ? SHELLS : action ? choices[action] : undefined;
+  const files = name !== 'completion' && positionals.some((p) => p !== action);
+  return { name, describe: short(c.describe), flags, args: { ...(actions ? { actions } : {}), files } };
+}
+
+/** exec parses its own arguments (no yargs on its start-up path); its options are read from its help text. */
+function execSub(): Sub {
+  const flags: Flag[] = [];
+  for (const m of EXEC_HELP.matchAll(/^ {2}(?:(-\w), )? *(--[\w-]+)(?: ([A-Z]+))? +(\S.*)$/gm)) {
+    const long = m[2]!;
+    if (long === '--help') continue;
+    const name = long.slice(2);
+    const choices = KNOWN_CHOICES[name];
+    const value: Value | undefined = m[3] === undefined ? undefined : choices ? choices : m[3] === 'FILE' ? 'file' : 'text';
+    flags.push({ names: m[1] ? [m[1], long] : [long], ...(value ? { value } : {}), describe: short(m[4]) });
+  }
+  return { name: 'exec', describe: 'run a command with the decrypted values', flags, args: { files: false } };
+}
+
+/**
+ * The subcommands, their options and what their arguments complete to, in
+ * the order `envcrypt --help` lists them (exec after encrypt and decrypt),
+ * from the command definitions themselves.
+ */
+export async function subcommands(extra: (name: string, y: Argv) => Argv = withCommandGlobals): Promise<Sub[]> {
+  const subs = (await commandsFor([])).map((c) => recordCommand(c, extra));
+  const at = subs.findIndex((s) => s.name === 'decrypt') + 1;
+  subs.splice(at, 0, execSub());
+  return subs;
+}
 
 const HELP: Flag = { names: ['-h', '--help'], describe: 'show help' };
 
@@ -99,7 +140,7 @@ function words(flags: readonly Flag[]): string {
   return [...flags, HELP].flatMap((f) => f.names).join(' ');
 }
 
-function bashScript(): string {
+function bashScript(SUBCOMMANDS: readonly Sub[]): string {
   const cmdCases = SUBCOMMANDS.map((s) => `    ${s.name}) opts='${words(s.flags)}' ;;`).join('\n');
   const byChoices = new Map<string, Set<string>>();
   const fileFlags = new Set<string>();
@@ -193,7 +234,7 @@ function zshFlag(f: Flag): string[] {
   return f.names.map((n) => `'${exclusive}${n}[${zq(f.describe)}]${value}'`);
 }
 
-function zshScript(): string {
+function zshScript(SUBCOMMANDS: readonly Sub[]): string {
   const described = SUBCOMMANDS.map((s) => `    '${s.name}:${zq(s.describe)}'`).join('\n');
   const cases = SUBCOMMANDS.map((s) => {
     const specs = [...s.flags, HELP].flatMap(zshFlag);
@@ -234,17 +275,33 @@ fi
 }
 
 /**
- * The completion script for `shell`: subcommands, each command's common
- * flags, fixed choices (formats, actions) and file names. bash registers it
- * with `complete -F _envcrypt`, zsh with `compdef`.
+ * The completion script for `shell`: subcommands, each command's options
+ * (from its definition, see {@link subcommands}), fixed choices (formats,
+ * actions) and file names. bash registers it with `complete -F _envcrypt`,
+ * zsh with `compdef`.
  */
-export function completionScript(shell: Shell): string {
-  return shell === 'bash' ? bashScript() : zshScript();
+export async function completionScript(shell: Shell): Promise<string> {
+  const subs = await subcommands();
+  return shell === 'bash' ? bashScript(subs) : zshScript(subs);
 }
 
-/** The shell to print for when none is named: zsh when $SHELL is zsh, else bash. */
+/**
+ * The shell to print for when none is named: the one `$SHELL` names, bash
+ * when it is unset.
+ *
+ * @throws EnvcryptError `USAGE` when `$SHELL` is a shell with no script (fish, …)
+ */
 export function defaultShell(env: NodeJS.ProcessEnv): Shell {
-  return env.SHELL && basename(env.SHELL) === 'zsh' ? 'zsh' : 'bash';
+  if (!env.SHELL) return 'bash';
+  const name = basename(env.SHELL);
+  if ((SHELLS as readonly string[]).includes(name)) return name as Shell;
+  throw unsupported(name, `$SHELL is ${env.SHELL}`);
+}
+
+function unsupported(name: string, why?: string): EnvcryptError {
+  return new EnvcryptError('USAGE', `no completion script for "${name}"${why ? ` (${why})` : ''}`, {
+    hints: [`envcrypt completes in ${SHELLS.join(' and ')}: name one, e.g. "envcrypt completion bash"`],
+  });
 }
 
 /** `envcrypt completion [bash|zsh]`. */
@@ -257,10 +314,8 @@ export const completionCommand: Command = {
       .epilogue('bash: source <(envcrypt completion bash)   zsh: source <(envcrypt completion zsh), after compinit'),
   async handler(args, io) {
     const given = optString(args.shell);
-    if (given !== undefined && !(SHELLS as readonly string[]).includes(given)) {
-      throw new EnvcryptError('USAGE', `no completion script for "${given}"`, { hints: [`choose one of ${SHELLS.join(', ')}`] });
-    }
-    io.stdout(completionScript((given as Shell | undefined) ?? defaultShell(io.env)));
+    if (given !== undefined && !(SHELLS as readonly string[]).includes(given)) throw unsupported(given);
+    io.stdout(await completionScript((given as Shell | undefined) ?? defaultShell(io.env)));
     return 0;
   },
 };
