@@ -48,14 +48,16 @@ const lazyStringWidth = {
 // package before. CommonJS output requires `../dist/vendor/<name>.cjs`, which
 // resolves the same from dist/ and from bin/ (the loader hands the cached
 // bundles bin/envcrypt.js's require). The ESM library's chunks sit one level
-// deeper, so there a shim requires `#vendor/<name>` (package.json "imports").
+// deeper, so they require `#vendor/<name>`, which package.json's "imports"
+// maps to the same file.
 const VENDORED = ['yaml', 'age-encryption', 're2js'];
 let vendorBuilt;
 // The exports are named one by one, so that node finds them in the CommonJS
-// file when the library import()s it, as it does age-encryption.
+// file when ESM code imports it (the ESM library; index.cjs's import() of
+// age-encryption).
+const exportNames = async (name) => Object.keys(await import(name)).filter((k) => k !== 'default');
 const vendorBuild = async (name) => {
-  const names = Object.keys(await import(name)).filter((k) => k !== 'default');
-  const contents = `export { ${names.join(', ')} } from ${JSON.stringify(name)};`;
+  const contents = `export { ${(await exportNames(name)).join(', ')} } from ${JSON.stringify(name)};`;
   await build({ ...common, plugins: [licenses], stdin: { contents, resolveDir: root }, outfile: `${out}/vendor/${name}.cjs`, format: 'cjs', minifyWhitespace: true, minifySyntax: true });
 };
 const vendor = {
@@ -66,11 +68,17 @@ const vendor = {
     const names = new RegExp(`^(?:${VENDORED.join('|')})$`);
     if (format === 'cjs') {
       b.onResolve({ filter: names }, (args) => ({ path: `../dist/vendor/${args.path}.cjs`, external: true }));
-    } else {
-      b.onResolve({ filter: names }, (args) => ({ path: args.path, namespace: 'vendor-shim' }));
-      b.onLoad({ filter: /.*/, namespace: 'vendor-shim' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`#vendor/${args.path}`)});`, loader: 'js' }));
-      b.onResolve({ filter: /^#vendor\// }, (args) => ({ path: args.path, external: true }));
+      return;
     }
+    // ESM: a module that require()s the file (with the banner's require) and
+    // re-exports its names. Node's import of a CommonJS file would cost more
+    // than the module itself (~100 ms for yaml on node 20).
+    b.onResolve({ filter: names }, (args) => ({ path: args.path, namespace: 'vendor' }));
+    b.onLoad({ filter: /.*/, namespace: 'vendor' }, async (args) => ({
+      contents: `const m = require(${JSON.stringify(`#vendor/${args.path}`)});\nexport const { ${(await exportNames(args.path)).join(', ')} } = m;\nexport default m;\n`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^#vendor\// }, (args) => ({ path: args.path, external: true }));
   },
 };
 
@@ -98,6 +106,8 @@ common.plugins = [vendor, licenses];
 const root = new URL('..', import.meta.url).pathname;
 const out = `${root}.dist-build-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
+// A failed build leaves nothing behind (a successful one has renamed it).
+process.on('exit', () => rmSync(out, { recursive: true, force: true }));
 await Promise.all([
   // The bundles the loader runs from a code cache (see bin/envcrypt.js).
   ...Object.entries(CACHED_BUNDLES).map(([name, entry]) =>

@@ -180,17 +180,20 @@ describe('an app that depends on the tarball', () => {
     expect(r.stdout).toBe('hello-from-the-tarball\n');
   });
 
-  it('the library, imported and required: YAML and selector regexes load, and no data key by default', () => {
+  it('the library, imported and required: YAML, selector regexes and age-encryption load, and no data key by default', () => {
     copyFileSync(join(t.dir, 'demo', 'secrets.enc.yaml'), join(app(), 'secrets.enc.yaml'));
+    copyFileSync(join(t.dir, 'demo', 'pq.env.enc'), join(app(), 'pq.env.enc'));
+    const pqKey = JSON.stringify(join(t.dir, 'demo', 'pq.txt'));
     const body = (lib: string) => `const f = await ${lib}.decryptFile('secrets.enc.yaml');
 const k = await ${lib}.decryptFile('secrets.enc.yaml', { withDataKey: true });
-console.log(JSON.stringify({ items: f.branches[0].items.length, key: 'dataKey' in f, withKey: k.dataKey.length, values: await ${lib}.load({ path: 'secrets.enc.yaml' }) }));`;
+const pq = await ${lib}.load({ path: 'pq.env.enc', identityFiles: [${pqKey}] });
+console.log(JSON.stringify({ items: f.branches[0].items.length, key: 'dataKey' in f, withKey: k.dataKey.length, values: await ${lib}.load({ path: 'secrets.enc.yaml' }), pq }));`;
     writeFileSync(join(app(), 'lib.mjs'), `import * as lib from 'envcrypt';\n${body('lib')}\n`);
     writeFileSync(join(app(), 'lib.cjs'), `const lib = require('envcrypt');\n(async () => {\n${body('lib')}\n})();\n`);
     for (const f of ['lib.mjs', 'lib.cjs']) {
       const r = run(process.execPath, [f], { cwd: app(), env: baseEnv({ ENVCRYPT_AGE_KEY_FILE: join(t.dir, 'demo', 'key.txt') }) });
       expect(r.stderr, f).toBe('');
-      expect(JSON.parse(r.stdout), f).toEqual({ items: 1, key: false, withKey: 32, values: { DB_HOST: 'localhost', DB_PASSWORD: 'p4ss-from-yaml' } });
+      expect(JSON.parse(r.stdout), f).toEqual({ items: 1, key: false, withKey: 32, values: { DB_HOST: 'localhost', DB_PASSWORD: 'p4ss-from-yaml' }, pq: { PQ: 'post-quantum' } });
     }
   });
 
