@@ -80,7 +80,7 @@ describe('examples/docker', () => {
   it('compose mounts the key as a secret', () => {
     const compose = parseYaml(readFileSync(join(EX, 'docker/compose.yaml'), 'utf8'));
     expect(compose.services.app.secrets).toEqual(['age_key']);
-    expect(compose.secrets.age_key.file).toBeTruthy();
+    expect(compose.secrets.age_key.file).toBe('./age-key.txt');
   });
 });
 

@@ -59,7 +59,7 @@ describe('driverConfig and hookText', () => {
     expect(cfg['diff.envcrypt.textconv']).toBe("/usr/bin/node '/opt/env crypt/bin/envcrypt.js' git textconv");
     expect(cfg['diff.envcrypt.cachetextconv']).toBe('false');
     expect(cfg['merge.envcrypt.driver']).toBe("/usr/bin/node '/opt/env crypt/bin/envcrypt.js' git merge-driver %O %A %B %P");
-    expect(cfg['merge.envcrypt.name']).toBeTruthy();
+    expect(cfg['merge.envcrypt.name']).toBe('envcrypt: merge encrypted files by key');
   });
   it('writes a hook that carries the marker and runs check --staged', () => {
     const h = hookText(CLI);

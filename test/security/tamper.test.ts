@@ -144,6 +144,8 @@ describe.each(['dotenv', 'yaml', 'json'] as Format[])('tamper matrix: %s', (form
 
   it('undetectable by design: rolling back to an older valid version decrypts', async () => {
     const older = await encryptText(plain[format], names[format], { format, recipients: [mine] });
-    await expect(decryptText(older, names[format], { env })).resolves.toBeTruthy();
+    const dec = await decryptText(older, names[format], { env });
+    expect(dec.integrity).toBe('verified');
+    expect(dec.branches).toEqual((await decryptText(files[format], names[format], { env })).branches);
   });
 });

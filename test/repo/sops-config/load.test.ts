@@ -220,7 +220,9 @@ describe('YAML errors', () => {
           parseConfig(t, 'fuzz.yaml');
         } catch (e) {
           expect(e).toBeInstanceOf(EnvcryptError);
-          expect((e as EnvcryptError).code).toBeTruthy();
+          // A YAML or rule error, or a recipient that does not parse; always naming the file.
+          expect(['PARSE', 'BAD_KEY', 'UNSUPPORTED']).toContain((e as EnvcryptError).code);
+          expect((e as EnvcryptError).file).toBe('fuzz.yaml');
         }
       }),
       { numRuns: RUNS },
