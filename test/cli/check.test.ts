@@ -39,6 +39,28 @@ afterAll(() => {
 });
 
 describe('envcrypt check (CLI)', () => {
+  it('--staged on a plaintext .env a rule covers: one hint, and following it passes', () => {
+    const rule = String.raw`(^|/)\.env(\.[^/]*)?$`;
+    const dir = repo({ '.sops.yaml': `creation_rules:\n  - path_regex: '${rule}'\n    age: ${key.recipient}\n`, '.gitignore': '.env\n', '.env': `TOKEN=${CANARY}\n` });
+    git(dir, 'add', '-f', '.env');
+    const r = run(['check', '--staged'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('.env: error: plaintext .env file is staged for commit [plaintext-env]');
+    const hints = r.stderr.split('\n').filter((l) => l.startsWith('envcrypt: hint:'));
+    expect(hints).toEqual([
+      'envcrypt: hint: .env: unstage it ("git rm --cached -- .env"; the file stays on disk), make sure .gitignore lists it, and commit its encrypted copy instead ("envcrypt encrypt .env -o .env.enc", then "git add .env.enc")',
+    ]);
+    expect(r.stderr).not.toContain('--in-place');
+    expect(r.stdout + r.stderr).not.toContain(CANARY);
+    // Following the hint leads to a commit the guard lets through.
+    git(dir, 'rm', '-q', '--cached', '--', '.env');
+    const enc = run(['encrypt', '.env', '-o', '.env.enc'], dir);
+    expect(enc.code, enc.stderr).toBe(0);
+    git(dir, 'add', '.env.enc', '.sops.yaml', '.gitignore');
+    const after = run(['check', '--staged'], dir);
+    expect([after.code, after.stdout], after.stderr).toEqual([0, '']);
+  });
+
   it('passes a clean repository with one summary line, and says nothing with --quiet', () => {
     const dir = repo({ 'README.md': '# hi\n', '.env.example': 'TOKEN=\n' });
     const r = run(['check'], dir);
@@ -55,7 +77,7 @@ describe('envcrypt check (CLI)', () => {
     const r = run(['check'], dir);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(['.env: error: plaintext .env file is tracked by git [plaintext-env]', 'keys/k.txt:2: error: looks like an age secret key [age-secret-key]', ''].join('\n'));
-    expect(r.stderr).toContain('envcrypt: hint: encrypt it ("envcrypt encrypt .env -o .env.enc")');
+    expect(r.stderr).toContain('envcrypt: hint: .env: unstage it ("git rm --cached -- .env"; the file stays on disk), make sure .gitignore lists it, and commit its encrypted copy instead ("envcrypt encrypt .env -o .env.enc", then "git add .env.enc"); if it was ever committed, it stays in git history: rotate what it held\n');
     expect(r.stderr).toMatch(/envcrypt: error: 2 problems in 2 files \(2 files checked\)\n$/);
   });
 

@@ -7,7 +7,6 @@ import { error, hint, note, warning, type Io } from '../output.js';
 
 /** What to do about each kind of finding; printed once per kind found. */
 const HINTS: Partial<Record<GuardRule, string>> = {
-  'plaintext-env': 'encrypt it ("envcrypt encrypt .env -o .env.enc") and list the plaintext file in .gitignore; "git rm --cached FILE" stops tracking one already committed (it stays in history: rotate what it held)',
   'not-encrypted': 'encrypt it with "envcrypt encrypt FILE --in-place", or narrow the rule\'s path_regex if the file holds no secret',
   'plaintext-value': 'run "envcrypt edit FILE" and save to encrypt every value again; a value that was committed in plaintext should be rotated',
   mac: 'a hand-resolved merge conflict is the usual cause; compare with the last good version in git',
@@ -15,6 +14,33 @@ const HINTS: Partial<Record<GuardRule, string>> = {
   'age-secret-key': 'never commit a private key; if one was committed, treat it as leaked: make a new key and remove the old one with "envcrypt recipients remove"',
   'private-key': 'never commit a private key; if one was committed, treat it as leaked and replace it',
 };
+
+/** Named one by one up to this many; past it, one hint for all. */
+const MAX_NAMED = 3;
+
+/**
+ * One hint per plaintext .env file, in the order the steps are taken:
+ * unstage it (or stop tracking it), ignore it, and commit its encrypted
+ * copy `FILE.enc` instead (a name `git setup` and `.sops.yaml` from `init`
+ * already cover).
+ */
+export function plainEnvHints(findings: readonly Finding[]): string[] {
+  if (findings.length === 0) return [];
+  if (findings.length > MAX_NAMED) {
+    return ['for each plaintext .env file: "git rm --cached -- FILE" (if staged or tracked), add FILE to .gitignore, then "envcrypt encrypt FILE -o FILE.enc" and "git add FILE.enc"'];
+  }
+  return findings.map((f) => {
+    const q = /^[A-Za-z0-9_@%+=:,./-]+$/.test(f.file) ? f.file : `'${f.file.replaceAll("'", `'\\''`)}'`;
+    const steps: string[] = [];
+    const staged = /is staged/.test(f.message);
+    const tracked = /is tracked/.test(f.message);
+    if (staged || tracked) steps.push(`unstage it ("git rm --cached -- ${q}"; the file stays on disk)`);
+    steps.push('make sure .gitignore lists it');
+    steps.push(`and commit its encrypted copy instead ("envcrypt encrypt ${q} -o ${q}.enc", then "git add ${q}.enc")`);
+    const history = tracked ? '; if it was ever committed, it stays in git history: rotate what it held' : '';
+    return `${f.file}: ${steps.join(', ')}${history}`;
+  });
+}
 
 function line(f: Finding): string {
   return `${f.file}${f.line !== undefined ? `:${f.line}` : ''}: ${f.severity}: ${f.message} [${f.rule}]\n`;
@@ -29,10 +55,15 @@ function printText(findings: readonly Finding[], checked: number, quiet: boolean
   const errors = findings.filter((f) => f.severity === 'error');
   const warnings = findings.length - errors.length;
   const kinds = new Set(findings.map((f) => f.rule));
+  // A plaintext .env file gets one hint of its own (below); a rule covering it is the same problem, not a second one.
+  const plainEnv = findings.filter((f) => f.rule === 'plaintext-env');
+  const plainEnvFiles = new Set(plainEnv.map((f) => f.file));
+  if (findings.every((f) => f.rule !== 'not-encrypted' || plainEnvFiles.has(f.file))) kinds.delete('not-encrypted');
   for (const k of kinds) {
     const h = HINTS[k];
     if (h) hint(io, h);
   }
+  for (const h of plainEnvHints(plainEnv)) hint(io, h);
   if (kinds.has('age-secret-key') || kinds.has('private-key')) hint(io, 'throwaway test keys can be left out with --exclude PATTERN (e.g. --exclude "test/fixtures/**"); for the pre-commit hook: envcrypt git setup --hook --exclude PATTERN');
   if (errors.length > 0) {
     const files = new Set(errors.map((f) => f.file)).size;
