@@ -77,8 +77,8 @@ describe('decryptTree', () => {
     const lines = Object.fromEntries(
       readFileSync(join(FIXTURES, 'humphd-sops-age', 'secret.enc.env'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
-    const tree = map([pair('secret', str(lines.secret)), pair('another_secret', str(lines.another_secret))]);
-    const out = decryptTree([tree], { selector: DEFAULT_SELECTOR, macOnlyEncrypted: false, mac: lines.sops_mac, lastmodified: lines.sops_lastmodified }, new Uint8Array(Buffer.from(v.dataKeyHex, 'hex')));
+    const tree = map([pair('secret', str(lines.secret!)), pair('another_secret', str(lines.another_secret!))]);
+    const out = decryptTree([tree], { selector: DEFAULT_SELECTOR, macOnlyEncrypted: false, mac: lines.sops_mac!, lastmodified: lines.sops_lastmodified! }, new Uint8Array(Buffer.from(v.dataKeyHex, 'hex')));
     expect(out).toEqual([map([pair('secret', str('this is a secret')), pair('another_secret', str('7'))])]);
   });
 

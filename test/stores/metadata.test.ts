@@ -12,7 +12,7 @@ import {
   writeMetadata,
   type Metadata,
 } from '../../src/stores/metadata.js';
-import { bool, comment, list, map, nul, pair, str, type MapNode, type Pair } from '../../src/tree/types.js';
+import { bool, comment, list, map, nul, pair, str, type ListNode, type MapNode, type Pair } from '../../src/tree/types.js';
 import { caught } from '../helpers/errors.js';
 import { FIXTURES } from '../helpers/paths.js';
 
@@ -119,8 +119,8 @@ describe('writeMetadata', () => {
     const out = writeMetadata({ ...md, groups: [md.groups[0]!, { age: [{ recipient: B, enc: 'F' }], other: [] }], shamirThreshold: 2 });
     expect(keys(out)).toContain('key_groups');
     expect(keys(out)).toContain('shamir_threshold');
-    const groups = (out.items.find((i) => i.kind === 'pair' && i.key === 'key_groups') as Pair).value as { items: MapNode[] };
-    expect(groups.items.map(keys)).toEqual([['age', 'pgp'], ['age']]);
+    const groups = (out.items.find((i) => i.kind === 'pair' && i.key === 'key_groups') as Pair).value as ListNode;
+    expect(groups.items.map((g) => keys(g as MapNode))).toEqual([['age', 'pgp'], ['age']]);
   });
 
   it('round-trips through readMetadata', () => {
