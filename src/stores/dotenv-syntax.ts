@@ -227,12 +227,24 @@ function closingQuote(s: State, open: number, q: number): number {
   }
   if (first !== -1 && endsValue(text, first + 1)) return first;
   for (let e = escaped.length - 1; e >= 0; e--) if (endsValue(text, escaped[e]! + 1)) return escaped[e]!;
-  throw new EnvcryptError('PARSE', `${where(s, open)}: unterminated quoted value`, {
+  // The message carries no position: the error's position is printed with the file name.
+  if (first !== -1 && text.lastIndexOf('\n', first) < open) {
+    // Closed on its own line, then more text: point at that text.
+    return throwTrailing(s, skipSpaces(text, first + 1));
+  }
+  throw new EnvcryptError('PARSE', first === -1 ? 'unterminated quoted value' : 'quoted value is followed by text after its closing quote', {
     position: positionAt(s, open),
     hints: [
       'end the value with the same quote it starts with',
       'only spaces and a "# comment" may follow the closing quote; put any other text inside the quotes',
     ],
+  });
+}
+
+function throwTrailing(s: State, at: number): never {
+  throw new EnvcryptError('PARSE', 'text after the closing quote', {
+    position: positionAt(s, at),
+    hints: ['only spaces and a "# comment" may follow the closing quote; put any other text inside the quotes, or escape the quote'],
   });
 }
 
@@ -256,23 +268,23 @@ function badLineError(s: State, lineStart: number, at: number): EnvcryptError {
   if (end === -1) end = text.length;
   const eq = text.indexOf('=', lineStart);
   if (eq === -1 || eq >= end) {
-    return new EnvcryptError('PARSE', `${where(s, lineStart)}: expected KEY=VALUE, found a line without "="`, {
+    return new EnvcryptError('PARSE', 'expected KEY=VALUE, found a line without "="', {
       position: positionAt(s, lineStart),
       hints: ['comments start with "#"; a multi-line value must be in quotes', 'the "KEY: VALUE" form is not supported, write KEY=VALUE'],
     });
   }
   if (isLineSep(text.charCodeAt(at))) return lineSepError(s, at);
   if (at === eq) {
-    return new EnvcryptError('PARSE', `${where(s, at)}: missing key before "="`, { position: positionAt(s, at) });
+    return new EnvcryptError('PARSE', 'missing key before "="', { position: positionAt(s, at) });
   }
-  return new EnvcryptError('PARSE', `${where(s, at)}: invalid character in key`, {
+  return new EnvcryptError('PARSE', 'invalid character in key', {
     position: positionAt(s, at),
     hints: ['keys may contain only letters A-Z and a-z, digits, "_", "." and "-"'],
   });
 }
 
 function lineSepError(s: State, at: number): EnvcryptError {
-  return new EnvcryptError('PARSE', `${where(s, at)}: unicode line separator (U+2028 or U+2029) outside quotes`, {
+  return new EnvcryptError('PARSE', 'unicode line separator (U+2028 or U+2029) outside quotes', {
     position: positionAt(s, at),
     hints: ['put the value in quotes, or remove the separator'],
   });
@@ -291,9 +303,4 @@ function positionAt(s: State, offset: number): Position {
     column++;
   }
   return { line: s.line, column };
-}
-
-function where(s: State, offset: number): string {
-  const p = positionAt(s, offset);
-  return `line ${p.line}:${p.column}`;
 }
