@@ -1,13 +1,15 @@
+import { closeSync } from 'node:fs';
 import { recoverDataKey, recoverDataKeySync } from '../crypto/datakey.js';
 import { IvStash } from '../crypto/iv-stash.js';
 import { readMetadata, type Metadata } from '../stores/metadata.js';
 import { coveredOf, verifyIntegrity } from '../crypto/integrity.js';
 import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
-import { readTextFile } from '../io/read.js';
+import { openInput, readTextFile } from '../io/read.js';
 import type { GeneralUnwrap } from '../keys/age/unwrap.js';
-import type { KeyOptions } from '../keys/discovery.js';
+import { noFallbackFromNamed, type KeyOptions } from '../keys/discovery.js';
 import { formatFor, storeFor } from '../stores/index.js';
+import { damagedError, ENC_MARKER } from '../stores/sniff.js';
 import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';
 
@@ -65,7 +67,15 @@ export async function decryptText(text: string, name: string, opts: DecryptOptio
   try {
     const format = opts.format ?? formatFor(name);
     const { branches, md } = parseSops(await storeFor(format), text, name);
-    const dataKey = opts.dataKey ?? (await recoverDataKey(md, name, opts));
+    let dataKey = opts.dataKey;
+    if (!dataKey) {
+      const keys = noFallbackFromNamed(opts);
+      try {
+        dataKey = await recoverDataKey(md, name, keys.opts);
+      } catch (e) {
+        throw namedFailure(e, keys.failure());
+      }
+    }
     return decryptParsed(format, branches, md, dataKey, opts);
   } catch (e) {
     throw inFile(e, name);
@@ -87,11 +97,28 @@ export function decryptTextSync(text: string, name: string, opts: DecryptOptions
   try {
     const format = opts.format ?? formatFor(name);
     const { branches, md } = parseSops(host.storeFor(format), text, name);
-    const dataKey = opts.dataKey ?? recoverDataKeySync(md, name, opts, (req) => host.unwrapGeneral(req));
+    let dataKey = opts.dataKey;
+    if (!dataKey) {
+      const keys = noFallbackFromNamed(opts);
+      try {
+        dataKey = recoverDataKeySync(md, name, keys.opts, (req) => host.unwrapGeneral(req));
+      } catch (e) {
+        throw namedFailure(e, keys.failure());
+      }
+    }
     return decryptParsed(format, branches, md, dataKey, opts);
   } catch (e) {
     throw inFile(e, name);
   }
+}
+
+/**
+ * When the search for a key found none because an identity file the user
+ * named failed, that failure is the error (it names the file); see
+ * `noFallbackFromNamed`.
+ */
+function namedFailure(e: unknown, failure: unknown): unknown {
+  return failure !== undefined && e instanceof EnvcryptError && e.code === 'NO_IDENTITY' ? failure : e;
 }
 
 function inFile(e: unknown, name: string): unknown {
@@ -99,13 +126,37 @@ function inFile(e: unknown, name: string): unknown {
   return e;
 }
 
-function parseSops(store: Store, text: string, name: string): { branches: Branch[]; md: Metadata } {
-  const { branches, metadata } = store.parseEncrypted(text);
-  if (!metadata) {
-    throw new EnvcryptError('NOT_ENCRYPTED', `${name} is not encrypted (it has no sops metadata)`, {
-      hints: [`encrypt it with "envcrypt encrypt ${name}"`],
-    });
+function notEncrypted(name: string): EnvcryptError {
+  return new EnvcryptError('NOT_ENCRYPTED', `${name} is not encrypted (it has no sops metadata)`, {
+    hints: [`encrypt it with "envcrypt encrypt ${name}"`],
+  });
+}
+
+/** True when `text` reads as plaintext of the store's format. */
+function parsesAsPlain(store: Store, text: string): boolean {
+  try {
+    store.parsePlain(text);
+    return true;
+  } catch {
+    // Not plaintext either: the caller reports the sops parse error.
+    return false;
   }
+}
+
+function parseSops(store: Store, text: string, name: string): { branches: Branch[]; md: Metadata } {
+  let parsed: ReturnType<Store['parseEncrypted']>;
+  try {
+    parsed = store.parseEncrypted(text);
+  } catch (e) {
+    if (!(e instanceof EnvcryptError)) throw e;
+    // Ciphertext that does not parse is a damaged file; plaintext in a syntax
+    // only the plaintext parser accepts (a multi-line value) is just plaintext.
+    if (text.includes(ENC_MARKER)) throw damagedError(name, `it holds encrypted values but does not parse: ${e.message}`, e.position);
+    if (parsesAsPlain(store, text)) throw notEncrypted(name);
+    throw e;
+  }
+  const { branches, metadata } = parsed;
+  if (!metadata) throw text.includes(ENC_MARKER) ? damagedError(name) : notEncrypted(name);
   return { branches, md: readMetadata(metadata) };
 }
 
@@ -149,4 +200,13 @@ function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey
 /** Read and decrypt a file. See {@link decryptText}. */
 export async function decryptFile(path: string, opts: DecryptOptions = {}): Promise<DecryptedFile> {
   return decryptText(readTextFile(path), path, opts);
+}
+
+/**
+ * Fail early, with the right words, for an input that is missing (`NOT_FOUND`,
+ * exit 6), a directory or not a regular file (`USAGE`, exit 2): before any
+ * question of format or recipients comes up.
+ */
+export function assertInputFile(path: string): void {
+  closeSync(openInput(path).fd);
 }

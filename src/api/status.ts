@@ -8,7 +8,7 @@ import { EnvcryptError } from '../errors.js';
 import { isBinary, openInput, readPrefix } from '../io/read.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { parseRecipient } from '../keys/recipient.js';
-import { parseSops } from '../stores/sniff.js';
+import { damagedError, NO_METADATA_REASON, parseSops } from '../stores/sniff.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { loadConfig, matchRule } from '../repo/sops-config/rules.js';
 import type { Format } from '../stores/store.js';
@@ -53,8 +53,10 @@ export interface FileStatus {
   /** Other master key types in the metadata (`pgp`, `kms`, …), which envcrypt cannot use. */
   otherKeyTypes: string[];
   lastmodified?: string;
-  /** The sops version that wrote it. */
+  /** The sops version that wrote it (envcrypt writes the format of sops 3.13.2). */
   version?: string;
+  /** Who wrote it: `envcrypt` when it has an envcrypt integrity record, else `sops`. */
+  writtenBy?: 'envcrypt' | 'sops';
   /** `n/a` when not encrypted or when not asked to verify. */
   mac: MacState;
   /** Why the MAC is `mismatch` (or `n/a` for a file envcrypt cannot open); never a value. */
@@ -151,11 +153,7 @@ export async function fileStatus(path: string, opts: StatusOptions = {}): Promis
   const text = buf.toString('utf8');
   const parsed = await parseSops(path, text);
   if (parsed.kind === 'broken') {
-    throw new EnvcryptError('PARSE', `${path} holds encrypted values but does not parse: ${parsed.reason}`, {
-      file: path,
-      ...(parsed.position ? { position: parsed.position } : {}),
-      hints: ['a hand-resolved merge conflict is the usual cause; compare with the last good version in git'],
-    });
+    throw damagedError(path, parsed.reason === NO_METADATA_REASON ? parsed.reason : `it holds encrypted values but does not parse: ${parsed.reason}`, parsed.position);
   }
   if (parsed.kind === 'plain') return { ...base, format: parsed.format };
   let md;
@@ -174,6 +172,7 @@ export async function fileStatus(path: string, opts: StatusOptions = {}): Promis
     otherKeyTypes: [...new Set(md.groups.flatMap((g) => g.other.map((p) => p.key)))],
     lastmodified: md.lastmodified,
     version: md.version,
+    writtenBy: md.integrity === undefined ? 'sops' : 'envcrypt',
     drift: rule ? recipientDrift(recipients, rule.recipients) : null,
     integrity: md.integrity === undefined ? 'absent' : 'present',
     unverified: md.integrity === undefined ? recipients : md.unverified,

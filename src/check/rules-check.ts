@@ -15,7 +15,7 @@ import type { MatchedRule } from '../repo/sops-config/rules.js';
 import type { Branch } from '../tree/types.js';
 import { forEachLeaf } from '../tree/walk.js';
 import type { Finding } from './finding.js';
-import { isSopsConfig, parseSops, type SopsParse } from '../stores/sniff.js';
+import { isSopsConfig, NO_METADATA_REASON, parseSops, type SopsParse } from '../stores/sniff.js';
 
 /** The creation rule that governs a file, and the config it is in (as shown to the user). */
 export interface GoverningRule {
@@ -159,7 +159,8 @@ export async function checkSopsFile(input: SopsCheckInput, opts: SopsCheckOption
   const parsed = input.parsed ?? (await parseSops(input.path, input.text));
   if (parsed.kind === 'broken') {
     const at = parsed.position ? ` (line ${parsed.position.line}, column ${parsed.position.column})` : '';
-    return [{ file, ...(parsed.position ? { line: parsed.position.line } : {}), rule: 'parse', severity: 'error', message: `holds encrypted values but does not parse${at}: ${parsed.reason}` }];
+    const message = parsed.reason === NO_METADATA_REASON ? `damaged: ${parsed.reason} (truncated or cut apart?)` : `holds encrypted values but does not parse${at}: ${parsed.reason}`;
+    return [{ file, ...(parsed.position ? { line: parsed.position.line } : {}), rule: 'parse', severity: 'error', message }];
   }
   if (parsed.kind === 'plain') {
     return governed ? [{ file, rule: 'not-encrypted', severity: 'error', message: `${describeRule(governing)} covers it, but it is not encrypted` }] : [];

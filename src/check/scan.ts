@@ -14,7 +14,7 @@ import { compareFindings, type Finding } from './finding.js';
 import { compileExcludes } from './glob.js';
 import { checkSopsFile, type GoverningRule } from './rules-check.js';
 import { isBinary, scanSecrets } from './secret-patterns.js';
-import { parseSops } from '../stores/sniff.js';
+import { ENC_MARKER, parseSops } from '../stores/sniff.js';
 import { readBlobs } from './staged.js';
 import { findTargets, type GitState, type Target } from './targets.js';
 
@@ -120,8 +120,8 @@ async function inspect(t: Target, data: Buffer, size: number, ctx: Ctx): Promise
   const truncated = size > data.length;
   if (truncated) ctx.opts.onInfo?.(`${file}: only the first ${Math.round(ctx.cap / 1024)} KiB of ${Math.round(size / 1024)} KiB were scanned`);
   if (!binary) for (const hit of scanSecrets(data)) ctx.findings.push({ file, line: hit.line, rule: hit.rule, severity: 'error', message: `looks like ${hit.what}` });
-  // Only a file with the word "sops" in it can be a sops file (see parseSops); skip decoding the rest.
-  const text = binary || truncated ? null : data.includes('sops') ? data.toString('utf8') : '';
+  // Only a file with the word "sops" (or an ENC[…] value: a damaged one) in it can be a sops file (see parseSops); skip decoding the rest.
+  const text = binary || truncated ? null : data.includes('sops') || data.includes(ENC_MARKER) ? data.toString('utf8') : '';
   const parsed = text === null ? undefined : await parseSops(t.abs, text);
   const risk = AT_RISK[t.git];
   if (risk && isPlainEnvName(t.abs) && parsed?.kind !== 'encrypted') {

@@ -40,6 +40,8 @@ export interface IdentitySource {
   label: string;
   /** What to report when {@link IdentitySource.load} returns null: "unset", "not found", "not given". */
   absent: string;
+  /** Set for an identity file the user named (`-i`, `*_AGE_KEY_FILE`): its path. See {@link noFallbackFromNamed}. */
+  named?: string;
   /**
    * Returns the identities, or null when the source is absent (unset or no
    * such file). Synchronous (a key command runs with `spawnSync`), so the
@@ -93,16 +95,79 @@ function fileBackedSource(
         text = readFileSync(path, 'utf8');
       } catch (e) {
         if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw new EnvcryptError('NOT_FOUND', `cannot read ${names.what} ${path} (from ${label || names.from})`, { cause: e });
+        const code = (e as NodeJS.ErrnoException).code;
+        const from = label || names.from;
+        throw new EnvcryptError(
+          'NOT_FOUND',
+          code === 'ENOENT' ? `no such ${names.what}: ${path} (from ${from})` : `cannot read ${names.what} ${path} (from ${from}): ${code ?? 'error'}`,
+          { cause: e, hints: label ? [`check the path given by ${label}; envcrypt never falls back from a key you name to another one`] : [] },
+        );
       }
+      const ids = parse(text, path);
+      // Only about a file that is a key: a public-key file given by mistake gets its own error.
       warnIfReadableByOthers(path, warn);
-      return parse(text, path);
+      return ids;
     },
   };
 }
 
 function fileSource(label: string, path: string | undefined, required: boolean, warn: Warn): IdentitySource {
   return fileBackedSource(label, path, required, warn, { what: 'identity file', from: 'the default key files' }, parseIdentityText);
+}
+
+/**
+ * An identity file named explicitly (`-i`, `ENVCRYPT_AGE_KEY_FILE`,
+ * `SOPS_AGE_KEY_FILE`): besides failing when missing or unreadable, it must
+ * hold at least one identity. {@link noFallbackFromNamed} makes any failure
+ * of such a source an error of the operation, never a reason to try the next.
+ */
+function namedFileSource(label: string, path: string | undefined, warn: Warn): IdentitySource {
+  const source = fileSource(label, path, true, warn);
+  if (!path) return source;
+  return {
+    ...source,
+    named: path,
+    load() {
+      const ids = source.load() ?? [];
+      if (ids.length === 0) {
+        throw new EnvcryptError('BAD_KEY', `identity file ${path} (from ${label}) holds no identity`, {
+          hints: ['an identity file holds AGE-SECRET-KEY-1… lines, as "envcrypt keygen" or "age-keygen" writes them'],
+        });
+      }
+      return ids;
+    },
+  };
+}
+
+/**
+ * Key options under which discovery never falls back from an identity file
+ * the user named (`-i`, `ENVCRYPT_AGE_KEY_FILE`, `SOPS_AGE_KEY_FILE`): once
+ * such a file fails (missing, unreadable, not an identity file, no identity
+ * in it), every later source fails too, so no other key can open the file.
+ * The search then ends in `NO_IDENTITY`; the caller throws `failure()`
+ * instead, which names the file. A named file after the source that opens
+ * the file is never read, as before.
+ */
+export function noFallbackFromNamed<T extends KeyOptions>(opts: T): { opts: T; failure: () => unknown } {
+  const shared = shareKeySources(opts);
+  let failed: { error: unknown } | undefined;
+  const sources = (shared.sources ?? []).map(
+    (s): IdentitySource => ({
+      label: s.label,
+      absent: s.absent,
+      ...(s.named !== undefined ? { named: s.named } : {}),
+      load() {
+        if (failed) throw failed.error;
+        try {
+          return s.load();
+        } catch (error) {
+          if (s.named !== undefined) failed = { error };
+          throw error;
+        }
+      },
+    }),
+  );
+  return { opts: { ...shared, sources }, failure: () => failed?.error };
 }
 
 // One warning per file per process, however many times a command reads keys.
@@ -169,15 +234,16 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
   const env = opts.env ?? process.env;
   const files = opts.identityFiles ?? [];
   const warn = opts.onWarning ?? stderrWarning;
+  const named = (label: string, path: string | undefined): IdentitySource => namedFileSource(label, path, warn);
   const sources: IdentitySource[] = files.length
-    ? files.map((f) => fileSource('-i/--identity', f, true, warn))
+    ? files.map((f) => named('-i/--identity', f))
     : [{ label: '-i/--identity', absent: 'not given', load: () => null }];
   sources.push(
     textSource('ENVCRYPT_AGE_KEY', env.ENVCRYPT_AGE_KEY),
-    fileSource('ENVCRYPT_AGE_KEY_FILE', env.ENVCRYPT_AGE_KEY_FILE || undefined, true, warn),
+    named('ENVCRYPT_AGE_KEY_FILE', env.ENVCRYPT_AGE_KEY_FILE || undefined),
     commandSource('ENVCRYPT_AGE_KEY_CMD', env.ENVCRYPT_AGE_KEY_CMD, env),
     textSource('SOPS_AGE_KEY', env.SOPS_AGE_KEY),
-    fileSource('SOPS_AGE_KEY_FILE', env.SOPS_AGE_KEY_FILE || undefined, true, warn),
+    named('SOPS_AGE_KEY_FILE', env.SOPS_AGE_KEY_FILE || undefined),
     commandSource('SOPS_AGE_KEY_CMD', env.SOPS_AGE_KEY_CMD, env),
     fileSource('', defaultKeyFile(env), false, warn),
     fileSource('', join(configHome(env), 'sops', 'age', 'keys.txt'), false, warn),
@@ -202,6 +268,7 @@ export function shareKeySources<T extends KeyOptions>(opts: T): T {
     return {
       label: s.label,
       absent: s.absent,
+      ...(s.named !== undefined ? { named: s.named } : {}),
       load() {
         if (!result) {
           try {

@@ -25,7 +25,26 @@ export type SopsParse =
 export const MAX_SOPS_FILE_BYTES = 16 * 1024 * 1024;
 
 /** The marker every sops value carries; a file with it is meant to be a sops file. */
-const ENC_MARKER = 'ENC[AES256_GCM,';
+export const ENC_MARKER = 'ENC[AES256_GCM,';
+
+/** Why a file holding `ENC[…]` values but no metadata is damaged, for {@link damagedError}. */
+export const NO_METADATA_REASON = 'it holds encrypted values (ENC[AES256_GCM,…]) but no sops metadata';
+
+/**
+ * The error for a DAMAGED file: one holding `ENC[AES256_GCM,…]` values whose
+ * sops metadata is missing or does not parse (truncated, a bad merge, hand
+ * edits). Never "not encrypted": encrypting it again would wrap ciphertext.
+ */
+export function damagedError(name: string, reason: string = NO_METADATA_REASON, position?: Position): EnvcryptError {
+  return new EnvcryptError('BAD_METADATA', `${name} is damaged: ${reason}`, {
+    file: name,
+    ...(position ? { position } : {}),
+    hints: [
+      'it was probably truncated or badly merged; restore the last good version (e.g. "git checkout -- FILE" or "git log -p FILE")',
+      'do not encrypt it again: that would encrypt the ENC[…] strings themselves',
+    ],
+  });
+}
 
 /** The format to parse `path` with: from its name, else JSON when the text is a JSON object. */
 export function sopsFormatOf(path: string, text: string): Format | null {
@@ -42,10 +61,13 @@ export function sopsFormatOf(path: string, text: string): Format | null {
  * @param path - used for the format (by name) and for nothing else
  */
 export async function parseSops(path: string, text: string, format: Format | null = sopsFormatOf(path, text)): Promise<SopsParse> {
-  if (format === null || !text.includes('sops')) return { kind: 'plain', format };
+  const marked = text.includes(ENC_MARKER);
+  if (format === null || (!marked && !text.includes('sops'))) return { kind: 'plain', format };
   try {
     const { branches, metadata } = (await storeFor(format)).parseEncrypted(text);
-    return metadata ? { kind: 'encrypted', format, branches, metadata } : { kind: 'plain', format };
+    if (metadata) return { kind: 'encrypted', format, branches, metadata };
+    // Values in ciphertext with no metadata to open them: truncated or cut apart, never plaintext.
+    return marked ? { kind: 'broken', format, reason: NO_METADATA_REASON } : { kind: 'plain', format };
   } catch (e) {
     if (!(e instanceof EnvcryptError)) throw e;
     // A plaintext file in a syntax the sops dialect refuses is still just plaintext.

@@ -80,7 +80,8 @@ describe('fileStatus', () => {
     await expect(fileStatus(p('nope.env'), { env: NO_KEYS })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(fileStatus(p('secrets'), { env: NO_KEYS })).rejects.toMatchObject({ code: 'USAGE' });
     writeFileSync(p('secrets/conflict.env'), `<<<<<<< ours\n${readFileSync(p('secrets/app.env'), 'utf8')}`);
-    await expect(fileStatus(p('secrets/conflict.env'), { env: NO_KEYS })).rejects.toMatchObject({ code: 'PARSE' });
+    // A damaged file: its own message, exit 5 as any parse error.
+    await expect(fileStatus(p('secrets/conflict.env'), { env: NO_KEYS })).rejects.toMatchObject({ code: 'BAD_METADATA', message: expect.stringContaining('is damaged') });
   });
 });
 

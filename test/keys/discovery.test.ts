@@ -86,8 +86,29 @@ describe('key discovery', () => {
     writeFileSync(bad, `# comment\n${CANARY}\n`);
     chmodSync(bad, 0o600);
     const e = await fail({ ...base(), XDG_CONFIG_HOME: join(t.dir, 'none'), ENVCRYPT_AGE_KEY_FILE: bad });
-    expect(e.hints.join('\n')).toContain('invalid identity on line 2');
+    // A file the user named is the error itself, not one line of a NO_IDENTITY hint.
+    expect(e.code).toBe('BAD_KEY');
+    expect(e.message).toContain('invalid identity on line 2');
     expect(`${e.message}${e.hints.join('\n')}`).not.toContain(CANARY);
+  });
+
+  it('never falls back from an identity file the user named: missing, not an identity file, or empty', async () => {
+    // The default key file opens the file, so any fallback would succeed.
+    mkdirSync(join(t.dir, 'xdg', 'envcrypt'), { recursive: true });
+    writeFileSync(join(t.dir, 'xdg', 'envcrypt', 'keys.txt'), readFileSync(a.file), { mode: 0o600 });
+    await expect(decryptText(text, 'f.env.enc', { env: base() })).resolves.toMatchObject(OPENED);
+    const pub = join(t.dir, 'named-pub.txt');
+    writeFileSync(pub, `${a.recipient}\n`, { mode: 0o600 });
+    const empty = join(t.dir, 'named-empty.txt');
+    writeFileSync(empty, '# nothing\n', { mode: 0o600 });
+    const missing = join(t.dir, 'named-missing.txt');
+    const viaI = (f: string) => decryptText(text, 'f.env.enc', { env: base(), identityFiles: [f] }).catch((e) => e as EnvcryptError);
+    expect(await viaI(missing)).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('named-missing.txt (from -i/--identity)') });
+    expect(await viaI(pub)).toMatchObject({ code: 'BAD_KEY', message: expect.stringContaining('named-pub.txt') });
+    expect(await viaI(empty)).toMatchObject({ code: 'BAD_KEY', message: expect.stringContaining('named-empty.txt (from -i/--identity) holds no identity') });
+    for (const v of ['ENVCRYPT_AGE_KEY_FILE', 'SOPS_AGE_KEY_FILE']) {
+      expect(await fail({ ...base(), [v]: missing })).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(`(from ${v})`) });
+    }
   });
 
   it('a recipient pasted into a key file gets a hint', async () => {
