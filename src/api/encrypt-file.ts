@@ -8,8 +8,12 @@ import { formatFor, formatFromName } from '../stores/index.js';
 import type { Selector, SelectorKind } from '../stores/metadata.js';
 import { resolveCreation, type Creation } from '../repo/sops-config/rules.js';
 import type { Format } from '../stores/store.js';
-import { decryptFile, type DecryptedFile } from './decrypt.js';
+import { assertInputFile, decryptFile, type DecryptedFile } from './decrypt.js';
+
+export { assertInputFile } from './decrypt.js';
 import { encryptText, type EncryptTextOptions } from './encrypt.js';
+import { keyPaths } from './keys.js';
+import { parseSops } from '../stores/sniff.js';
 
 /** Options for {@link encryptFile}. */
 export interface EncryptFileOptions extends Omit<EncryptTextOptions, 'previous'>, KeyOptions {
@@ -24,6 +28,12 @@ export interface EncryptFileOptions extends Omit<EncryptTextOptions, 'previous'>
   inPlace?: boolean;
   /** Replace an `output` that exists but is not an encrypted file. @default false */
   force?: boolean;
+  /**
+   * Drop keys an existing encrypted `output` holds that the plaintext lacks.
+   * Without it such a write is refused (`REFUSED`, exit 9): the plaintext is
+   * usually older than the encrypted file. @default false
+   */
+  prune?: boolean;
 }
 
 /** What {@link encryptFile} did. */
@@ -38,7 +48,8 @@ export interface EncryptFileResult {
  * Encrypt a plaintext file, and with `output`, write it diff-stably.
  *
  * @throws EnvcryptError `REFUSED` when `output` is the input without
- *   `inPlace`, or an existing plaintext file without `force`;
+ *   `inPlace`, an existing plaintext file without `force`, or an encrypted
+ *   file holding keys the plaintext lacks without `prune`;
  *   `ALREADY_ENCRYPTED` for an input that has sops metadata; parse and key errors
  */
 export async function encryptFile(path: string, opts: EncryptFileOptions): Promise<EncryptFileResult> {
@@ -52,11 +63,25 @@ export async function encryptFile(path: string, opts: EncryptFileOptions): Promi
   const format = opts.format ?? formatFor(path);
   const text = readTextFile(path);
   const previous = out !== undefined && !inPlace ? await previousVersion(out, format, opts) : undefined;
-  const result = await encryptText(text, path, { ...opts, format, ...(previous ? { previous } : {}), ...(out !== undefined ? { target: out } : {}) });
+  const held = out !== undefined && !inPlace && !opts.prune ? (previous ? keyPaths(previous.branches) : await encryptedKeysOf(out, format)) : [];
+  const result = await encryptText(text, path, {
+    ...opts,
+    format,
+    ...(previous ? { previous } : {}),
+    ...(out !== undefined ? { target: out } : {}),
+    ...(out !== undefined && held.length > 0 ? { mustKeep: { file: out, keys: held } } : {}),
+  });
   if (out === undefined) return { text: result, unchanged: false };
   if (previous && readFileSync(out, 'utf8') === result) return { text: result, unchanged: true };
   writeFileAtomic(out, result);
   return { text: result, unchanged: false };
+}
+
+/** The key paths of an encrypted file no key of ours opens (key names are in clear); none for anything else. */
+async function encryptedKeysOf(out: string, format: Format): Promise<string[]> {
+  if (!existsSync(out)) return [];
+  const parsed = await parseSops(out, readTextFile(out), formatFromName(out) ?? format);
+  return parsed.kind === 'encrypted' ? keyPaths(parsed.branches) : [];
 }
 
 /**
@@ -96,7 +121,31 @@ export interface EncryptWithRulesOptions extends Omit<EncryptFileOptions, 'recip
   macOnlyEncrypted?: boolean;
   /** `--config PATH`. */
   configPath?: string;
+  /**
+   * `-R FILE` values: files holding one recipient each (an `age1…` or SSH
+   * `.pub` file, or an identity file whose public key is used), as
+   * `recipients add` reads them. They count as `-r` recipients.
+   */
+  recipientFiles?: readonly string[];
 }
+
+/**
+ * The recipients of `-R FILE` arguments, as `recipients add` resolves a file.
+ *
+ * @throws EnvcryptError `NOT_FOUND` for a missing file; `BAD_KEY`/`USAGE` for a file without exactly one key
+ */
+export async function recipientsFromFiles(files: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  if (files.length === 0) return out;
+  // Loaded only when used: it brings the repository-wide re-keying code.
+  const { resolveRecipient } = await import('./recipients.js');
+  for (const f of files) {
+    assertInputFile(f);
+    out.push((await resolveRecipient(f)).text);
+  }
+  return out;
+}
+
 
 /** What {@link encryptWithRules} did, and with what. */
 export interface EncryptWithRulesResult extends EncryptFileResult {
@@ -112,10 +161,12 @@ export interface EncryptWithRulesResult extends EncryptFileResult {
  * @throws EnvcryptError `NO_RECIPIENTS` when no source gives any; see {@link encryptFile}
  */
 export async function encryptWithRules(path: string, opts: EncryptWithRulesOptions): Promise<EncryptWithRulesResult> {
-  const { recipients: given, selector: flagSelector, macOnlyEncrypted: flagMacOnly, configPath, ...rest } = opts;
+  const { recipients: flagged, recipientFiles, selector: flagSelector, macOnlyEncrypted: flagMacOnly, configPath, ...rest } = opts;
+  assertInputFile(path);
+  const given = [...(flagged ?? []), ...(await recipientsFromFiles(recipientFiles ?? []))];
   const resolveFor = (target: string) =>
     resolveCreation(target, {
-      recipients: (given ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
+      recipients: given.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
       ...(opts.env ? { env: opts.env } : {}),
       ...(configPath !== undefined ? { configPath } : {}),
       ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),

@@ -6,7 +6,8 @@ import { EnvcryptError } from '../errors.js';
 import { wrapDataKey } from '../keys/age/wrap.js';
 import { checkPqMix, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
-import { isEncryptedText } from '../stores/sniff.js';
+import { damagedError, ENC_MARKER, isEncryptedText } from '../stores/sniff.js';
+import { keyPaths } from './keys.js';
 import type { EmitOptions, Format } from '../stores/store.js';
 import { coveredOf, integrityRecord } from '../crypto/integrity.js';
 import { ageRecipients } from '../stores/metadata.js';
@@ -52,6 +53,8 @@ export interface Grant {
   source: string;
   /** It was not listed in the previous version at all. */
   added: boolean;
+  /** The data key was newly wrapped for it (otherwise its stanza was kept and only the record now vouches for it). */
+  wrapped: boolean;
 }
 
 /** Result of {@link encryptBranches}. */
@@ -148,7 +151,7 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
       if (keep.has(r.text) || !prev) continue;
       throw unvouched(r.text, prev);
     }
-    if (prev) grants.push({ recipient: r.text, source, added: !prevEntries.has(r.text) });
+    if (prev) grants.push({ recipient: r.text, source, added: !prevEntries.has(r.text), wrapped: !keep.has(r.text) });
   }
   const entries = await wrapAll(key, parsed, keep);
   const unchanged =
@@ -202,6 +205,25 @@ export interface EncryptTextOptions extends EncryptOptions, EmitOptions {
   target?: string;
   /** Receives announcements of recipients given the data key (default: stderr). */
   onWarning?: (message: string) => void;
+  /**
+   * Key paths an existing encrypted `file` holds that the plaintext must
+   * still hold: encrypting an older plaintext over a newer encrypted file
+   * would drop them silently. Missing ones are refused (`REFUSED`, exit 9).
+   */
+  mustKeep?: { file: string; keys: readonly string[] };
+}
+
+function refuseDropped(plain: readonly Branch[], keep: { file: string; keys: readonly string[] }): void {
+  const now = new Set(keyPaths(plain));
+  const dropped = keep.keys.filter((k) => !now.has(k));
+  if (dropped.length === 0) return;
+  const shown = dropped.length > 10 ? `${dropped.slice(0, 10).join(', ')} and ${dropped.length - 10} more` : dropped.join(', ');
+  throw new EnvcryptError('REFUSED', `refusing to drop ${dropped.length} key${dropped.length === 1 ? '' : 's'} that ${keep.file} holds and the plaintext does not: ${shown}`, {
+    hints: [
+      `the plaintext is probably older than ${keep.file} (a value added with "envcrypt set"?); change ${keep.file} with "envcrypt set" / "envcrypt edit" instead`,
+      'pass --prune if the keys should go',
+    ],
+  });
 }
 
 /**
@@ -219,11 +241,16 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
       // A sops dotenv file may not be valid plaintext dotenv (e.g. a quote in an
       // unencrypted value); say "already encrypted" rather than "parse error".
       if (e instanceof EnvcryptError && e.code === 'PARSE' && (await isEncryptedText(text, format))) throw alreadyEncrypted(name);
+      if (e instanceof EnvcryptError && text.includes(ENC_MARKER)) throw damagedError(name, `it holds encrypted values but does not parse: ${e.message}`, e.position);
       throw e;
     }
     if (store.hasMetadata(plain)) {
       throw alreadyEncrypted(name);
     }
+    // ENC[…] values without metadata: a truncated encrypted file, whose
+    // ciphertext would be encrypted again and could never be read back.
+    if (text.includes(ENC_MARKER)) throw damagedError(name);
+    if (opts.mustKeep) refuseDropped(plain, opts.mustKeep);
     const vouched = opts.vouched ?? namedBy(opts.recipients.map(normalRecipient), opts.recipientSource ?? 'this command');
     const enc = await encryptBranches(plain, { ...opts, vouched });
     const target = opts.target ?? name;

@@ -34,6 +34,33 @@ export function checkExportOptions(opts: Pick<ExportOptions, 'format' | 'name' |
   if (opts.namespace !== undefined) checkNamespace(opts.namespace);
 }
 
+/** Where the plaintext of an export would go, for {@link checkExportDestination}. */
+export interface ExportDestination {
+  format: ExportFormat;
+  /** `-o OUT`. */
+  output?: string;
+  /** `$GITHUB_ENV`, as set (github only). */
+  githubEnv?: string;
+  /** Standard output is a terminal. */
+  terminal: boolean;
+  /** `--stdout`: the user asked for plaintext on standard output. */
+  stdout?: boolean;
+}
+
+/**
+ * Refuse to print `github`'s `KEY=VALUE` lines on a terminal, which happens
+ * outside Actions (no `$GITHUB_ENV`) without `-o`: there they only land in the
+ * scrollback (and the masks protect nothing). `--stdout` asks for it.
+ *
+ * @throws EnvcryptError `REFUSED` (exit 9)
+ */
+export function checkExportDestination(d: ExportDestination): void {
+  if (d.format !== 'github' || d.output !== undefined || (d.githubEnv ?? '') !== '' || !d.terminal || d.stdout) return;
+  throw new EnvcryptError('REFUSED', 'refusing to print plaintext values to the terminal: GITHUB_ENV is not set, so this is not a GitHub Actions step', {
+    hints: ['in a workflow step, GITHUB_ENV is set and the values go there; to try it locally, write them with -o FILE, or pass --stdout to print them anyway'],
+  });
+}
+
 /** Decrypt `file` (every check of `load` included) and render its values in `opts.format`. */
 export async function exportFile(file: string, opts: ExportOptions): Promise<Exported> {
   checkExportOptions(opts);

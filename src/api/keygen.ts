@@ -2,7 +2,8 @@
  * `envcrypt keygen`: new identities in age-keygen's format, written so that
  * a key is never replaced, and the public keys of an identity file.
  */
-import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 import { readTextFile } from '../io/read.js';
 import { identityFileText, newIdentity, publicKeyOf } from '../keys/keygen.js';
@@ -33,6 +34,13 @@ export async function publicKeysOfFile(path: string): Promise<string[]> {
 
 /** Create a file that must not exist yet, with mode 0600. */
 function writeNewSecretFile(path: string, text: string): void {
+  // A fresh machine has no ~/.config/envcrypt yet: make it private (0700).
+  // Existing directories keep their mode.
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new EnvcryptError('IO', `cannot create the directory ${dirname(path)}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, { cause });
+  }
   let fd: number;
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);

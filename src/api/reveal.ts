@@ -10,6 +10,8 @@ import type { Format } from '../stores/store.js';
 import { formatPath, getPath, parsePath } from '../tree/path.js';
 import { decryptFile, type DecryptOptions } from './decrypt.js';
 
+export { assertInputFile } from './decrypt.js';
+
 /** Options for {@link revealFile}. */
 export interface RevealOptions extends DecryptOptions {
   /** `--output-type`: dotenv, yaml or json; by default from `output`'s name, else the input format. */
@@ -31,7 +33,7 @@ export interface RevealOptions extends DecryptOptions {
  * the exact bytes.
  *
  * @returns the text to print, or null when it was written to `output`
- * @throws EnvcryptError `USAGE` for an unknown output type or a missing `extract` path; decrypt errors
+ * @throws EnvcryptError `USAGE` for an unknown output type, `NOT_FOUND` for a missing `extract` path; decrypt errors
  */
 export async function revealFile(file: string, opts: RevealOptions): Promise<string | null> {
   const inFormat: Format | undefined = opts.format;
@@ -42,7 +44,8 @@ export async function revealFile(file: string, opts: RevealOptions): Promise<str
   if (opts.extract !== undefined) {
     const steps = parsePath(opts.extract);
     const node = dec.branches[0] ? getPath(dec.branches[0], steps) : undefined;
-    if (!node) throw new EnvcryptError('USAGE', `${file} has no value at ${formatPath(steps)}`);
+    // Exit 6, as "envcrypt get" of a missing key.
+    if (!node) throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`, { hints: [`"envcrypt keys ${file}" lists its keys (names only, no values)`] });
     text = node.kind === 'str' ? node.value : node.kind === 'map' ? store.emitPlain([node]) : store.emitValue(node);
   } else {
     text = store.emitPlain(dec.branches);

@@ -118,7 +118,7 @@ export async function unsetValue(file: string, key: string | readonly PathStep[]
       const next = deleteAt(firstBranch(plain), steps);
       if (next !== undefined) return [next, ...plain.slice(1)];
       if (opts.ignoreMissing) return plain;
-      throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`, { hints: ['"envcrypt decrypt" shows the keys it has'] });
+      throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`, { hints: [`"envcrypt keys ${file}" lists its keys (names only, no values)`] });
     },
     { ...opts, format },
   );
@@ -134,7 +134,7 @@ export async function getValue(file: string, key: string | readonly PathStep[], 
   const steps = keySteps(key, format);
   const dec = await decryptText(readTextFile(file), file, { ...opts, format });
   const node = getPath(firstBranch(dec.branches), steps);
-  if (node === undefined) throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`);
+  if (node === undefined) throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`, { hints: [`"envcrypt keys ${file}" lists its keys (names only, no values)`] });
   return node;
 }
 

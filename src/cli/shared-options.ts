@@ -23,3 +23,14 @@ export function withInputType(y: Argv): Argv {
 export function inputFormat(args: Args, file: string): Format {
   return formatFor(file, optString(args['input-type']));
 }
+
+/** `-R/--recipients-file FILE`, as age takes it: a file holding a recipient (`.pub`, an identity file). */
+export function withRecipientFiles(y: Argv): Argv {
+  return y.option('recipients-file', {
+    alias: 'R',
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: 'file holding one recipient: an age1… or ssh .pub file, or an identity file (its public key is used); repeatable',
+  });
+}

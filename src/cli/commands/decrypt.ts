@@ -1,4 +1,4 @@
-import { revealFile } from '../../api/reveal.js';
+import { assertInputFile, revealFile } from '../../api/reveal.js';
 import { optString, strings, type Command } from '../command.js';
 import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { warning } from '../output.js';
@@ -25,6 +25,8 @@ export const decryptCommand: Command = {
       .option('ignore-mac', { type: 'boolean', default: false, describe: 'skip the MAC check (recovery only: accepts forged values)' }),
   async handler(args, io) {
     const file = String(args.file);
+    // A missing file or a directory is said as such, before any question of format.
+    assertInputFile(file);
     const out = optString(args.output);
     if (out !== undefined) checkOutputPath(out, file, !!args.force);
     const outputType = optString(args['output-type']);

@@ -1,7 +1,7 @@
-import { encryptWithRules, SELECTOR_FLAGS } from '../../api/encrypt-file.js';
+import { assertInputFile, encryptWithRules, SELECTOR_FLAGS } from '../../api/encrypt-file.js';
 import { EnvcryptError } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
-import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
+import { inputFormat, withIdentity, withInputType, withRecipientFiles } from '../shared-options.js';
 import { note, warning } from '../output.js';
 
 /** `envcrypt encrypt FILE [-r R…] [-o OUT | --in-place]`. */
@@ -9,12 +9,13 @@ export const encryptCommand: Command = {
   command: 'encrypt <file>',
   describe: 'encrypt the values of a .env, YAML or JSON file (to stdout unless -o or --in-place)',
   builder: (y) => {
-    let b = withInputType(withIdentity(y))
+    let b = withRecipientFiles(withInputType(withIdentity(y)))
       .positional('file', { type: 'string', describe: 'plaintext file to encrypt' })
       .option('recipient', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'age recipient (repeatable); default: ENVCRYPT_AGE_RECIPIENTS, SOPS_AGE_RECIPIENTS, then .sops.yaml' })
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to OUT; an existing encrypted OUT keeps the ciphertext of unchanged values' })
       .option('in-place', { type: 'boolean', describe: 'replace FILE with its encryption' })
       .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing OUT that is not an encrypted file' })
+      .option('prune', { type: 'boolean', default: false, describe: 'let the write drop keys an existing encrypted OUT holds and FILE lacks (refused otherwise, exit 9)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })
       .option('mac-only-encrypted', { type: 'boolean', describe: 'hash only encrypted values into the MAC' })
       .option('indent', { type: 'number', requiresArg: true, describe: 'YAML/JSON indentation' })
@@ -27,6 +28,8 @@ export const encryptCommand: Command = {
   },
   async handler(args, io) {
     const file = String(args.file);
+    // A missing file or a directory is said as such, before format or recipients.
+    assertInputFile(file);
     const format = inputFormat(args, file);
     const out = args['in-place'] ? file : optString(args.output);
     const selectors = SELECTOR_FLAGS.filter((f) => args[f.replaceAll('_', '-')] !== undefined);
@@ -38,6 +41,7 @@ export const encryptCommand: Command = {
     const result = await encryptWithRules(file, {
       format,
       recipients: strings(args.recipient),
+      recipientFiles: strings(args['recipients-file']),
       ...(kind ? { selector: { kind, value: String(args[kind.replaceAll('_', '-')]) } } : {}),
       ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : {}),
       ...(args.indent !== undefined ? { indent: Number(args.indent) } : {}),
@@ -45,6 +49,7 @@ export const encryptCommand: Command = {
       ...(out !== undefined ? { output: out } : {}),
       inPlace: !!args['in-place'],
       force: !!args.force,
+      prune: !!args.prune,
       identityFiles: strings(args.identity),
       env: io.env,
       onWarning: (m) => warning(io, m),

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { checkExportOptions, EXPORT_FORMATS, exportFile, parseExportFormat, writeExport } from '../../api/export.js';
+import { checkExportDestination, checkExportOptions, EXPORT_FORMATS, exportFile, parseExportFormat, writeExport } from '../../api/export.js';
 import { EnvcryptError } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity, withInputType } from '../shared-options.js';
@@ -15,7 +15,8 @@ import { checkOutputPath } from '../paths.js';
  * `src/export/github.ts`): the `::add-mask::` lines always go to stdout, and
  * the `$GITHUB_ENV` lines go to `-o OUT` when given, else are appended to the
  * file named by `$GITHUB_ENV` when it is set, else printed to stdout after
- * the masks (for trying it out locally).
+ * the masks (for trying it out locally), but not to a terminal unless
+ * `--stdout` says so.
  */
 export const exportCommand: Command = {
   command: 'export <file>',
@@ -28,6 +29,7 @@ export const exportCommand: Command = {
       .option('namespace', { type: 'string', requiresArg: true, describe: 'k8s: namespace (default: none, kubectl\'s current one)' })
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to OUT with mode 0600 (refuses to overwrite without --force); github: the GITHUB_ENV lines' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing OUT' })
+      .option('stdout', { type: 'boolean', default: false, describe: 'github: print the GITHUB_ENV lines on stdout even when it is a terminal (refused otherwise outside Actions)' })
       .option('flatten-separator', { type: 'string', requiresArg: true, describe: 'joins nested YAML/JSON names (default _)' })
       .option('flatten-case', { type: 'string', choices: ['upper', 'preserve'], requiresArg: true, describe: 'upper (default) or preserve, for nested names' }),
   async handler(args, io) {
@@ -39,6 +41,7 @@ export const exportCommand: Command = {
     // Every check that needs no key runs before decryption.
     checkExportOptions({ format, ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) });
     if (out !== undefined) checkOutputPath(out, file, !!args.force);
+    checkExportDestination({ format, terminal: io.stdoutIsTTY, stdout: !!args.stdout, ...(out !== undefined ? { output: out } : {}), ...(io.env.GITHUB_ENV !== undefined ? { githubEnv: io.env.GITHUB_ENV } : {}) });
     const inputType = optString(args['input-type']);
     const separator = optString(args['flatten-separator']);
     const flattenCase = optString(args['flatten-case']);

@@ -62,7 +62,7 @@ async function valueFor(args: Args, io: Io, key: string, inline: string | undefi
 
 /** `envcrypt set FILE KEY` (value from stdin or a prompt), `set FILE KEY=VALUE`, `set FILE KEY --generate`. */
 export const setCommand: Command = {
-  command: 'set <file> <key>',
+  command: 'set <file> <key> [value..]',
   describe: 'set one value (KEY may be a path like db.password); the value comes from stdin, a hidden prompt, KEY=VALUE or --generate',
   builder: (y) =>
     withInputType(withIdentity(y))
@@ -79,6 +79,12 @@ export const setCommand: Command = {
       ),
   async handler(args, io) {
     const file = String(args.file);
+    if (strings(args.value).length > 0) {
+      // Never echo it: it is a secret, and it is already in the shell history.
+      throw new EnvcryptError('USAGE', 'set takes no value argument: a value on the command line lands in your shell history and in "ps" output', {
+        hints: [`pipe it on stdin ("envcrypt set ${file} ${splitAssignment(String(args.key))?.key ?? String(args.key)} < value.txt") or run without it to be asked without echo; --generate makes a random one`],
+      });
+    }
     const format = inputFormat(args, file);
     const arg = String(args.key);
     const split = splitAssignment(arg);

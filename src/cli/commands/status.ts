@@ -1,5 +1,6 @@
 import { isAbsolute, relative } from 'node:path';
 import { fileStatus, type FileStatus } from '../../api/status.js';
+import { ExitCode } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
 import { hint, warning, type Io } from '../output.js';
@@ -45,7 +46,7 @@ function driftText(s: FileStatus): string | null {
 
 function printText(s: FileStatus, io: Io): void {
   let out = row('file', s.file);
-  out += row('encrypted', s.encrypted ? `yes (${s.format}, written by sops ${s.version})` : `no${s.format ? ` (${s.format})` : ''}`);
+  out += row('encrypted', s.encrypted ? `yes (${s.format}, ${s.writtenBy === 'envcrypt' ? `written by envcrypt (sops ${s.version} format)` : `written by sops ${s.version}`})` : `no${s.format ? ` (${s.format})` : ''}`);
   if (s.encrypted) {
     out += row('recipients', s.recipients.length ? s.recipients.join(`\n${' '.repeat(15)}`) : 'none (no age keys)');
     if (s.otherKeyTypes.length) out += row('other keys', `${s.otherKeyTypes.join(', ')} (envcrypt cannot use these)`);
@@ -71,8 +72,9 @@ function printText(s: FileStatus, io: Io): void {
 /**
  * `envcrypt status FILE [--json]`: encrypted or not, recipients, last
  * modified, MAC state, the matching rule and recipient drift. A report: exit
- * 0 whether or not the file is encrypted; errors only for a missing file,
- * a parse error or a broken config.
+ * 0 whether or not the file is encrypted, 3 (after the report) when the MAC
+ * or integrity record does not verify; errors for a missing file, a parse
+ * error, a damaged file or a broken config.
  */
 export const statusCommand: Command = {
   command: 'status <file>',
@@ -95,6 +97,7 @@ export const statusCommand: Command = {
     const report = s.rule ? { ...s, rule: { ...s.rule, config: shown(s.rule.config) } } : s;
     if (args.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else printText(report, io);
-    return 0;
+    // The report is printed either way; a MAC or record that does not verify is tampering (exit 3).
+    return s.mac === 'mismatch' || s.integrity === 'mismatch' ? ExitCode.mac : 0;
   },
 };
