@@ -155,13 +155,13 @@ async function addToFile(file: string, r: ParsedRecipient, opts: RekeyOptions): 
   const g0 = md.groups[0]!;
   const age = listed ? g0.age.map((e) => (recipientKey(normalRecipient(e.recipient)) === recipientKey(r.text) ? fresh : e)) : [...g0.age, fresh];
   const rule = governingRule(file, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
-  const grants: Grant[] = [{ recipient: r.text, source: '"envcrypt recipients add"', added: !listed }];
+  const grants: Grant[] = [{ recipient: r.text, source: '"envcrypt recipients add"', added: !listed, wrapped: true }];
   const unverified: string[] = [];
   for (const x of age.map((e) => normalRecipient(e.recipient))) {
     if (x === r.text || fromRecord.has(x)) continue;
     const source = rule?.vouched.get(x);
     if (source === undefined) unverified.push(x);
-    else grants.push({ recipient: x, source, added: false });
+    else grants.push({ recipient: x, source, added: false, wrapped: false });
   }
   const next: Metadata = { ...md, groups: [{ ...g0, age }, ...md.groups.slice(1)], unverified };
   next.integrity = integrityRecord(dec.encrypted, coveredOf(next), dec.dataKey);

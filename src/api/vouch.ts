@@ -66,7 +66,7 @@ export function namedBy(recipients: readonly string[], source: string): Map<stri
 
 /** The sentence announcing a grant (never a value: recipients are public). */
 export function grantMessage(file: string, g: Grant): string {
-  const what = g.added ? 'adding recipient' : 'giving the data key to listed recipient';
+  const what = g.added ? 'adding recipient' : g.wrapped ? 'giving the data key to listed recipient' : 'vouching for listed recipient';
   return `${file}: ${what} ${g.recipient} (from ${g.source})`;
 }
 
