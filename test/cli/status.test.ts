@@ -30,7 +30,7 @@ describe('envcrypt status (CLI)', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('file:          secrets/app.env');
-    expect(lines[1]).toBe('encrypted:     yes (dotenv, written by sops 3.13.2)');
+    expect(lines[1]).toBe('encrypted:     yes (dotenv, written by envcrypt (sops 3.13.2 format))');
     expect(lines[2]).toBe(`recipients:    ${alice.recipient}`);
     expect(lines[3]).toMatch(/^last modified: \d{4}-\d\d-\d\dT/);
     expect(lines[4]).toBe('MAC:           ok (verified)');
