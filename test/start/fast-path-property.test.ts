@@ -33,13 +33,14 @@ beforeAll(async () => {
 });
 afterAll(() => t.cleanup());
 
+const SPECIAL = ['PATH', 'HOME', 'NODE_OPTIONS', 'LD_PRELOAD', 'ENVCRYPT_AGE_KEY_FILE', 'SOPS_AGE_KEY_FILE', 'BASH_ENV', 'LANG'];
 // Names: ordinary ones, `_unencrypted` ones, dotenv-only characters, and a few the exec path treats specially.
 const plainName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,6}$/);
 const name = fc.oneof(
   { weight: 6, arbitrary: plainName },
   { weight: 3, arbitrary: plainName.map((n) => `${n}_unencrypted`) },
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9.-]{0,5}$/) },
-  { weight: 1, arbitrary: fc.constantFrom('PATH', 'HOME', 'NODE_OPTIONS', 'LD_PRELOAD', 'ENVCRYPT_AGE_KEY_FILE', 'SOPS_AGE_KEY_FILE', 'BASH_ENV', 'LANG') },
+  { weight: 1, arbitrary: fc.constantFrom(...SPECIAL) },
 );
 const piece = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 6 }),
@@ -94,8 +95,10 @@ describe('fast-exec and the full runtime agree on generated files and flags', ()
         const extra: Record<string, string> = {};
         for (const [i, v] of c.preset) {
           const k = c.entries[i % c.entries.length]![0];
-          // node itself (20.20) segfaults at startup on a LANG holding a quote and a newline: not ours to test.
-          if (k !== 'LANG') extra[k] = v;
+          // Not for the special names: they act on the node that runs the bundle itself (LD_PRELOAD=pre
+          // makes ld.so complain on its stderr; node 20.20 segfaults at start-up on a LANG holding a quote
+          // and a newline), which is not what is compared here.
+          if (!SPECIAL.includes(k)) extra[k] = v;
         }
         extra.ENVCRYPT_AGE_KEY_FILE = key.file;
         const env = cleanEnv(extra);
