@@ -18,7 +18,7 @@ import { tempDir } from './helpers/run-cli.js';
 
 let t: ReturnType<typeof tempDir>;
 let tarball: string;
-let packed: { files: { path: string }[]; unpackedSize: number };
+let packed: { filename: string; files: { path: string }[]; unpackedSize: number };
 /** The global prefix envcrypt is installed into, and its command. */
 let prefix: string;
 let envcrypt: string;
@@ -46,8 +46,8 @@ beforeAll(() => {
   mkdirSync(join(t.dir, 'home'));
   writeFileSync(join(t.dir, 'npmrc'), '');
   const out = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', t.dir], ROOT);
-  packed = (JSON.parse(out) as { filename: string; files: { path: string }[]; unpackedSize: number }[])[0]!;
-  tarball = join(t.dir, (packed as unknown as { filename: string }).filename);
+  packed = (JSON.parse(out) as (typeof packed)[])[0]!;
+  tarball = join(t.dir, packed.filename);
   prefix = join(t.dir, 'global');
   npm(['install', '--global', '--prefix', prefix, tarball], t.dir);
   envcrypt = join(prefix, 'bin', 'envcrypt');
