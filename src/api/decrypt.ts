@@ -148,11 +148,10 @@ function parseSops(store: Store, text: string, name: string): { branches: Branch
   try {
     parsed = store.parseEncrypted(text);
   } catch (e) {
-    if (!(e instanceof EnvcryptError)) throw e;
-    // Ciphertext that does not parse is a damaged file; plaintext in a syntax
-    // only the plaintext parser accepts (a multi-line value) is just plaintext.
-    if (text.includes(ENC_MARKER)) throw damagedError(name, `it holds encrypted values but does not parse: ${e.message}`, e.position);
-    if (parsesAsPlain(store, text)) throw notEncrypted(name);
+    // Plaintext in a syntax only the plaintext parser accepts (a multi-line
+    // value) is just plaintext; ciphertext that does not parse keeps its error
+    // and position (a duplicate key, a merge conflict).
+    if (e instanceof EnvcryptError && !text.includes(ENC_MARKER) && parsesAsPlain(store, text)) throw notEncrypted(name);
     throw e;
   }
   const { branches, metadata } = parsed;

@@ -124,7 +124,7 @@ describe('--extract and --output-type', () => {
     expect(runCli(['decrypt', 'config.enc.yaml', '--extract', 'db.port'], { cwd: t.dir, env }).stdout).toBe('5432\n');
     expect(parseYaml(runCli(['decrypt', 'config.enc.yaml', '--extract', 'anchors.copy'], { cwd: t.dir, env }).stdout)).toEqual({ retries: 3 });
     const miss = runCli(['decrypt', 'config.enc.yaml', '--extract', 'db.nope'], { cwd: t.dir, env });
-    expect(miss.code).toBe(2);
+    expect(miss.code).toBe(6); // not found, as "get" of a missing key
   });
 
   it('converts JSON to YAML, and refuses nested values into dotenv naming the key', () => {
