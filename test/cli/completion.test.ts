@@ -83,7 +83,9 @@ async function definedOptions(): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const c of await commandsFor([])) {
     const name = commandName(c);
-    const opts = withCommandGlobals(name, c.builder(yargs([]))).getOptions() as unknown as { key: Record<string, unknown>; alias: Record<string, string[]>; boolean: string[]; default: Record<string, unknown>; hiddenOptions: string[] };
+    // getOptions() is yargs's own record of what was defined (missing from its type declarations).
+    const built = withCommandGlobals(name, c.builder(yargs([]))) as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; boolean: string[]; default: Record<string, unknown>; hiddenOptions: string[] } };
+    const opts = built.getOptions();
     const words: string[] = [];
     const positionals = [...c.command.matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]);
     for (const k of Object.keys(opts.key)) {
