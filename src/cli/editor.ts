@@ -4,7 +4,7 @@
  * decisions live in `api/edit.ts`; this file only talks to processes and
  * the terminal.
  */
-import { openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { isatty, ReadStream } from 'node:tty';
 import { EnvcryptError } from '../errors.js';
 import { splitCommand } from '../keys/shell-split.js';
@@ -205,3 +205,23 @@ export async function readHidden(io: Io, prompt: string): Promise<string> {
   return Buffer.from(st.bytes).toString('utf8');
 }
 
+
+/**
+ * True when a passphrase can be asked for as age asks it: on the
+ * controlling terminal (`/dev/tty`), with stderr a terminal to show the
+ * prompt on. stdin may be a pipe.
+ */
+export function canAskPassphrase(): boolean {
+  if (!isatty(2)) return false;
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ask for an SSH key's passphrase on the terminal, without echo. */
+export function askSshPassphrase(io: Io, source: string): Promise<string> {
+  return readHidden(io, `envcrypt: passphrase for ssh key ${source}: `);
+}

@@ -1,9 +1,13 @@
 // SSH recipients end to end: keys made by ssh-keygen, stanzas opened by the real age CLI.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/paths.js';
 import { cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const SCRIPT_SKIP = hasScript ? '' : ' (skipped: script(1) is not installed)';
 
 let t: ReturnType<typeof tempDir>;
 beforeAll(() => {
@@ -46,4 +50,57 @@ it('a malformed ssh recipient names the accepted forms', () => {
   const r = runCli(['encrypt', 'app.env', '-r', 'ssh-ed25519 AAAAnot-a-key'], { cwd: t.dir });
   expect(r.code).toBe(5);
   expect(r.stderr).toContain('ssh-ed25519 AAAA');
+});
+
+describe('a passphrase-protected ssh key (ssh-keygen -N)', () => {
+  const PASS = 'correct horse';
+  let key: string;
+  const envWith = () => cleanEnv({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: key });
+
+  beforeAll(() => {
+    key = join(t.dir, 'id_protected');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', PASS, '-C', 'protected@envcrypt', '-f', key]);
+    const enc = runCli(['encrypt', 'app.env', '-r', readFileSync(`${key}.pub`, 'utf8').trim(), '-o', 'protected.env.enc'], { cwd: t.dir });
+    expect(enc.code, enc.stderr).toBe(0);
+  });
+
+  it('without a terminal: exit 4 (a key problem) with hints, and no plaintext', () => {
+    const r = runCli(['decrypt', 'protected.env.enc'], { cwd: t.dir, env: envWith() });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`envcrypt: error: ssh key ${key} is protected by a passphrase, and there is no terminal to ask for it`);
+    expect(r.stderr).toContain('envcrypt: hint: on a terminal, envcrypt asks for the passphrase');
+    expect(r.stderr).toContain('SOPS_AGE_SSH_PRIVATE_KEY_FILE');
+    expect(r.stderr).not.toContain('ssh-secret-value');
+  });
+
+  /** Run the CLI on a pseudo-terminal (script(1)), typing one answer at each passphrase prompt. */
+  function onTerminal(args: string[], answers: string[]): Promise<{ code: number | null; out: string }> {
+    const cmd = [process.execPath, BIN, ...args].map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(' ');
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: t.dir, env: envWith() });
+    let out = '';
+    let prompts = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const n = out.split('envcrypt: passphrase for ssh key').length - 1;
+      while (prompts < n) child.stdin.write(`${answers[prompts++] ?? ''}\r`);
+    });
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, out: out.replaceAll('\r', '') })));
+  }
+
+  it.skipIf(!hasScript)(`on a terminal: asks for the passphrase without echo, then decrypts${SCRIPT_SKIP}`, async () => {
+    const r = await onTerminal(['decrypt', 'protected.env.enc'], [PASS]);
+    expect(r.out).toContain(`envcrypt: passphrase for ssh key ${key}: \n`);
+    expect(r.out).not.toContain(PASS);
+    expect(r.out).toContain('TOKEN=ssh-secret-value\n');
+    expect(r.code).toBe(0);
+  });
+
+  it.skipIf(!hasScript)(`on a terminal: three wrong passphrases are exit 4${SCRIPT_SKIP}`, async () => {
+    const r = await onTerminal(['decrypt', 'protected.env.enc'], ['no', 'nope', 'still no']);
+    expect(r.out.split('envcrypt: passphrase for ssh key').length - 1).toBe(3);
+    expect(r.out).toContain(`envcrypt: error: wrong passphrase for ssh key ${key} (3 attempts)`);
+    expect(r.out).not.toContain('ssh-secret-value');
+    expect(r.code).toBe(4);
+  });
 });

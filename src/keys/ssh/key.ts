@@ -38,6 +38,7 @@ import {
   type SshPrivateKeyFile,
   type SshPublicKey,
 } from './parse.js';
+import { sshPassphrasePrompt } from './prompt.js';
 
 /** Options for {@link sshIdentity}. */
 export interface SshIdentityOptions {
@@ -46,6 +47,8 @@ export interface SshIdentityOptions {
    * a file has a stanza for this key. Without it, protected keys are refused.
    */
   passphrase?: () => string | Promise<string>;
+  /** How many times a wrong passphrase may be typed again (default 1: no retry). */
+  attempts?: number;
 }
 
 const ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
@@ -232,11 +235,23 @@ function unwrapFor(key: SshPrivateKey, source: string): Unwrap {
   return key.type === 'ssh-ed25519' ? ed25519Unwrap(key, source) : rsaUnwrap(key, source);
 }
 
+/** Hints for a protected key that cannot be unlocked here. */
+const PROTECTED_HINTS = [
+  'on a terminal, envcrypt asks for the passphrase (as age does)',
+  'for scripts and CI: keep an unprotected copy in a private place (cp KEY COPY && ssh-keygen -p -N "" -f COPY) and point SOPS_AGE_SSH_PRIVATE_KEY_FILE at it',
+  'or use an age identity instead ("envcrypt keygen"; a key holder adds its public key with "envcrypt recipients add")',
+];
+
 function protectedError(source: string): EnvcryptError {
-  return new EnvcryptError('BAD_KEY', `ssh key ${source} is protected by a passphrase`, {
+  // Exit 4: the key is there but cannot be used, as when no identity matches (not a parse error).
+  return new EnvcryptError('NO_IDENTITY', `ssh key ${source} is protected by a passphrase, and there is no terminal to ask for it`, {
     file: source,
-    hints: ['envcrypt cannot prompt for ssh key passphrases here; use an age identity ("envcrypt keygen") or an ssh key without a passphrase'],
+    hints: PROTECTED_HINTS,
   });
+}
+
+function wrongPassphrase(e: unknown): boolean {
+  return e instanceof EnvcryptError && e.code === 'BAD_KEY' && /passphrase is wrong/.test(e.message);
 }
 
 /**
@@ -246,26 +261,46 @@ function protectedError(source: string): EnvcryptError {
  * `unwrapFileKey` returns null when no stanza is of this key's type with this
  * key's tag, and throws only for a stanza that is this key's but broken.
  *
+ * A protected key is unlocked only when a file has a stanza for it (for
+ * OpenSSH keys, whose public half is in the clear) or any SSH stanza (PEM),
+ * with `options.passphrase`, else the prompt the CLI registered
+ * (`setSshPassphrasePrompt` in `prompt.ts`); with neither, or no terminal, that is where it fails.
+ *
  * @param privateKeyText - The private key file's text.
  * @param source - The file name, used in messages (never the key itself).
  * @param options - A passphrase callback for protected keys.
  * @returns An {@link Identity} for `Decrypter.addIdentity`.
- * @throws {@link EnvcryptError} `BAD_KEY` if the text is not a supported key, or
- * it is protected by a passphrase and no `passphrase` callback was given.
+ * @throws {@link EnvcryptError} `BAD_KEY` if the text is not a supported key;
+ * from `unwrapFileKey`, `NO_IDENTITY` for a protected key with no way to ask
+ * for its passphrase, or after as many wrong passphrases as `attempts`.
  */
 export function sshIdentity(privateKeyText: string, source: string, options: SshIdentityOptions = {}): Identity {
   const file = parseSshPrivateKey(privateKeyText, source);
   if (!file.encrypted) return identityOf(file.key.publicKey, unwrapFor(file.key, source));
-  const ask = options.passphrase;
-  if (ask === undefined) throw protectedError(source);
+  const prompt = sshPassphrasePrompt();
+  const ask: (() => string | null | Promise<string | null>) | undefined = options.passphrase ?? (prompt ? () => prompt.ask(source) : undefined);
+  const attempts = Math.max(1, options.passphrase ? (options.attempts ?? 1) : (prompt?.attempts ?? 1));
+  const tryUnlock = async (): Promise<SshPrivateKey> => {
+    if (ask === undefined) throw protectedError(source);
+    for (let i = 1; ; i++) {
+      const passphrase = await ask();
+      if (passphrase === null) throw protectedError(source);
+      try {
+        return file.decrypt(passphrase);
+      } catch (e) {
+        if (!wrongPassphrase(e)) throw e;
+        if (i >= attempts) {
+          throw new EnvcryptError('NO_IDENTITY', `wrong passphrase for ssh key ${source}${attempts > 1 ? ` (${attempts} attempts)` : ''}`, { file: source, cause: e, hints: PROTECTED_HINTS.slice(1) });
+        }
+      }
+    }
+  };
   let unlocked: Promise<SshPrivateKey> | undefined;
   const unlock = (): Promise<SshPrivateKey> =>
-    (unlocked ??= Promise.resolve(ask())
-      .then((p) => file.decrypt(p))
-      .catch((e: unknown) => {
-        unlocked = undefined; // a wrong passphrase may be retyped on the next file
-        throw e;
-      }));
+    (unlocked ??= tryUnlock().catch((e: unknown) => {
+      unlocked = undefined; // a wrong passphrase may be retyped on the next file
+      throw e;
+    }));
   if (file.publicKey !== null) {
     // OpenSSH keeps the public key in the clear, so the passphrase is asked only for a stanza that is ours.
     let unwrap: Unwrap | undefined;
@@ -307,6 +342,11 @@ function identityOf(pk: SshPublicKey, unwrap: (s: Stanza) => Uint8Array | Promis
 export function sshPublicKeyOf(privateKeyText: string, source = '(unnamed)'): string {
   const file: SshPrivateKeyFile = parseSshPrivateKey(privateKeyText, source);
   if (!file.encrypted) return formatSshPublicKey(file.key.publicKey);
-  if (file.publicKey === null) throw protectedError(source);
+  if (file.publicKey === null) {
+    throw new EnvcryptError('BAD_KEY', `ssh key ${source} is a passphrase-protected PEM key, whose public key is encrypted too`, {
+      file: source,
+      hints: [`use its .pub file instead (ssh-keygen -y -f ${source} prints it)`],
+    });
+  }
   return formatSshPublicKey(file.publicKey);
 }

@@ -9,6 +9,7 @@ import { Decrypter, Encrypter, armor, generateX25519Identity, identityToRecipien
 import type { Identity, Recipient, Stanza } from 'age-encryption';
 import { EnvcryptError } from '../../../src/errors.js';
 import { sshIdentity, sshPublicKeyOf, sshRecipient } from '../../../src/keys/ssh/key.js';
+import { setSshPassphrasePrompt } from '../../../src/keys/ssh/prompt.js';
 import { cctvVectors } from '../../helpers/cctv.js';
 import { caught, rejected } from '../../helpers/errors.js';
 
@@ -210,12 +211,40 @@ describe('PKCS#8 Ed25519 keys (which the age CLI does not read)', () => {
 });
 
 describe('passphrase-protected keys', () => {
-  it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])('%s: refused with BAD_KEY without a callback', (name) => {
+  it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])('%s: without a callback or a prompt, a file for it fails with NO_IDENTITY (exit 4) and hints', async (name) => {
     const k = keys[name]!;
-    const err = caught(() => sshIdentity(k.privateText, k.privateFile));
-    expect(err.code).toBe('BAD_KEY');
-    expect(err.message).toBe(`ssh key ${k.privateFile} is protected by a passphrase`);
-    expect(err.hints.length).toBeGreaterThan(0);
+    const id = sshIdentity(k.privateText, k.privateFile);
+    const err = await rejected(decryptWith(id, ageEncryptTo(k.publicLine, randomBytes(8))));
+    expect(err.code).toBe('NO_IDENTITY');
+    expect(err.message).toBe(`ssh key ${k.privateFile} is protected by a passphrase, and there is no terminal to ask for it`);
+    expect(err.hints.join('\n')).toContain('ssh-keygen -p -N "" -f COPY');
+    expect(err.hints.join('\n')).toContain('envcrypt keygen');
+  });
+
+  it('a file for another key does not fail because a protected key is also present', async () => {
+    const k = keys.ed25519Protected!;
+    const id = sshIdentity(k.privateText, k.privateFile);
+    await expect(decryptWith(id, ageEncryptTo(keys.ed25519b!.publicLine, randomBytes(8)))).rejects.toThrow(/no identity matched/);
+  });
+
+  it('uses the prompt the CLI registers: null means no terminal; wrong answers are retried up to its attempts', async () => {
+    const k = keys.ed25519Protected!;
+    const asked: string[] = [];
+    try {
+      setSshPassphrasePrompt({ ask: async () => null, attempts: 3 });
+      const none = await rejected(decryptWith(sshIdentity(k.privateText, k.privateFile), ageEncryptTo(k.publicLine, randomBytes(8))));
+      expect(none.code).toBe('NO_IDENTITY');
+      const answers = ['wrong', 'again', 'secret'];
+      setSshPassphrasePrompt({ ask: async (source) => (asked.push(source), answers.shift()!), attempts: 3 });
+      const payload = randomBytes(8);
+      expect(Buffer.from(await decryptWith(sshIdentity(k.privateText, k.privateFile), ageEncryptTo(k.publicLine, payload))).equals(payload)).toBe(true);
+      expect(asked).toEqual([k.privateFile, k.privateFile, k.privateFile]);
+      setSshPassphrasePrompt({ ask: async () => 'wrong', attempts: 3 });
+      const wrong = await rejected(decryptWith(sshIdentity(k.privateText, k.privateFile), ageEncryptTo(k.publicLine, randomBytes(8))));
+      expect([wrong.code, wrong.message]).toEqual(['NO_IDENTITY', `wrong passphrase for ssh key ${k.privateFile} (3 attempts)`]);
+    } finally {
+      setSshPassphrasePrompt(undefined);
+    }
   });
 
   it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])(
@@ -242,19 +271,19 @@ describe('passphrase-protected keys', () => {
     expect(asked).toBe(0);
   });
 
-  it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])('%s: a wrong passphrase is BAD_KEY', async (name) => {
+  it.each(['ed25519Protected', 'rsaProtected', 'rsaPemProtected'])('%s: a wrong passphrase is NO_IDENTITY (a key problem, exit 4)', async (name) => {
     const k = keys[name]!;
     const id = sshIdentity(k.privateText, k.privateFile, { passphrase: async () => 'wrong' });
     const err = await rejected(decryptWith(id, ageEncryptTo(k.publicLine, randomBytes(8))));
-    expect(err.code).toBe('BAD_KEY');
-    expect(err.message).toMatch(/passphrase is wrong/);
+    expect(err.code).toBe('NO_IDENTITY');
+    expect(err.message).toBe(`wrong passphrase for ssh key ${k.privateFile}`);
   });
 
   it('after a wrong passphrase, the next file asks again', async () => {
     const k = keys.ed25519Protected!;
     const answers = ['wrong', 'secret'];
     const id = sshIdentity(k.privateText, k.privateFile, { passphrase: () => answers.shift()! });
-    await expect(decryptWith(id, ageEncryptTo(k.publicLine, randomBytes(8)))).rejects.toThrow(/passphrase is wrong/);
+    await expect(decryptWith(id, ageEncryptTo(k.publicLine, randomBytes(8)))).rejects.toThrow(/wrong passphrase/);
     const payload = randomBytes(8);
     expect(Buffer.from(await decryptWith(id, ageEncryptTo(k.publicLine, payload))).equals(payload)).toBe(true);
     expect(answers).toEqual([]);
@@ -264,7 +293,7 @@ describe('passphrase-protected keys', () => {
     const k = keys.ed25519Protected!;
     expect(sshPublicKeyOf(k.privateText, k.privateFile)).toBe(k.publicLine.split(' ').slice(0, 2).join(' '));
     const pem = keys.rsaPemProtected!;
-    expect(() => sshPublicKeyOf(pem.privateText, pem.privateFile)).toThrow(/protected by a passphrase/);
+    expect(() => sshPublicKeyOf(pem.privateText, pem.privateFile)).toThrow(/passphrase-protected PEM key/);
   });
 });
 
