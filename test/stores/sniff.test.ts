@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isSopsConfig, parseSops, sopsFormatOf } from '../../src/stores/sniff.js';
+import { damagedError, isSopsConfig, NO_METADATA_REASON, parseSops, sopsFormatOf } from '../../src/stores/sniff.js';
 import { FIXTURES } from '../helpers/paths.js';
 
 describe('parseSops', () => {
@@ -26,6 +26,17 @@ describe('parseSops', () => {
     const p = await parseSops('s.yaml', `<<<<<<< HEAD\n${text}`);
     expect(p.kind).toBe('broken');
     if (p.kind === 'broken') expect(p.position?.line).toBeGreaterThan(0);
+  });
+
+  it('calls ENC values without metadata (a truncated file) broken, not plain, even without the word "sops"', async () => {
+    const text = readFileSync(join(FIXTURES, 'humphd-sops-age/secret.enc.env'), 'utf8');
+    const cut = text.slice(0, text.indexOf('sops_'));
+    expect(cut).toContain('ENC[AES256_GCM,');
+    expect(cut).not.toContain('sops');
+    expect(await parseSops('t.env', cut)).toEqual({ kind: 'broken', format: 'dotenv', reason: NO_METADATA_REASON });
+    const e = damagedError('t.env');
+    expect(e.message).toBe(`t.env is damaged: ${NO_METADATA_REASON}`);
+    expect(e.exitCode).toBe(5);
   });
 
   it('tries sops\'s JSON layout for names that say nothing', async () => {
