@@ -1,18 +1,13 @@
 /** The `age-encryption` module. */
 export type AgeLib = typeof import('age-encryption');
 
-/** Set by bin/envcrypt.js, which can use `import()` where the runtime bundle cannot. */
-interface Host {
-  __envcryptImportAge?: () => Promise<AgeLib>;
-}
-
 /**
  * Load `age-encryption` (the general age path: encryption, post-quantum and
- * SSH keys) on first use. The start-up bundle (dist/runtime.cjs) runs from a
- * V8 code cache through `vm.Script`, where `import()` is unavailable, so its
- * loader provides the import instead.
+ * SSH keys) on first use, so that X25519 start-up never pays for it. The
+ * build turns this import into a lazily evaluated require of the vendored
+ * copy (`dist/vendor/age-encryption.cjs`) in the bundles run from a V8 code
+ * cache, where `import()` is unavailable.
  */
 export function loadAgeLib(): Promise<AgeLib> {
-  const host = (globalThis as Host).__envcryptImportAge;
-  return host ? host() : import('age-encryption');
+  return import('age-encryption');
 }
