@@ -163,6 +163,12 @@ export interface EncryptWithRulesResult extends EncryptFileResult {
 export async function encryptWithRules(path: string, opts: EncryptWithRulesOptions): Promise<EncryptWithRulesResult> {
   const { recipients: flagged, recipientFiles, selector: flagSelector, macOnlyEncrypted: flagMacOnly, configPath, ...rest } = opts;
   assertInputFile(path);
+  for (const r of flagged ?? []) {
+    // age's rule: -r takes a key, -R a file holding one; say so rather than "invalid recipient".
+    if (!/^(age1|ssh-)/.test(r.trim()) && existsSync(r)) {
+      throw new EnvcryptError('USAGE', `-r/--recipient takes a public key, not a file: ${r}`, { hints: [`pass the file with -R: "-R ${r}"`] });
+    }
+  }
   const given = [...(flagged ?? []), ...(await recipientsFromFiles(recipientFiles ?? []))];
   const resolveFor = (target: string) =>
     resolveCreation(target, {

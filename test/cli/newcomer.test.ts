@@ -254,5 +254,8 @@ describe('10. recipient files (-R), as age takes them', () => {
     expect(s.stdout).toContain(key.recipient);
     expect(s.stdout).toContain(other.recipient);
     expect(run(['encrypt', 'r.env', '-R', 'missing.pub']).code).toBe(6);
+    const asR = run(['encrypt', 'r.env', '-r', 'mine.pub']);
+    expect(asR.code).toBe(2);
+    expect(asR.stderr).toContain('-R mine.pub');
   });
 });
