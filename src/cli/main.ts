@@ -19,7 +19,8 @@ const VERSION = typeof __ENVCRYPT_VERSION__ === 'string' ? __ENVCRYPT_VERSION__ 
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   // A protected SSH key is asked for its passphrase on the terminal (as age does), lazily: only a file with its stanza asks.
-  setSshPassphrasePrompt({
+  // Not by "git textconv", which git runs under its pager once per file: there the file is shown encrypted.
+  if (!(argv[0] === 'git' && argv[1] === 'textconv')) setSshPassphrasePrompt({
     ask: async (source) => {
       const { askSshPassphrase, canAskPassphrase } = await import('./editor.js');
       return canAskPassphrase() ? askSshPassphrase(io, source) : null;

@@ -103,4 +103,12 @@ describe('a passphrase-protected ssh key (ssh-keygen -N)', () => {
     expect(r.out).not.toContain('ssh-secret-value');
     expect(r.code).toBe(4);
   });
+
+  it.skipIf(!hasScript)(`on a terminal, "git textconv" (run by git under its pager) does not ask: it shows the file encrypted${SCRIPT_SKIP}`, async () => {
+    const r = await onTerminal(['git', 'textconv', 'protected.env.enc'], []);
+    expect(r.out).not.toContain('envcrypt: passphrase for ssh key');
+    expect(r.out).toContain('showing protected.env.enc encrypted');
+    expect(r.out).toContain('TOKEN=ENC[');
+    expect(r.code).toBe(0);
+  });
 });
