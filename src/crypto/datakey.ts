@@ -77,7 +77,7 @@ function* searchDataKey(md: Metadata, file: string, opts: KeyOptions): Generator
       }
       return key;
     }
-    searched.push(`${source.label || 'ssh key'} (${ids.length} ${ids.length === 1 ? 'identity' : 'identities'}, none matched)`);
+    searched.push(`${source.label} (${ids.length} ${ids.length === 1 ? 'identity' : 'identities'}, none matched)`);
   }
   const recipients = ageRecipients(md);
   throw new EnvcryptError('NO_IDENTITY', `no identity matched any of the ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${file}`, {

@@ -37,6 +37,7 @@ export interface SourceReport {
 
 /** A lazily loaded source of identities. */
 export interface IdentitySource {
+  /** How messages name it: a flag or variable with the path it gives, or a default key file's path. Never empty. */
   label: string;
   /** What to report when {@link IdentitySource.load} returns null: "unset", "not found", "not given". */
   absent: string;
@@ -86,7 +87,8 @@ function fileBackedSource(
   parse: (text: string, path: string) => FoundIdentity[],
 ): IdentitySource {
   return {
-    label: path ? `${label}=${path}` : label,
+    // A default key file is named by its path; a variable or flag by its name and the path it gives.
+    label: label === '' ? (path ?? '') : path ? `${label}=${path}` : label,
     absent: path ? 'not found' : 'unset',
     load() {
       if (!path) return null;
@@ -251,7 +253,6 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
     sshFileSource('', join(env.HOME ?? home(), '.ssh', 'id_ed25519'), false, warn),
     sshFileSource('', join(env.HOME ?? home(), '.ssh', 'id_rsa'), false, warn),
   );
-  for (const s of sources) if (s.label.startsWith('=')) s.label = s.label.slice(1);
   return sources;
 }
 

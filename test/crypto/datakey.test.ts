@@ -86,7 +86,7 @@ describe('recoverDataKey', async () => {
       source('CAROL', [carol.identity, carol.identity], read),
       source('BROKEN', new EnvcryptError('BAD_KEY', 'the command failed'), read),
       source('ODD', new Error('secret detail'), read),
-      { ...source('', [carol.identity], read), absent: 'not found' },
+      { ...source('~/.ssh/id_ed25519', [carol.identity], read), absent: 'not found' },
     ];
     const e = await rejected(recoverDataKey(md, 'f.env', { sources }));
     expect(e.code).toBe('NO_IDENTITY');
@@ -95,7 +95,7 @@ describe('recoverDataKey', async () => {
     expect(e.message).toBe('no identity matched any of the 2 recipients of f.env');
     expect(e.hints).toEqual([
       `the file is encrypted to ${shortRecipient(alice.recipient)}, ${shortRecipient(bob.recipient)}`,
-      'searched NONE (unset), CAROL (2 identities, none matched), BROKEN (the command failed), ODD (unreadable), ssh key (1 identity, none matched)',
+      'searched NONE (unset), CAROL (2 identities, none matched), BROKEN (the command failed), ODD (unreadable), ~/.ssh/id_ed25519 (1 identity, none matched)',
       'send your public key to someone who can decrypt the file and ask them to run "envcrypt recipients add <key> f.env"',
     ]);
     expect(read).toEqual(['NONE', 'CAROL', 'BROKEN', 'ODD', '']);
