@@ -98,7 +98,7 @@ describe('recoverDataKey', async () => {
       'searched NONE (unset), CAROL (2 identities, none matched), BROKEN (the command failed), ODD (unreadable), ~/.ssh/id_ed25519 (1 identity, none matched)',
       'send your public key to someone who can decrypt the file and ask them to run "envcrypt recipients add <key> f.env"',
     ]);
-    expect(read).toEqual(['NONE', 'CAROL', 'BROKEN', 'ODD', '']);
+    expect(read).toEqual(['NONE', 'CAROL', 'BROKEN', 'ODD', '~/.ssh/id_ed25519']);
   });
 
   it('refuses a data key that is not 32 bytes (DECRYPT_FAILED, exit 3)', async () => {
