@@ -94,6 +94,8 @@ async function previousVersion(out: string, format: Format, opts: EncryptFileOpt
   try {
     return await decryptFile(out, { ...opts, format: formatFromName(out) ?? format });
   } catch (e) {
+    // A damaged OUT (ENC values, no metadata) is replaced only with --force, as a plaintext one.
+    if (e instanceof EnvcryptError && e.code === 'BAD_METADATA' && opts.force) return undefined;
     if (e instanceof EnvcryptError && e.code === 'NOT_ENCRYPTED') {
       if (opts.force) return undefined;
       throw new EnvcryptError('REFUSED', `refusing to overwrite ${out}, which exists and is not an encrypted file`, {

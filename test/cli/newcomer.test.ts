@@ -79,6 +79,16 @@ describe('2. a damaged file is not taken for plaintext', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('as an output, it is replaced only with --force', () => {
+    put(t.dir, 'fresh.env', 'A=1\n');
+    const r = run(['encrypt', 'fresh.env', '-r', key.recipient, '-o', 't.env.enc']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('t.env.enc is damaged');
+    put(t.dir, 'copy.env.enc', readFileSync(damaged, 'utf8'));
+    expect(run(['encrypt', 'fresh.env', '-r', key.recipient, '-o', 'copy.env.enc', '--force']).code).toBe(0);
+    expect(run(['keys', 'copy.env.enc']).stdout).toBe('A\n');
+  });
+
   it('check reports it', () => {
     const r = run(['check', 't.env.enc']);
     expect(r.code).toBe(1);
