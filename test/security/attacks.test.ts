@@ -319,19 +319,19 @@ describe('attack 5: tampering with .sops.yaml (A added to the creation rule)', (
         const attackedStripped = stripped(withStanza(original, format, team.A.recipient, junkStanza(team.A.recipient)), format);
         tamperRule();
         try {
-          type Out = { files: string[]; grants: Array<{ file: string; recipient: string; source: string; added: boolean }> };
+          type Out = { files: string[]; grants: Array<{ file: string; recipient: string; source: string; added: boolean; wrapped: boolean }> };
           for (const args of [['rotate', '--json', name], ['recipients', 'remove', team.B.recipient, '--json', name]]) {
             write(team, name, attackedStripped);
             const r = cliOk(team, args);
             const out = JSON.parse(r.stdout) as Out;
             expect(out.files).toEqual([name]);
-            expect(out.grants).toContainEqual({ file: name, recipient: team.A.recipient, source: expect.stringContaining(RULE_AT), added: false });
+            expect(out.grants).toContainEqual({ file: name, recipient: team.A.recipient, source: expect.stringContaining(RULE_AT), added: false, wrapped: true });
             expect(r.stdout + r.stderr).not.toContain(CANARY);
           }
           restoreRule();
           write(team, name, original);
           const added = JSON.parse(cliOk(team, ['recipients', 'add', team.A.recipient, '--json', name]).stdout) as Out;
-          expect(added.grants).toEqual([{ file: name, recipient: team.A.recipient, source: '"envcrypt recipients add"', added: true }]);
+          expect(added.grants).toEqual([{ file: name, recipient: team.A.recipient, source: '"envcrypt recipients add"', added: true, wrapped: true }]);
         } finally {
           restoreRule();
         }
