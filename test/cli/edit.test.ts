@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -245,6 +245,17 @@ describe('envcrypt edit', () => {
     const none = runCli(['edit', 'other.env.enc'], { cwd: dir, env });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('-r/--recipient');
+  });
+
+  it('edit of a missing file takes -R recipient files, as encrypt does', () => {
+    const dir = join(t.dir, 'create-R');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'me.pub'), `${key.recipient}\n`);
+    const env = cleanEnv({ ENVCRYPT_AGE_KEY_FILE: key.file, ENVCRYPT_EDITOR: editor('replace.mjs'), EDIT_APPEND: 'NEW=value\n' });
+    const r = runCli(['edit', 'fresh.env.enc', '-R', 'me.pub'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(runCli(['get', 'fresh.env.enc', 'NEW'], { cwd: dir, env }).stdout).toBe('value');
+    expect(runCli(['edit', 'other.env.enc', '-R', 'missing.pub'], { cwd: dir, env }).code).toBe(6);
   });
 
   it('on a TTY, invalid syntax offers to reopen the editor; Enter reopens it', async () => {

@@ -1,7 +1,8 @@
 import { editFile } from '../../api/edit.js';
+import { recipientsFromFiles } from '../../api/encrypt-file.js';
 import { optString, strings, type Command } from '../command.js';
 import { askReopen, canPrompt, editorRunner, resolveEditor } from '../editor.js';
-import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
+import { inputFormat, withIdentity, withInputType, withRecipientFiles } from '../shared-options.js';
 import { note, warning } from '../output.js';
 
 /** `envcrypt edit FILE [-r R…]`. */
@@ -9,7 +10,7 @@ export const editCommand: Command = {
   command: 'edit <file>',
   describe: 'change an encrypted file in your editor ($ENVCRYPT_EDITOR, $VISUAL, $EDITOR); creates it if missing',
   builder: (y) =>
-    withInputType(withIdentity(y))
+    withRecipientFiles(withInputType(withIdentity(y)))
       .positional('file', { type: 'string', describe: 'encrypted file (created when it does not exist)' })
       .option('recipient', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'age recipient for a new file (repeatable); default: ENVCRYPT_AGE_RECIPIENTS, SOPS_AGE_RECIPIENTS, then .sops.yaml' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })
@@ -30,7 +31,7 @@ export const editCommand: Command = {
       identityFiles: strings(args.identity),
       env: io.env,
       onWarning: (m) => warning(io, m),
-      recipients: strings(args.recipient),
+      recipients: [...strings(args.recipient), ...(await recipientsFromFiles(strings(args['recipients-file'])))],
       ...(configPath !== undefined ? { configPath } : {}),
       ...(args.indent !== undefined ? { indent: Number(args.indent) } : {}),
       ...(args['allow-selector-change'] ? { allowSelectorChange: true } : {}),
