@@ -116,7 +116,10 @@ describe('attack 2: injecting environment variables (mac_only_encrypted file, se
       // Before: status said "MAC ok" and check passed.
       it('with the record: status --json does not say the integrity is ok (mismatch); check fails (selector-drift and mac errors)', () => {
         write(team, name, injected);
-        const s = JSON.parse(cliOk(team, ['status', '--json', name]).stdout) as { integrity: string; mac: string; macDetail: string; selectorDrift: string | null };
+        const st = cli(team, ['status', '--json', name]);
+        // status prints its report, then exits 3 on a MAC or record mismatch.
+        expect(st.code).toBe(3);
+        const s = JSON.parse(st.stdout) as { integrity: string; mac: string; macDetail: string; selectorDrift: string | null };
         expect(s.integrity).toBe('mismatch');
         expect(s.macDetail).toBe(RECORD_MISMATCH);
         expect(s.selectorDrift).toContain('unencrypted_regex');
