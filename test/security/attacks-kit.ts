@@ -26,10 +26,11 @@ export const FORMATS: readonly Format[] = ['dotenv', 'yaml', 'json'];
 export const LONG = process.env.ENVCRYPT_TEST_LONG === '1';
 
 /**
- * The attacks from the threat model run in every store. Variations of them
- * run in one store each under `npm test` (variation n runs in FORMATS[n % 3],
- * so every store meets some), and in all three under `npm run test:long`:
- * the CLI round trips are what makes the suite slow.
+ * The attacks from the threat model run in every store. Variations of them,
+ * and the per-command repetitions of one attack, run in one store each under
+ * `npm test` (variation n runs in FORMATS[n % 3], so every store meets some),
+ * and in all three under `npm run test:long`: the CLI round trips are what
+ * make the suite slow.
  */
 export function variation(format: Format, n: number): typeof it.skip {
   return LONG || FORMATS[n % FORMATS.length] === format ? it : it.skip;

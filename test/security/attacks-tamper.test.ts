@@ -248,7 +248,7 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
           expect(cliOk(team, ['get', name, 'DB_PASSWORD']).stdout).toBe(NEW);
         });
 
-        it('edit that adds NEW_KEY refuses with SELECTOR_DRIFT, exit 3; the file is unchanged', () => {
+        variation(format, 11)('edit that adds NEW_KEY refuses with SELECTOR_DRIFT, exit 3; the file is unchanged', () => {
           const before = setup();
           const r = cli(team, ['edit', name], { env: { ENVCRYPT_EDITOR: editor('replace.mjs'), ...addKeyEdit(format, 'NEW_KEY', NEW) } });
           expectRefused(r, 3, 'refusing to store the value at NEW_KEY unencrypted');
@@ -256,7 +256,7 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
         });
 
         // Ours is the downgraded file (K pulled it), theirs is B's branch adding a secret properly.
-        it('the merge driver refuses to merge a new secret into the downgraded file (SELECTOR_DRIFT, exit 3); ours is unchanged', () => {
+        variation(format, 12)('the merge driver refuses to merge a new secret into the downgraded file (SELECTOR_DRIFT, exit 3); ours is unchanged', () => {
           theirsWithNewKey();
           const ours = setup();
           const r = cli(team, ['git', 'merge-driver', `base-${name}`, name, `b-${name}`, name]);
@@ -264,7 +264,7 @@ describe('attack 3: downgrading the selector (encrypted_regex: ^(DB_PASSWORD|API
           expect(read(team, name)).toBe(ours);
         });
 
-        it('check reports selector-drift (error, exit 1); status --json reports the drift', () => {
+        variation(format, 13)('check reports selector-drift (error, exit 1); status --json reports the drift', () => {
           setup();
           const c = cli(team, ['check', '--json', name]);
           expect(c.code).toBe(1);
@@ -363,7 +363,7 @@ describe('a stripped integrity record: sops-level guarantees, reported, refusabl
         expect(s).toMatchObject({ integrity: 'absent', mac: 'ok', unverified: [team.K.recipient, team.B.recipient] });
       });
 
-      it('check warns with no-integrity (exit 0); with ENVCRYPT_REQUIRE_INTEGRITY=1 it is an error (exit 1)', () => {
+      variation(format, 14)('check warns with no-integrity (exit 0); with ENVCRYPT_REQUIRE_INTEGRITY=1 it is an error (exit 1)', () => {
         strip();
         type Report = { findings: Array<{ rule: string; severity: string }> };
         const warn = cli(team, ['check', '--json', name]);
@@ -374,7 +374,7 @@ describe('a stripped integrity record: sops-level guarantees, reported, refusabl
         expect((JSON.parse(err.stdout) as Report).findings).toContainEqual(expect.objectContaining({ rule: 'no-integrity', severity: 'error' }));
       });
 
-      it('ENVCRYPT_REQUIRE_INTEGRITY=1: decrypt and exec exit 3; the command never runs', () => {
+      variation(format, 15)('ENVCRYPT_REQUIRE_INTEGRITY=1: decrypt and exec exit 3; the command never runs', () => {
         strip();
         const req = { ENVCRYPT_REQUIRE_INTEGRITY: '1' };
         expectRefused(cli(team, ['decrypt', name], { env: req }), 3, 'the file has no integrity record, and one is required');
@@ -385,7 +385,7 @@ describe('a stripped integrity record: sops-level guarantees, reported, refusabl
       });
 
       // Before: no record existed to restore.
-      it('the next set adds the record back, announced; the rule vouches for K and B', async () => {
+      variation(format, 16)('the next set adds the record back, announced; the rule vouches for K and B', async () => {
         strip();
         const r = cliOk(team, ['set', name, 'NEW_KEY'], { input: 'v\n' });
         expect(r.stderr).toContain(`${name} had no integrity record`);

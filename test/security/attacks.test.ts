@@ -98,13 +98,14 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
         await expectAttackerLockedOut(team, name, format);
       });
 
-      for (const [label, run] of COMMANDS) {
+      for (const [i, [label, run]] of COMMANDS.entries()) {
         // Before: every one of these re-wrapped the data key for every listed
         // recipient (a new key for rotate, remove, re-keying and a merge that
         // rotates; set, edit and the merge kept stanzas), so A's next pull
         // held a stanza it could open. Now the recipient list is covered by the
         // record: the file does not even decrypt.
-        it(`${label}: refused, exit 3 (record mismatch); nothing written; A cannot open the file`, async () => {
+        // Each command runs in one store under npm test (all three in test:long); the record is store-agnostic.
+        variation(format, 10 + i)(`${label}: refused, exit 3 (record mismatch); nothing written; A cannot open the file`, async () => {
           stage(attacked());
           const before = read(team, resultOf(label, name));
           const r = run(team, format, name);
@@ -115,10 +116,10 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
       }
 
       // Variation: the attacker strips the record too, so the file reads as sops wrote it.
-      for (const label of ['rotate', 'recipients remove B', 'git merge-driver (attacker is theirs)']) {
+      for (const [i, label] of ['rotate', 'recipients remove B', 'git merge-driver (attacker is theirs)'].entries()) {
         const run = COMMANDS.find(([l]) => l === label)![1];
         // Before: a new data key was wrapped for every listed recipient, A included.
-        it(`record stripped, ${label}: refused as UNVOUCHED naming A (exit 3); nothing written`, async () => {
+        variation(format, 20 + i)(`record stripped, ${label}: refused as UNVOUCHED naming A (exit 3); nothing written`, async () => {
           stage(stripped(attacked(), format));
           const before = read(team, resultOf(label, name));
           const r = run(team, format, name);
@@ -140,11 +141,11 @@ describe('attack 1: getting the data key wrapped to yourself (a stanza for A wra
         await expectAttackerLockedOut(team, name, format);
       });
 
-      for (const label of ['set', 'edit']) {
+      for (const [i, label] of ['set', 'edit'].entries()) {
         const run = COMMANDS.find(([l]) => l === label)![1];
         // Before: the stanza was kept and nothing said anything; the file then
         // got a fresh integrity record over a recipient list including A.
-        it(`record stripped, ${label}: writes, keeps A's junk stanza byte for byte, lists A as unverified; A still cannot open it`, async () => {
+        variation(format, 30 + i)(`record stripped, ${label}: writes, keeps A's junk stanza byte for byte, lists A as unverified; A still cannot open it`, async () => {
           stage(stripped(attacked(), format));
           const junk = (await stanzas(read(team, name), format)).find((s) => s.recipient === team.A.recipient)!.enc;
           const r = run(team, format, name);
@@ -300,7 +301,7 @@ describe('attack 5: tampering with .sops.yaml (A added to the creation rule)', (
         ['set', (_t: Team) => ['set', name, 'NEW_KEY']],
         ['recipients remove B', (t: Team) => ['recipients', 'remove', t.B.recipient, name]],
       ] as const) {
-        it(`${label} on the untouched file does not add A, and says nothing about A`, async () => {
+        variation(format, label.length)(`${label} on the untouched file does not add A, and says nothing about A`, async () => {
           write(team, name, original);
           tamperRule();
           try {
