@@ -21,7 +21,7 @@ import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
 import { withoutIntegrity } from '../helpers/sops-like.js';
 
 const LOADER = join(ROOT, 'bin', 'envcrypt.js');
-const RUNS = Number(process.env.FUZZ_RUNS ?? 15);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 8);
 
 let t: ReturnType<typeof tempDir>;
 let key: { file: string; recipient: string };
