@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 import { shareKeySources, stderrWarning, type KeyOptions } from '../keys/discovery.js';
 import { isLoaderSensitive, removeIdentity } from '../exec/sensitive-names.js';
@@ -70,10 +71,36 @@ export function loadDetailedSync(options: LoadOptions, host: SyncHost): Loaded {
   );
 }
 
-/** The files to load (default `.env.enc`), less the optional ones that do not exist. */
+/**
+ * The files to load (default `.env.enc`), less the optional ones that do not
+ * exist. A required file that is missing is an error that says where to look:
+ * files are never searched for upward, since a parent directory's `.env.enc`
+ * may belong to another project.
+ */
 function presentPaths(opts: LoadOptions): string[] {
   const p = opts.path ?? '.env.enc';
-  return (typeof p === 'string' ? [p] : p).filter((file) => !(opts.optional?.includes(file) && !existsSync(file)));
+  return (typeof p === 'string' ? [p] : p).filter((file) => {
+    if (existsSync(file)) return true;
+    if (opts.optional?.includes(file)) return false;
+    throw missingFile(file);
+  });
+}
+
+function missingFile(file: string): EnvcryptError {
+  const hints = [
+    `name the file: "envcrypt exec -f PATH -- …", or ENVCRYPT_CONFIG_PATH=PATH for the preload (a name ending in "?" may be missing)`,
+  ];
+  if (!isAbsolute(file)) {
+    for (let dir = resolve('..'); ; dir = dirname(dir)) {
+      const candidate = join(dir, file);
+      if (existsSync(candidate)) {
+        hints.unshift(`${relative(process.cwd(), candidate)} exists in a parent directory; envcrypt does not search upward, so run from there or name it`);
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return new EnvcryptError('NOT_FOUND', `no such file: ${file} (looked in ${process.cwd()})`, { file, hints });
 }
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);

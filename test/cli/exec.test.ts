@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/paths.js';
@@ -40,6 +40,24 @@ describe('envcrypt exec', () => {
     expect(r.code).toBe(0);
     expect(json(r.stdout)).toEqual({ A: 'from-base', SECRET: CANARY });
     expect(r.stderr).toBe('');
+  });
+
+  it('from a subdirectory, a missing .env.enc is an error that points at the parent one and at -f, and runs nothing', () => {
+    copyFileSync(join(t.dir, 'base.env.enc'), join(t.dir, '.env.enc'));
+    const sub = join(t.dir, 'sub', 'deeper');
+    mkdirSync(sub, { recursive: true });
+    try {
+      const r = runCli(['exec', '--', 'touch', 'ran'], { cwd: sub, env });
+      expect(r.code).toBe(6);
+      expect(r.stderr.split('\n')[0]).toMatch(/^envcrypt: error: no such file: \.env\.enc \(looked in .*deeper\)$/);
+      expect(r.stderr).toContain('envcrypt: hint: ../../.env.enc exists in a parent directory');
+      expect(r.stderr).toContain('-f PATH');
+      expect(existsSync(join(sub, 'ran'))).toBe(false);
+      // Named, it works from there.
+      expect(runCli(['exec', '-f', '../../.env.enc', ...printEnv('A')], { cwd: sub, env }).stdout).toContain('from-base');
+    } finally {
+      rmSync(join(t.dir, '.env.enc'));
+    }
   });
 
   it('layers several files in order, the later winning', () => {
