@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { EnvcryptError, ExitCode } from '../errors.js';
 import { cleanupPendingWrites } from '../io/atomic.js';
 import { allowSymlinksOutsideRepo } from '../io/symlink.js';
-import { setSshPassphrasePrompt } from '../keys/ssh/prompt.js';
+import { askSshPassphrasesOnTerminal } from './ssh-prompt.js';
 import { sweepStaleTempDirs } from '../io/tempdir.js';
 import { commandName, withCommandGlobals, type Command } from './command.js';
 import { commandsFor } from './commands/index.js';
@@ -20,14 +20,8 @@ const VERSION = typeof __ENVCRYPT_VERSION__ === 'string' ? __ENVCRYPT_VERSION__ 
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   // A protected SSH key is asked for its passphrase on the terminal (as age does), lazily: only a file with its stanza asks.
   // Not by "git textconv", which git runs under its pager once per file: there the file is shown encrypted.
-  if (!(argv[0] === 'git' && argv[1] === 'textconv')) setSshPassphrasePrompt({
-    ask: async (source) => {
-      const { askSshPassphrase, canAskPassphrase } = await import('./editor.js');
-      return canAskPassphrase() ? askSshPassphrase(io, source) : null;
-    },
-    attempts: 3,
-  });
   if (argv[0] === 'exec') return runExec(argv.slice(1), io);
+  if (!(argv[0] === 'git' && argv[1] === 'textconv')) askSshPassphrasesOnTerminal(io);
   // Plaintext a SIGKILLed `edit` left in its private temp dir goes now, not
   // only at the next edit. Not on exec's path, whose start-up is measured.
   sweepStaleTempDirs(io.env);

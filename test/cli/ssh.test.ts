@@ -96,6 +96,14 @@ describe('a passphrase-protected ssh key (ssh-keygen -N)', () => {
     expect(r.code).toBe(0);
   });
 
+  it.skipIf(!hasScript)(`on a terminal, exec asks before the command starts, then runs it with the values${SCRIPT_SKIP}`, async () => {
+    const r = await onTerminal(['exec', '-f', 'protected.env.enc', '--', process.execPath, '-e', 'console.log("got " + process.env.TOKEN)'], [PASS]);
+    expect(r.out).toContain(`envcrypt: passphrase for ssh key ${key}: \n`);
+    expect(r.out).not.toContain(PASS);
+    expect(r.out).toContain('got ssh-secret-value\n');
+    expect(r.code).toBe(0);
+  });
+
   it.skipIf(!hasScript)(`on a terminal: three wrong passphrases are exit 4${SCRIPT_SKIP}`, async () => {
     const r = await onTerminal(['decrypt', 'protected.env.enc'], ['no', 'nope', 'still no']);
     expect(r.out.split('envcrypt: passphrase for ssh key').length - 1).toBe(3);

@@ -3,6 +3,7 @@ import { EXEC_HELP, parseExecArgs, type ExecArgs } from './args.js';
 import { execLoadOptions, launch } from './launch.js';
 import type { Io } from '../output.js';
 import { renderError } from '../render-error.js';
+import { askSshPassphrasesOnTerminal } from '../ssh-prompt.js';
 
 /**
  * `envcrypt exec`: decrypt, then run the command with the values in its
@@ -20,6 +21,8 @@ export async function runExec(argv: readonly string[], io: Io): Promise<number> 
       io.stdout(EXEC_HELP);
       return 0;
     }
+    // Before the command starts, as age does: a protected SSH key asks on the terminal.
+    askSshPassphrasesOnTerminal(io);
     loaded = await loadDetailed(execLoadOptions(a, io));
   } catch (e) {
     return renderError(io, e);
