@@ -8,7 +8,7 @@ import { formatGoFloat } from '../tree/scalar-text.js';
 import { EnvcryptError } from '../errors.js';
 import { escapeControls } from '../io/escape.js';
 import { scalarText } from '../tree/scalar-text.js';
-import type { ListNode, MapNode, Node, Pair } from '../tree/types.js';
+import type { MapNode, Node, Pair } from '../tree/types.js';
 
 /** The prefix of every metadata key in a dotenv file. */
 export const SOPS_PREFIX = 'sops_';
