@@ -247,6 +247,12 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
     if (store.hasMetadata(plain)) {
       throw alreadyEncrypted(name);
     }
+    // No document to carry the metadata (an empty YAML file, or only comments): sops refuses it too.
+    if (plain.length === 0) {
+      throw new EnvcryptError('PARSE', `${name} has no document to encrypt (it is empty, or holds only comments)`, {
+        hints: ['add at least one key; a sops file cannot be completely empty'],
+      });
+    }
     // ENC[…] values without metadata: a truncated encrypted file, whose
     // ciphertext would be encrypted again and could never be read back.
     if (text.includes(ENC_MARKER)) throw damagedError(name);

@@ -10,7 +10,9 @@
  *   `JSON.parse` keeps the last; either way two readers could see different
  *   values, and envcrypt must never write what it would then refuse to read.
  * - A number literal without `.` or exponent that fits a signed 64-bit
- *   integer is an `int` (bigint); every other number is a `float`. `-0` is
+ *   integer is an `int` (bigint); every other number is a `float`. In
+ *   plaintext (not in sops's encrypted reader), an integer beyond 64 bits
+ *   that a float cannot hold exactly is an error, not a rounded float. `-0` is
  *   the int 0, as Go's `ParseInt` reads it. A float that overflows to ±Inf is
  *   an error, as in Go.
  * - A `\u` escape of a lone UTF-16 surrogate decodes to U+FFFD, as Go's
@@ -96,11 +98,14 @@ type Frame = MapFrame | ListFrame;
 class Parser {
   readonly text: string;
   readonly encrypted: boolean;
+  /** Plaintext is refused rather than rounded; an encrypted file is read as sops wrote it. */
+  readonly exactIntegers: boolean;
   pos = 0;
 
   constructor(text: string, encrypted: boolean) {
     this.text = text;
     this.encrypted = encrypted;
+    this.exactIntegers = !encrypted;
   }
 
   /** Remember the key starting at `at` in `frame`; a key seen before is an error. */

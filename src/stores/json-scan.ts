@@ -16,6 +16,11 @@ export interface ScanCursor {
   pos: number;
   /** Builds (does not throw) a PARSE error at `offset`, with optional hints. */
   fail(what: string, offset: number, hints?: string[]): EnvcryptError;
+  /**
+   * Plaintext input: an integer beyond 64 bits that a float cannot hold
+   * exactly is an error instead of a rounded float (sops's fallback).
+   */
+  readonly exactIntegers?: boolean;
 }
 
 /** The 1-based line and column (in code points) of a UTF-16 offset in `text`. */
@@ -165,6 +170,13 @@ export function scanNumber(cur: ScanCursor, at: number): Leaf {
   }
   const f = Number(literal);
   if (!Number.isFinite(f)) throw cur.fail('number out of range for a 64-bit float', at);
+  // sops reads such an integer as a float and loses its last digits without a
+  // word. A float's own shortest text (what the emitters write) is fine.
+  if (integral && cur.exactIntegers && BigInt(f) !== BigInt(literal) && String(f) !== literal) {
+    throw cur.fail('integer beyond 64 bits: as a float (how sops reads it) it would lose digits', at, [
+      'put it in quotes to store it as a string, exactly',
+    ]);
+  }
   return { kind: 'float', value: f };
 }
 

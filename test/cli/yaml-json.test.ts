@@ -93,6 +93,31 @@ describe('independent decoder', () => {
   });
 });
 
+describe('inputs that would lose data are refused', () => {
+  it('a JSON integer beyond 64 bits that a float cannot hold: exit 5 with its position, nothing written (sops would round it)', () => {
+    put(t.dir, 'big.json', '{\n  "id": 12345678901234567890\n}\n');
+    const r = runCli(['encrypt', 'big.json', '-r', a.recipient, '-o', 'big.enc.json'], { cwd: t.dir, env });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('big.json:2:9: ');
+    expect(r.stderr).toContain('integer beyond 64 bits');
+    expect(r.stderr).not.toContain('1234567890123');
+    expect(runCli(['status', 'big.enc.json'], { cwd: t.dir, env }).code).toBe(6);
+    put(t.dir, 'big-quoted.json', '{"id": "12345678901234567890"}\n');
+    expect(runCli(['encrypt', 'big-quoted.json', '-r', a.recipient, '-o', 'big.enc.json'], { cwd: t.dir, env }).code).toBe(0);
+    expect(runCli(['get', 'big.enc.json', 'id'], { cwd: t.dir, env }).stdout).toBe('12345678901234567890');
+  });
+
+  it('an empty YAML file (or one of only comments) is refused with exit 5, as sops refuses it; nothing is written', () => {
+    for (const text of ['', '# only a comment\n']) {
+      put(t.dir, 'empty.yaml', text);
+      const r = runCli(['encrypt', 'empty.yaml', '-r', a.recipient], { cwd: t.dir, env });
+      expect(r.code).toBe(5);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('has no document to encrypt');
+    }
+  });
+});
+
 describe('round trips and stability', () => {
   it('YAML decrypts to the same data (anchors expanded, multi-document, every scalar type)', () => {
     const r = runCli(['decrypt', 'config.enc.yaml'], { cwd: t.dir, env });

@@ -112,7 +112,6 @@ describe('numbers', () => {
 
   it.each([
     ['9223372036854775808', 9223372036854775808],
-    ['-9223372036854775809', -9223372036854775809],
     ['1.0', 1],
     ['1e3', 1000],
     ['1E+2', 100],
@@ -120,9 +119,28 @@ describe('numbers', () => {
     ['-0.5', -0.5],
     ['1.5e-7', 1.5e-7],
     ['1e-400', 0],
-    ['123456789012345678901234567890', 1.2345678901234568e29],
   ])('%s is a float', (literal, expected) => {
     expect(valueOf(literal)).toEqual({ kind: 'float', value: expected });
+  });
+
+  it.each([
+    ['12345678901234567890', 12345678901234567000],
+    ['-9223372036854775809', -9223372036854775808],
+    ['123456789012345678901234567890', 1.2345678901234568e29],
+  ])('%s: an integer a float cannot hold is an error with its position in plaintext, and sops\'s rounded float in an encrypted file', (literal, rounded) => {
+    let e: unknown;
+    try {
+      parseJsonObject(`{\n  "v": ${literal}}`);
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(EnvcryptError);
+    expect((e as EnvcryptError).exitCode).toBe(5);
+    expect((e as EnvcryptError).message).toContain('integer beyond 64 bits: as a float (how sops reads it) it would lose digits');
+    expect((e as EnvcryptError).position).toEqual({ line: 2, column: 8 });
+    expect((e as EnvcryptError).message).not.toContain(literal.slice(0, 10));
+    const enc = parseJsonObject(`{"v": ${literal}}`, { encrypted: true });
+    expect(enc.items[0]).toEqual({ kind: 'pair', key: 'v', value: { kind: 'float', value: rounded } });
   });
 
   it('keeps negative zero as a float', () => {
