@@ -170,11 +170,14 @@ export async function mergeTexts(base: string | null, ours: string, theirs: stri
   const stash = !rotate && sameKey(t.dataKey, o.dataKey) ? new ChainedStash([o.stash, t.stash]) : o.stash;
   const rule = ruleFor(name, keys.env);
   if (!opts.allowSelectorChange) refuseDriftedPlaintext(name, o.branches, merged.branches, o.metadata.selector, rule);
-  // Only recipients an integrity record of one of the three versions, or the
-  // .sops.yaml rule, vouches for may get a new wrap of the data key.
+  // Only recipients the .sops.yaml rule, or an integrity record made under
+  // ours' data key, vouches for may get a new wrap of the data key. A record
+  // under another key proves only that its writer knew that key, and anyone
+  // can make a whole new file, with a key of their own, for any recipients.
   const vouched = new Map<string, string>(rule?.vouched ?? []);
   for (const [dec, side] of [[t, 'their version'], [b, BASE]] as const) {
-    if (dec) for (const r of vouchedByRecord(dec)) if (!vouched.has(r)) vouched.set(r, `the integrity record of ${side}`);
+    if (!dec || !sameKey(dec.dataKey, o.dataKey)) continue;
+    for (const r of vouchedByRecord(dec)) if (!vouched.has(r)) vouched.set(r, `the integrity record of ${side}`);
   }
   const enc = await encryptBranches(merged.branches, { recipients, previous: { ...o, stash }, rotate, vouched });
   announceGrants(name, enc.grants, keys.onWarning, enc.firstRecord);

@@ -152,6 +152,18 @@ describe('mergeTexts (dotenv)', () => {
     expect(await plain(r2.text)).toBe('A=2\nB=3\n');
   });
 
+  it('a whole new file on their side, under the pusher\'s own data key and with a valid record, vouches for nobody: the merge refuses to give the merged secrets to its extra recipient', async () => {
+    const base = await create('A=1\nSECRET=real\n', [alice.recipient]);
+    const ours = await revise(base, 'A=2\nSECRET=real\n');
+    // Anyone can write this: recipients are public, and the forger makes the data key.
+    const forged = await create('A=1\nSECRET=real\nB=3\n', [alice.recipient, carol.recipient]);
+    const err = await mergeTexts(base, ours, forged, { ...as(alice), name: '.env.enc' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EnvcryptError);
+    expect((err as EnvcryptError).code).toBe('UNVOUCHED');
+    expect((err as EnvcryptError).exitCode).toBe(3);
+    expect((err as EnvcryptError).message).toContain(carol.recipient);
+  });
+
   it('fails, naming the side, when a side has a bad MAC', async () => {
     const base = await create('A=1\nB=2\n', [alice.recipient]);
     const ours = await revise(base, 'A=2\nB=2\n');
