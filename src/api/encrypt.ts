@@ -4,7 +4,7 @@ import { DEFAULT_SELECTOR, type Selector } from '../crypto/selector.js';
 import { encryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { wrapDataKey } from '../keys/age/wrap.js';
-import { checkPqMix, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
+import { checkPqMix, normalRecipient, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import { damagedError, ENC_MARKER, isEncryptedText } from '../stores/sniff.js';
 import { keyPaths } from './keys.js';
@@ -80,16 +80,6 @@ async function wrapAll(key: Uint8Array, recipients: ParsedRecipient[], keep: Map
   const out: AgeEntry[] = [];
   for (const r of recipients) out.push(keep.get(r.text) ?? { recipient: r.text, enc: await wrapDataKey(key, r) });
   return out;
-}
-
-/** A recipient's normal form, for comparing what a file lists with what a command names. */
-export function normalRecipient(r: string): string {
-  try {
-    return parseRecipient(r).text;
-  } catch {
-    // A malformed recipient fails later, if anything is ever wrapped for it.
-    return r.trim();
-  }
 }
 
 /**

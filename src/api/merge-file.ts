@@ -12,7 +12,7 @@ import { mergeBranches } from '../tree/merge.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readTextFile } from '../io/read.js';
 import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
-import { parseRecipient } from '../keys/recipient.js';
+import { normalRecipient } from '../keys/recipient.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { loadConfig } from '../repo/sops-config/rules.js';
 import { storeFor } from '../stores/index.js';
@@ -69,15 +69,6 @@ class ChainedStash extends IvStash {
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function normal(r: string): string {
-  try {
-    return parseRecipient(r).text;
-  } catch {
-    // A malformed recipient fails later, when the data key is wrapped to it.
-    return r;
-  }
 }
 
 function refuseOtherKeys(dec: DecryptedFile, name: string): void {
@@ -159,9 +150,9 @@ export async function mergeTexts(base: string | null, ours: string, theirs: stri
   const b = base === null || base.trim() === '' ? null : await open(base, BASE);
 
   const merged = mergeBranches(b?.branches ?? [], o.branches, t.branches);
-  const rb = b ? ageRecipients(b.metadata).map(normal) : [];
-  const ro = ageRecipients(o.metadata).map(normal);
-  const rt = ageRecipients(t.metadata).map(normal);
+  const rb = b ? ageRecipients(b.metadata).map(normalRecipient) : [];
+  const ro = ageRecipients(o.metadata).map(normalRecipient);
+  const rt = ageRecipients(t.metadata).map(normalRecipient);
   const removed = rb.filter((r) => !ro.includes(r) || !rt.includes(r));
   const recipients = [...new Set([...ro, ...rt])].filter((r) => !removed.includes(r));
   const theirsRotated = !sameKey(t.dataKey, o.dataKey) && !(b && sameKey(t.dataKey, b.dataKey));

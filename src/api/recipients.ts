@@ -14,7 +14,7 @@ import { EnvcryptError } from '../errors.js';
 import { readTextFile } from '../io/read.js';
 import { wrapDataKey } from '../keys/age/wrap.js';
 import { publicKeyOf } from '../keys/keygen.js';
-import { checkPqMix, parseRecipient, shortRecipient, type ParsedRecipient } from '../keys/recipient.js';
+import { checkPqMix, normalRecipient, parseRecipient, shortRecipient, type ParsedRecipient } from '../keys/recipient.js';
 import { sshPublicKeyOf } from '../keys/ssh/key.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { resolveTargets, shownPath, type RepoScan, type TargetOptions } from '../repo/files.js';
@@ -26,7 +26,7 @@ import type { Branch } from '../tree/types.js';
 import { emitOptionsFor, rekeyFile, type ChangePlan, type ConfigPlan, type FilePlan, type RekeyOptions } from './rotate.js';
 import { shareKeySources } from '../keys/discovery.js';
 import { decryptText } from './decrypt.js';
-import { normalRecipient, vouchedByRecord, type Grant } from './encrypt.js';
+import { vouchedByRecord, type Grant } from './encrypt.js';
 import { emitChecked } from './seal.js';
 import { announceGrants, governingRule } from './vouch.js';
 

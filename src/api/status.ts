@@ -7,7 +7,7 @@ import { ageRecipients, readMetadata } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { isBinary, openInput, readPrefix } from '../io/read.js';
 import type { KeyOptions } from '../keys/discovery.js';
-import { parseRecipient } from '../keys/recipient.js';
+import { normalRecipient } from '../keys/recipient.js';
 import { damagedError, NO_METADATA_REASON, parseSops } from '../stores/sniff.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { loadConfig, matchRule } from '../repo/sops-config/rules.js';
@@ -98,20 +98,10 @@ function readForStatus(path: string): Buffer {
   }
 }
 
-/** Recipients compared in their normalised form, so spacing in an SSH key line does not count as drift. */
-function normal(r: string): string {
-  try {
-    return parseRecipient(r).text;
-  } catch {
-    // A recipient envcrypt cannot parse is still compared, as written.
-    return r.trim();
-  }
-}
-
 /** Recipients in the rule and not in the file, and the other way round. */
 export function recipientDrift(fileRecipients: readonly string[], ruleRecipients: readonly string[]): RecipientDrift {
-  const inFile = new Set(fileRecipients.map(normal));
-  const inRule = new Set(ruleRecipients.map(normal));
+  const inFile = new Set(fileRecipients.map(normalRecipient));
+  const inRule = new Set(ruleRecipients.map(normalRecipient));
   return { missing: [...inRule].filter((r) => !inFile.has(r)), extra: [...inFile].filter((r) => !inRule.has(r)) };
 }
 

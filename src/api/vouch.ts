@@ -5,11 +5,10 @@
  * governs the file. The last is announced every time it is relied on,
  * because `.sops.yaml` is as writable by a pusher as the file itself.
  */
-import { relative, resolve, isAbsolute } from 'node:path';
 import type { Selector } from '../crypto/selector.js';
 import { stderrWarning } from '../keys/discovery.js';
 import { findConfig } from '../repo/sops-config/find.js';
-import { loadConfig, matchRule, type MatchedRule } from '../repo/sops-config/rules.js';
+import { loadConfig, matchRule, ruleSource } from '../repo/sops-config/rules.js';
 import type { Grant } from './encrypt.js';
 
 /** The `.sops.yaml` rule that governs a file, as far as vouching and selectors go. */
@@ -27,16 +26,6 @@ export interface GoverningRule {
 export interface RuleOptions {
   env?: NodeJS.ProcessEnv;
   configPath?: string;
-}
-
-function shown(path: string): string {
-  const rel = relative(process.cwd(), resolve(path));
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
-
-/** Where a rule is, for messages: `deploy/.sops.yaml:7:5 (creation rule 2)`. */
-export function ruleSource(configPath: string, rule: MatchedRule): string {
-  return `${shown(configPath)}:${rule.position.line}:${rule.position.column} (creation rule ${rule.index})`;
 }
 
 /**

@@ -11,7 +11,7 @@ import { compileSelector } from '../crypto/selector.js';
 import { describePath } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import type { KeyOptions } from '../keys/discovery.js';
-import type { MatchedRule } from '../repo/sops-config/rules.js';
+import { ruleSource, type MatchedRule } from '../repo/sops-config/rules.js';
 import type { Branch } from '../tree/types.js';
 import { forEachLeaf } from '../tree/walk.js';
 import type { Finding } from './finding.js';
@@ -110,7 +110,7 @@ export function authenticationFindings(file: string, md: Metadata, governing: Go
   } else if (md.unverified.length > 0) {
     out.push({ file, rule: 'unverified-recipient', severity: 'warning', message: `recipients nothing vouches for: ${md.unverified.join(', ')} (confirm with "envcrypt recipients add", or remove)` });
   }
-  const rule = governing ? { vouched: new Map<string, string>(), ...(governing.rule.selector ? { selector: governing.rule.selector } : {}), source: `${governing.config}:${governing.rule.position.line}:${governing.rule.position.column} (creation rule ${governing.rule.index})` } : null;
+  const rule = governing ? { vouched: new Map<string, string>(), ...(governing.rule.selector ? { selector: governing.rule.selector } : {}), source: ruleSource(governing.config, governing.rule) } : null;
   const drift = selectorDrift(md.selector, rule);
   if (drift) out.push({ file, rule: 'selector-drift', severity: 'error', message: `${drift}; new values may be stored in plaintext` });
   return out;

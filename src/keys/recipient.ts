@@ -69,3 +69,17 @@ export function checkPqMix(recipients: readonly ParsedRecipient[]): void {
     });
   }
 }
+
+/**
+ * A recipient's normal form, for comparing what a file lists with what a
+ * command or rule names (spacing in an SSH key line does not count). One
+ * envcrypt cannot parse is compared as written, trimmed; it fails later if
+ * anything is ever wrapped for it.
+ */
+export function normalRecipient(r: string): string {
+  try {
+    return parseRecipient(r).text;
+  } catch {
+    return r.trim();
+  }
+}

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/api/encrypt.js';
-import { announceGrants, governingRule, grantMessage, namedBy, ruleSource } from '../../src/api/vouch.js';
+import { announceGrants, governingRule, grantMessage, namedBy } from '../../src/api/vouch.js';
+import { ruleSource } from '../../src/repo/sops-config/rules.js';
 import { caught } from '../helpers/errors.js';
 import { tempTrees } from '../helpers/tree.js';
 

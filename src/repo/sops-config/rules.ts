@@ -75,6 +75,11 @@ function shown(path: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
+/** Where a rule is, for messages: `deploy/.sops.yaml:7:5 (creation rule 2)`, with `detail` inside the parentheses. */
+export function ruleSource(configPath: string, rule: MatchedRule, detail?: string): string {
+  return `${shown(configPath)}:${rule.position.line}:${rule.position.column} (creation rule ${rule.index}${detail ? `, ${detail}` : ''})`;
+}
+
 /** Recipients from `-r` or an environment variable: the first source that is set wins. */
 function givenRecipients(opts: ResolveOptions, env: NodeJS.ProcessEnv): { recipients: string[]; source: string } | null {
   const sources: Array<[string, readonly string[] | undefined]> = [
@@ -162,7 +167,7 @@ export function resolveCreation(targetPath: string, opts: ResolveOptions = {}): 
     checkRule(rule, cfg, warn);
     const how = rule.pathRegex === undefined ? 'no path_regex, matches every file' : `path_regex ${rule.pathRegex}`;
     if (rule.recipients.length > 0) {
-      return { ...base, recipients: rule.recipients, source: `${cfg}:${rule.position.line}:${rule.position.column} (creation rule ${rule.index}, ${how})` };
+      return { ...base, recipients: rule.recipients, source: ruleSource(configPath!, rule, how) };
     }
   }
   throw noRecipients(targetPath, configPath, config, rule, cfg);
