@@ -55,7 +55,7 @@ export interface Loaded {
 export async function loadDetailed(options: LoadOptions = {}): Promise<Loaded> {
   const opts = shareKeySources(options);
   const files: [string, DecryptedFile][] = [];
-  for (const file of presentPaths(opts)) files.push([file, await decryptFile(file, { ...opts, readOnly: true })]);
+  for (const file of presentPaths(opts)) files.push([file, await decryptFile(file, { ...opts, readOnly: true }).catch((e: unknown) => explainMissing(file, e))]);
   return layer(files, opts);
 }
 
@@ -66,24 +66,32 @@ export async function loadDetailed(options: LoadOptions = {}): Promise<Loaded> {
 export function loadDetailedSync(options: LoadOptions, host: SyncHost): Loaded {
   const opts = shareKeySources(options);
   return layer(
-    presentPaths(opts).map((file) => [file, decryptTextSync(readTextFile(file), file, { ...opts, readOnly: true }, host)]),
+    presentPaths(opts).map((file) => [file, decryptTextSync(readOrExplain(file), file, { ...opts, readOnly: true }, host)]),
     opts,
   );
 }
 
-/**
- * The files to load (default `.env.enc`), less the optional ones that do not
- * exist. A required file that is missing is an error that says where to look:
- * files are never searched for upward, since a parent directory's `.env.enc`
- * may belong to another project.
- */
+/** The files to load (default `.env.enc`), less the optional ones that do not exist. */
 function presentPaths(opts: LoadOptions): string[] {
   const p = opts.path ?? '.env.enc';
-  return (typeof p === 'string' ? [p] : p).filter((file) => {
-    if (existsSync(file)) return true;
-    if (opts.optional?.includes(file)) return false;
-    throw missingFile(file);
-  });
+  return (typeof p === 'string' ? [p] : p).filter((file) => !(opts.optional?.includes(file) && !existsSync(file)));
+}
+
+/**
+ * A required file that is missing is an error that says where to look (only
+ * then: the start-up path pays nothing for it). Files are never searched for
+ * upward, since a parent directory's `.env.enc` may belong to another project.
+ */
+function explainMissing(file: string, e: unknown): never {
+  throw e instanceof EnvcryptError && e.code === 'NOT_FOUND' && e.file === file ? missingFile(file) : e;
+}
+
+function readOrExplain(file: string): string {
+  try {
+    return readTextFile(file);
+  } catch (e) {
+    return explainMissing(file, e);
+  }
 }
 
 function missingFile(file: string): EnvcryptError {
