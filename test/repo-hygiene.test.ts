@@ -105,8 +105,9 @@ describe('repository hygiene', () => {
       'https://github.com/getsops/sops/blob/main/x',
       "join(HOME, 'work', 'x')",
       "shellQuote('/opt/My Apps/node')",
-      "import { inputFormat } from '../shared-options.js';",
-      'src/work/x.ts and ~/tmp/y',
+      // Built like the flagged examples above, so this file's own text names no such path.
+      `import { inputFormat } from '..${slash}shared-options.js';`,
+      `src${slash}work/x.ts and ~/tmp/y`,
       String.raw`C:\path\to\dir`,
       'ENVCRYPT_AGE_KEY_FILE=/run/secrets/age_key',
     ]) expect(flagged(line), line).toEqual([]);
