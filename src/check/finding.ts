@@ -28,7 +28,13 @@ export type GuardRule =
   /** A PEM/OpenSSH private key block. */
   | 'private-key'
   /** A file that could not be fully checked (too large, key source broken): a warning. */
-  | 'unchecked';
+  | 'unchecked'
+  /** A Dockerfile declares an `ARG` or `ENV` with a secret-like name (`*_TOKEN`, `*_PASSWORD`, …). */
+  | 'docker-secret-arg'
+  /** A Dockerfile `COPY`s or `ADD`s a plaintext `.env` file into a layer. */
+  | 'docker-copy-env'
+  /** A Docker build context's `.dockerignore` is missing or lets plaintext `.env` files in. */
+  | 'docker-context-env';
 
 /** `error` findings make `check` fail; `warning` findings are reported only. */
 export type Severity = 'error' | 'warning';
@@ -43,6 +49,8 @@ export interface Finding {
   severity: Severity;
   /** A lowercase fact with no value or excerpt of the file in it. */
   message: string;
+  /** What to do about it, when the fix is specific to the finding (printed once per kind of finding). */
+  hint?: string;
 }
 
 /** Order findings by file, then line (findings without a line first), then rule. */

@@ -2,13 +2,14 @@
  * `envcrypt check`: the plaintext-commit guard. Finds the files to look at,
  * reads each one once (capped), and runs every check on it.
  */
-import { closeSync, fstatSync, openSync, constants as fsc, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, constants as fsc, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 import { readPrefix } from '../io/read.js';
 import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { loadConfig, matchRule, type SopsConfig } from '../repo/sops-config/rules.js';
+import { checkBuildContext, checkDockerfile, isDockerfileName } from './docker.js';
 import { isPlainEnvName } from './env-names.js';
 import { compareFindings, type Finding } from './finding.js';
 import { compileExcludes } from './glob.js';
@@ -112,6 +113,42 @@ interface Ctx {
   show: (abs: string) => string;
   cap: number;
   findings: Finding[];
+  /** Every target's path relative to the scan root, for the Docker build-context check. */
+  all: readonly Target[];
+  /** Build contexts (directories) already checked. */
+  contexts: Set<string>;
+}
+
+/** Plaintext `.env` files in a build context: the files checked under it, and those at its top (git-ignored ones included, which `docker build` still sends). */
+function envFilesIn(dir: string, targets: readonly Target[]): string[] {
+  const found = new Set<string>();
+  for (const t of targets) {
+    const rel = relative(dir, t.abs);
+    if (!rel.startsWith('..') && !isAbsolute(rel) && isPlainEnvName(rel)) found.add(rel.split('\\').join('/'));
+  }
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isFile() && isPlainEnvName(e.name)) found.add(e.name);
+  } catch {
+    // An unreadable directory: the targets under it are all we know.
+  }
+  return [...found].sort();
+}
+
+function readDockerIgnore(dir: string): string | null {
+  try {
+    return readFileSync(join(dir, '.dockerignore'), 'utf8');
+  } catch {
+    // None (or unreadable): Docker then sends the whole directory.
+    return null;
+  }
+}
+
+function inspectDockerfile(t: Target, data: Buffer, file: string, ctx: Ctx): void {
+  ctx.findings.push(...checkDockerfile(file, data.toString('utf8')));
+  const dir = dirname(t.abs);
+  if (ctx.contexts.has(dir)) return;
+  ctx.contexts.add(dir);
+  ctx.findings.push(...checkBuildContext(file, readDockerIgnore(dir), envFilesIn(dir, ctx.all)));
 }
 
 async function inspect(t: Target, data: Buffer, size: number, ctx: Ctx): Promise<void> {
@@ -119,6 +156,7 @@ async function inspect(t: Target, data: Buffer, size: number, ctx: Ctx): Promise
   const binary = isBinary(data);
   const truncated = size > data.length;
   if (truncated) ctx.opts.onInfo?.(`${file}: only the first ${Math.round(ctx.cap / 1024)} KiB of ${Math.round(size / 1024)} KiB were scanned`);
+  if (!binary && isDockerfileName(t.abs)) inspectDockerfile(t, data, file, ctx);
   if (!binary) for (const hit of scanSecrets(data)) ctx.findings.push({ file, line: hit.line, rule: hit.rule, severity: 'error', message: `looks like ${hit.what}` });
   // Only a file with the word "sops" (or an ENC[…] value: a damaged one) in it can be a sops file (see parseSops); skip decoding the rest.
   const text = binary || truncated ? null : data.includes('sops') || data.includes(ENC_MARKER) ? data.toString('utf8') : '';
@@ -142,7 +180,9 @@ async function inspect(t: Target, data: Buffer, size: number, ctx: Ctx): Promise
  * 3. encrypted files whose MAC does not verify, when a key is available;
  * 4. plaintext `.env` / `.env.*` files that are staged, tracked, or not
  *    ignored (in git only: outside git nothing can be committed);
- * 5. age secret keys and private key blocks, reported by line.
+ * 5. age secret keys and private key blocks, reported by line;
+ * 6. Dockerfiles with secret-like `ARG`/`ENV` names or a `COPY`/`ADD` of a
+ *    plaintext `.env`, and build contexts whose `.dockerignore` lets `.env` in.
  * Binary files (a NUL byte in the first 8 KiB) get no content checks; only
  * the first `maxBytes` of a file are read.
  *
@@ -162,7 +202,7 @@ export async function runCheck(options: CheckOptions = {}): Promise<CheckReport>
     return rel === '' || isAbsolute(rel) ? abs : rel;
   };
   if (top === null && !opts.paths?.length) opts.onInfo?.('not in a git repository: plaintext .env files are not checked against git');
-  const ctx: Ctx = { opts, rules: new RuleLookup({ ...opts, show }), show, cap, findings: [] };
+  const ctx: Ctx = { opts, rules: new RuleLookup({ ...opts, show }), show, cap, findings: [], all: targets, contexts: new Set() };
   let checked = 0;
   if (opts.staged && top !== null) {
     const byBlob = targets.map((t) => t.blob!);

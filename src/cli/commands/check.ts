@@ -63,6 +63,7 @@ function printText(findings: readonly Finding[], checked: number, quiet: boolean
     const h = HINTS[k];
     if (h) hint(io, h);
   }
+  for (const h of new Set(findings.flatMap((f) => (f.hint ? [f.hint] : [])))) hint(io, h);
   for (const h of plainEnvHints(plainEnv)) hint(io, h);
   if (kinds.has('age-secret-key') || kinds.has('private-key')) hint(io, 'throwaway test keys can be left out with --exclude PATTERN (e.g. --exclude "test/fixtures/**"); for the pre-commit hook: envcrypt git setup --hook --exclude PATTERN');
   if (errors.length > 0) {
@@ -79,7 +80,7 @@ function printText(findings: readonly Finding[], checked: number, quiet: boolean
  */
 export const checkCommand: Command = {
   command: 'check [paths..]',
-  describe: 'find plaintext secrets before they are committed: unencrypted files a .sops.yaml rule covers, plaintext values in encrypted files, bad MACs, plaintext .env files in git, private keys',
+  describe: 'find plaintext secrets before they are committed: unencrypted files a .sops.yaml rule covers, plaintext values in encrypted files, bad MACs, plaintext .env files in git, private keys, secrets in Dockerfiles',
   builder: (y) =>
     withIdentity(y)
       .usage(
