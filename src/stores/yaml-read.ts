@@ -12,7 +12,10 @@
  * - Reading is stricter: duplicate keys are refused in every document (sops
  *   checks the first); `!!int abc` and other tag mismatches are errors (sops
  *   reads null); `!!binary` must decode to UTF-8; a file of comments only has
- *   no documents, like an empty one.
+ *   no documents, like an empty one; raw U+0085, U+2028 and U+2029 (line
+ *   breaks to go-yaml, ordinary characters to the `yaml` package) are refused.
+ * - Block scalar values are recomputed with go-yaml's rules (`yaml-block.ts`),
+ *   not taken from the `yaml` package, which reads a few of them differently.
  */
 import { Composer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { CST, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
@@ -22,6 +25,7 @@ import type { EnvcryptError, Position } from '../errors.js';
 import { nul } from '../tree/types.js';
 import type { Branch, Comment, Leaf, ListNode, MapNode, Node, Pair } from '../tree/types.js';
 import { duplicateKeyError } from './duplicate-key.js';
+import { YAML11_BREAKS, goBlockScalar } from './yaml-block.js';
 import { resolveScalar } from './yaml-resolve.js';
 import type { ResolveFailure } from './yaml-resolve.js';
 
@@ -160,7 +164,7 @@ class DocReader {
   }
 
   private scalar(n: Scalar.Parsed, meta: boolean): Leaf {
-    const text = String(n.source ?? '');
+    const text = scalarText(this.text, n);
     const r = resolveScalar(text, syntaxOf(n));
     if (!r.ok) {
       const where = this.path.length ? `value at ${escapeControls(this.path.join(':'))}` : 'value';
@@ -272,6 +276,20 @@ class DocReader {
   }
 }
 
+/**
+ * A scalar's value after YAML unescaping and folding. Block scalars are
+ * re-read with go-yaml's rules (`yaml-block.ts`), where the `yaml` package's
+ * value can differ (a clip block at the end of the file, whitespace-only lines).
+ */
+function scalarText(text: string, n: Scalar.Parsed): string {
+  const tok = n.srcToken as CST.Token | undefined;
+  if (tok?.type === 'block-scalar') {
+    const header = tok.props.find((p) => p.type === 'block-scalar-header');
+    if (header) return goBlockScalar(text, { offset: header.offset, parentIndent: tok.indent });
+  }
+  return String(n.source ?? '');
+}
+
 function syntaxOf(n: Scalar.Parsed): { quoted: boolean; tag: string | undefined } {
   return { quoted: n.type !== undefined && n.type !== 'PLAIN', tag: n.tag };
 }
@@ -376,6 +394,7 @@ function freeze(b: Built): Node {
  *   {@link MAX_ALIAS_NODES} extra nodes in the whole file
  */
 export function readYaml(text: string, encrypted: boolean): { branches: Branch[]; metadataAt: Position | null } {
+  refuseYaml11Breaks(text);
   const lc = new LineCounter();
   let tokens: CST.Token[];
   let docs;
@@ -432,6 +451,25 @@ export function readYaml(text: string, encrypted: boolean): { branches: Branch[]
     return freeze(top) as Branch;
   });
   return { branches, metadataAt };
+}
+
+/**
+ * go-yaml (YAML 1.1) reads U+0085, U+2028 and U+2029 as line breaks, the
+ * `yaml` package (YAML 1.2) as ordinary characters: the same text would give
+ * sops other values, or other structure. Written escaped in double quotes
+ * (`"\\N"`, `"\\L"`, `"\\P"`), as envcrypt itself writes them, both agree.
+ */
+function refuseYaml11Breaks(text: string): void {
+  const m = YAML11_BREAKS.exec(text);
+  if (!m) return;
+  const before = text.slice(0, m.index);
+  const line = before.split(/\r\n|\r|\n/).length;
+  const column = m.index - Math.max(before.lastIndexOf('\n'), before.lastIndexOf('\r'));
+  throw parseError(
+    `unicode line break (U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) at ${line}:${column}, which sops's yaml parser reads as a new line`,
+    { line, column },
+    ['write it as an escape inside double quotes: "\\N" (U+0085), "\\L" (U+2028), "\\P" (U+2029)'],
+  );
 }
 
 function aliasBudgetError(at: Position, doc: number): EnvcryptError {
