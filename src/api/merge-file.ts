@@ -13,8 +13,6 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { readTextFile } from '../io/read.js';
 import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
 import { normalRecipient } from '../keys/recipient.js';
-import { findConfig } from '../repo/sops-config/find.js';
-import { loadConfig } from '../repo/sops-config/rules.js';
 import { storeFor } from '../stores/index.js';
 import { sniffFormat } from '../stores/sniff.js';
 import { FORMATS, type EmitOptions, type Format } from '../stores/store.js';
@@ -24,6 +22,7 @@ import { encryptBranches, vouchedByRecord } from './encrypt.js';
 import { emitChecked } from './seal.js';
 import { refuseDriftedPlaintext } from './selector-drift.js';
 import { announceGrants, governingRule, type GoverningRule } from './vouch.js';
+import { indentFor } from './write-back.js';
 
 /** Options for {@link mergeTexts} and {@link mergeFile}. */
 export interface MergeOptions extends KeyOptions {
@@ -88,12 +87,10 @@ function ruleFor(name: string, env: NodeJS.ProcessEnv | undefined): GoverningRul
   }
 }
 
-/** The `stores` indentation of the governing `.sops.yaml`, as `encrypt` uses it. */
+/** The `stores` indentation of the governing `.sops.yaml`, as `encrypt` uses it ({@link indentFor}). */
 function emitOptionsFor(name: string, format: Format, env: NodeJS.ProcessEnv | undefined): EmitOptions {
-  if (format === 'dotenv') return {};
   try {
-    const cfg = findConfig(resolve(name), { env: env ?? process.env });
-    const indent = cfg === null ? undefined : loadConfig(cfg).stores[format]?.indent;
+    const indent = indentFor(resolve(name), format, env !== undefined ? { env } : {});
     return indent === undefined ? {} : { indent };
   } catch {
     // The config may itself be mid-merge (conflict markers); indentation is not worth failing a merge for.

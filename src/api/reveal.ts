@@ -9,6 +9,7 @@ import { formatFromName, parseFormat, storeFor } from '../stores/index.js';
 import type { Format } from '../stores/store.js';
 import { formatPath, getPath, parsePath } from '../tree/path.js';
 import { decryptFile, type DecryptOptions } from './decrypt.js';
+import { indentFor } from './write-back.js';
 
 export { assertInputFile } from './decrypt.js';
 
@@ -22,6 +23,10 @@ export interface RevealOptions extends DecryptOptions {
   output?: string;
   /** The text goes to a terminal: control characters and bidi overrides are shown escaped. */
   terminal?: boolean;
+  /** YAML/JSON indentation; by default `stores.<format>.indent` of the `.sops.yaml` governing `file`, as sops does. */
+  indent?: number;
+  /** `--config PATH` for finding that `.sops.yaml`. */
+  configPath?: string;
 }
 
 /**
@@ -39,16 +44,26 @@ export async function revealFile(file: string, opts: RevealOptions): Promise<str
   const inFormat: Format | undefined = opts.format;
   const outFormat = opts.outputType ? parseFormat(opts.outputType, '--output-type') : (opts.output && formatFromName(opts.output)) || inFormat;
   const dec = await decryptFile(file, { ...opts, readOnly: true });
-  const store = await storeFor(outFormat ?? dec.format);
+  const format = outFormat ?? dec.format;
+  const store = await storeFor(format);
+  // sops's output store carries the `stores` indent of its config (cmd/sops/main.go outputStore): it
+  // applies to the whole file and to an extracted mapping (EmitPlainFile), and to another extracted
+  // value in JSON only (the YAML store's EmitValue is a bare yaml.Marshal, always 4 spaces).
+  const indent = indentFor(file, format, {
+    ...(opts.indent !== undefined ? { indent: opts.indent } : {}),
+    ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}),
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
+  });
+  const emit = indent !== undefined ? { indent } : {};
   let text: string;
   if (opts.extract !== undefined) {
     const steps = parsePath(opts.extract);
     const node = dec.branches[0] ? getPath(dec.branches[0], steps) : undefined;
     // Exit 6, as "envcrypt get" of a missing key.
     if (!node) throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`, { hints: [`"envcrypt keys ${file}" lists its keys (names only, no values)`] });
-    text = node.kind === 'str' ? node.value : node.kind === 'map' ? store.emitPlain([node]) : store.emitValue(node);
+    text = node.kind === 'str' ? node.value : node.kind === 'map' ? store.emitPlain([node], emit) : store.emitValue(node, format === 'json' ? emit : {});
   } else {
-    text = store.emitPlain(dec.branches);
+    text = store.emitPlain(dec.branches, emit);
   }
   if (opts.output === undefined) return opts.terminal ? escapeControls(text) : text;
   writeFileAtomic(opts.output, text, { forceMode: 0o600 });

@@ -9,9 +9,7 @@ import { EnvcryptError } from '../errors.js';
 import { writeBatch, type BatchOptions, type PlannedWrite } from '../io/batch-write.js';
 import { readTextFile } from '../io/read.js';
 import { shareKeySources, type KeyOptions } from '../keys/discovery.js';
-import { findConfig } from '../repo/sops-config/find.js';
 import { resolveTargets, type TargetOptions } from '../repo/files.js';
-import { loadConfig } from '../repo/sops-config/rules.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import type { EmitOptions, Format } from '../stores/store.js';
 import { formatPath } from '../tree/path.js';
@@ -21,6 +19,7 @@ import { decryptText } from './decrypt.js';
 import { encryptBranches, type Grant } from './encrypt.js';
 import { emitChecked } from './seal.js';
 import { announceGrants, governingRule } from './vouch.js';
+import { indentFor } from './write-back.js';
 
 /** What will happen to one file. */
 export interface FilePlan {
@@ -95,13 +94,12 @@ export function commitPlan(plan: ChangePlan, opts: BatchOptions = {}): string[] 
   return writeBatch(plan.configsFirst ? [...configs, ...files] : [...files, ...configs], opts);
 }
 
-/** YAML/JSON indentation from the `stores` section of the file's `.sops.yaml`, as `encrypt` uses. */
+/** YAML/JSON indentation from the `stores` section of the file's `.sops.yaml`, as `encrypt` uses ({@link indentFor}). */
 export function emitOptionsFor(path: string, format: Format, opts: TargetOptions): EmitOptions {
-  if (format === 'dotenv') return {};
-  const env = opts.env ?? process.env;
-  const configPath = findConfig(path, { ...(opts.configPath ? { configPath: opts.configPath } : {}), env });
-  if (configPath === null) return {};
-  const indent = loadConfig(configPath).stores[format]?.indent;
+  const indent = indentFor(path, format, {
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
+    ...(opts.configPath ? { configPath: opts.configPath } : {}),
+  });
   return indent === undefined ? {} : { indent };
 }
 

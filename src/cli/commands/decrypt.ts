@@ -22,6 +22,7 @@ export const decryptCommand: Command = {
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing OUT' })
       .option('extract', { type: 'string', requiresArg: true, describe: `print one value: '["db"]["password"]' or db.password` })
       .option('output-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: the input format, or from OUT)' })
+      .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting; default: searched upward from FILE)' })
       .option('ignore-mac', { type: 'boolean', default: false, describe: 'skip the MAC check (recovery only: accepts forged values)' }),
   async handler(args, io) {
     const file = String(args.file);
@@ -31,6 +32,7 @@ export const decryptCommand: Command = {
     if (out !== undefined) checkOutputPath(out, file, !!args.force);
     const outputType = optString(args['output-type']);
     const extract = optString(args.extract);
+    const configPath = optString(args.config);
     const text = await revealFile(file, {
       format: inputFormat(args, file),
       identityFiles: strings(args.identity),
@@ -41,6 +43,7 @@ export const decryptCommand: Command = {
       ...(outputType !== undefined ? { outputType } : {}),
       ...(extract !== undefined ? { extract } : {}),
       ...(out !== undefined ? { output: out } : {}),
+      ...(configPath !== undefined ? { configPath } : {}),
     });
     if (args['ignore-mac']) warning(io, `the MAC of ${file} was not checked; values may have been forged`);
     if (text !== null) io.stdout(text);
