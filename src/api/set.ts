@@ -84,18 +84,36 @@ function firstBranch(branches: Branch[]): Branch {
   return branches[0] ?? { kind: 'map', items: [] };
 }
 
+/** Options for {@link setValue}. */
+export interface SetValueOptions extends ChangeOptions {
+  /**
+   * Replace a value that stands in the way, as sops does: a non-null scalar
+   * the path goes through (`a: 1`, then set `a.b`), or a non-empty mapping or
+   * list at the path. Without it such a set is refused (`REFUSED`, exit 9).
+   * Each replacement is reported through `onWarning`, by path and kind only.
+   */
+  force?: boolean;
+}
+
 /**
  * Set the value at `key` (a path: `db.password` or `["db"]["password"]`;
- * for dotenv a top-level key) and write the file if anything changed.
- * Missing intermediate mappings are created. Dotenv values must be strings.
+ * for dotenv a top-level key) and write the file if anything changed, with
+ * sops's path semantics (`tree/mutate.ts` {@link setAt}): missing mappings
+ * are created, a missing list for index 0, and index = length appends.
+ * Dotenv values must be strings.
  */
-export async function setValue(file: string, key: string | readonly PathStep[], value: Node, opts: ChangeOptions = {}): Promise<ChangeResult> {
+export async function setValue(file: string, key: string | readonly PathStep[], value: Node, opts: SetValueOptions = {}): Promise<ChangeResult> {
   const format = opts.format ?? formatFor(file);
   const steps = keySteps(key, format);
   if (format === 'dotenv' && value.kind !== 'str') {
     throw new EnvcryptError('USAGE', 'dotenv values are strings', { hints: ['drop --type, or use a YAML or JSON file'] });
   }
-  return changeFile(file, (plain) => [setAt(firstBranch(plain), steps, value), ...plain.slice(1)], { ...opts, format });
+  const replaced: string[] = [];
+  const setOpts = { force: opts.force === true, onReplace: (at: string, was: string, by: string) => replaced.push(`replaced ${was} at ${at} with ${by}`) };
+  const result = await changeFile(file, (plain) => [setAt(firstBranch(plain), steps, value, setOpts), ...plain.slice(1)], { ...opts, format });
+  // Told only once the write is done, so a refused or failed write reports nothing replaced.
+  for (const m of replaced) opts.onWarning?.(m);
+  return result;
 }
 
 /** Options for {@link unsetValue}. */

@@ -4,6 +4,7 @@
  * position, so that re-encryption with the IV stash changes nothing else.
  */
 import { EnvcryptError } from '../errors.js';
+import { nodesEqual } from './equal.js';
 import { formatPath, type PathStep } from './path.js';
 import type { Comment, ListNode, MapNode, Node, Pair } from './types.js';
 
@@ -15,8 +16,10 @@ function kindName(n: Node): string {
       return 'a list';
     case 'null':
       return 'null';
+    case 'int':
+      return 'an integer';
     default:
-      return `a ${n.kind === 'str' ? 'string' : n.kind} value`;
+      return `a ${({ str: 'string', float: 'float', bool: 'boolean', time: 'timestamp' } as const)[n.kind]}`;
   }
 }
 
@@ -43,58 +46,112 @@ function lastPairIndex(m: MapNode, key: string): number {
   return at;
 }
 
-function setIn(node: Node, steps: readonly PathStep[], depth: number, value: Node): Node {
-  if (depth === steps.length) return value;
+/** Options for {@link setAt}. */
+export interface SetOptions {
+  /**
+   * Replace what stands in the way: a non-null scalar the path goes through
+   * (it becomes a mapping or a list, as sops does), or a non-empty mapping or
+   * list at the path itself. Without it, either is refused (`REFUSED`).
+   */
+  force?: boolean;
+  /** Told of each value replaced that way: its path and kinds, never the value. */
+  onReplace?: (path: string, was: string, by: string) => void;
+}
+
+/** A mapping or list with at least one element: replacing it drops values. */
+function holdsValues(n: Node): boolean {
+  return (n.kind === 'map' || n.kind === 'list') && n.items.some((it) => it.kind !== 'comment');
+}
+
+/** A value that replacing would lose: anything but null and empty containers. */
+function replaceable(old: Node, by: Node, path: readonly PathStep[], opts: SetOptions): void {
+  const losing = old.kind === 'map' || old.kind === 'list' ? holdsValues(old) : old.kind !== 'null';
+  if (!losing) return;
+  const at = formatPath(path);
+  if (!opts.force) {
+    throw new EnvcryptError('REFUSED', `setting this path would replace ${kindName(old)} at ${at} with ${kindName(by)}`, {
+      hints: ['--force replaces it (as sops does); "envcrypt get" shows what is there now'],
+    });
+  }
+  opts.onReplace?.(at, kindName(old), kindName(by));
+}
+
+function setIn(node: Node, steps: readonly PathStep[], depth: number, value: Node, opts: SetOptions): Node {
+  if (depth === steps.length) {
+    if (holdsValues(node) && !nodesEqual(node, value)) replaceable(node, value, steps, opts);
+    return value;
+  }
   const step = steps[depth]!;
+  const isLeaf = node.kind !== 'map' && node.kind !== 'list';
+  if (isLeaf) {
+    // sops replaces a scalar on the way with the rest of the path (Tree.Set's default case).
+    const fresh = create(steps, depth, value);
+    replaceable(node, fresh, steps.slice(0, depth), opts);
+    return fresh;
+  }
   if (typeof step === 'number') {
     if (node.kind !== 'list') throw notContainer(steps, depth, node, 'list');
     const idx = elementIndexes(node);
     if (step < idx.length) {
       const at = idx[step]!;
+      const next = setIn(node.items[at] as Node, steps, depth + 1, value, opts);
+      if (next === node.items[at]) return node;
       const items = [...node.items];
-      items[at] = setIn(node.items[at] as Node, steps, depth + 1, value);
+      items[at] = next;
       return { kind: 'list', items };
     }
     if (step === idx.length) return { kind: 'list', items: [...node.items, create(steps, depth + 1, value)] };
-    throw new EnvcryptError('USAGE', `cannot set ${formatPath(steps)}: the list at ${formatPath(steps.slice(0, depth))} has ${idx.length} elements`, {
-      hints: [`index ${idx.length} appends an element`],
-    });
+    throw pastEnd(steps, depth, idx.length);
   }
   if (node.kind !== 'map') throw notContainer(steps, depth, node, 'mapping');
   const at = lastPairIndex(node, step);
   if (at < 0) return { kind: 'map', items: [...node.items, { kind: 'pair', key: step, value: create(steps, depth + 1, value) }] };
   const old = node.items[at] as Pair;
-  const next = setIn(old.value, steps, depth + 1, value);
+  const next = setIn(old.value, steps, depth + 1, value, opts);
   if (next === old.value) return node;
   const items = [...node.items];
   items[at] = { kind: 'pair', key: step, value: next };
   return { kind: 'map', items };
 }
 
-/** Build the missing part of a path: mappings only, since a new list index is ambiguous. */
+/**
+ * sops appends at any index past the end; envcrypt only at index = length,
+ * so the value always lands at the path that was named (README "Decisions").
+ */
+function pastEnd(steps: readonly PathStep[], depth: number, length: number): EnvcryptError {
+  const where = depth === 0 ? 'the document' : formatPath(steps.slice(0, depth));
+  return new EnvcryptError('USAGE', `cannot set ${formatPath(steps)}: the list at ${where} has ${length} element${length === 1 ? '' : 's'}`, {
+    hints: [`index ${length} appends an element`],
+  });
+}
+
+/** Build the missing part of a path: a mapping for a key, a new list for index 0 (as sops does). */
 function create(steps: readonly PathStep[], depth: number, value: Node): Node {
   if (depth === steps.length) return value;
   const step = steps[depth]!;
   if (typeof step === 'number') {
-    throw new EnvcryptError('USAGE', `cannot set ${formatPath(steps)}: ${formatPath(steps.slice(0, depth))} does not exist, and only mappings are created`, {
-      hints: ['create the list first, e.g. with "envcrypt edit"'],
-    });
+    if (step !== 0) throw pastEnd(steps, depth, 0);
+    return { kind: 'list', items: [create(steps, depth + 1, value)] };
   }
   return { kind: 'map', items: [{ kind: 'pair', key: step, value: create(steps, depth + 1, value) }] };
 }
 
 /**
- * Set the value at `steps`, creating missing intermediate mappings. An
- * existing key keeps its place; a new key is appended to its mapping; list
- * index N (N = length) appends.
+ * Set the value at `steps`, as sops's `TreeBranch.Set` does: missing
+ * mappings are created, and so is a missing list for index 0; list index N
+ * (N = length) appends. An existing key keeps its place; a new key is
+ * appended to its mapping. Replacing a value that would be lost (a scalar the
+ * path goes through, or a non-empty mapping or list at the path) needs
+ * `opts.force`.
  *
  * @returns a new root; the input is not changed
- * @throws EnvcryptError `USAGE` for an empty path or when a step goes
- *   through a value that is not a mapping (or list, for an index)
+ * @throws EnvcryptError `USAGE` for an empty path, an index past the end of a
+ *   list, or a key step into a list (or an index into a mapping);
+ *   `REFUSED` for a replacement that loses a value without `force`
  */
-export function setAt(root: MapNode, steps: readonly PathStep[], value: Node): MapNode {
+export function setAt(root: MapNode, steps: readonly PathStep[], value: Node, opts: SetOptions = {}): MapNode {
   if (steps.length === 0) throw new EnvcryptError('USAGE', 'the path is empty');
-  return setIn(root, steps, 0, value) as MapNode;
+  return setIn(root, steps, 0, value, opts) as MapNode;
 }
 
 function deleteIn(node: Node, steps: readonly PathStep[], depth: number): Node | undefined {

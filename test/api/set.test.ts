@@ -8,7 +8,7 @@ import { CHARSETS, generateSecret, getValue, keySteps, setValue, typedLeaf, unse
 import { EnvcryptError } from '../../src/errors.js';
 import { deleteAt, setAt } from '../../src/tree/mutate.js';
 import { getPath, type PathStep } from '../../src/tree/path.js';
-import { int, map, pair, str, type MapNode, type Node } from '../../src/tree/types.js';
+import { int, list, map, nul, pair, str, type MapNode, type Node } from '../../src/tree/types.js';
 import { FIXTURES, RUNS } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
 import { rejected } from '../helpers/errors.js';
@@ -109,7 +109,29 @@ describe('setValue', () => {
     const yaml = await encrypted('r.yaml', 'a: text\n');
     expect((await rejected(setValue(yaml, 'sops', str('x'), opts))).code).toBe('PARSE');
     const through = await rejected(setValue(yaml, 'a.b', str(CANARY), opts));
-    expect(through.message).toBe('cannot reach a.b: a is a string value, not a mapping');
+    expect(through.code).toBe('REFUSED');
+    expect(through.message).toBe('setting this path would replace a string at a with a mapping');
+    expect(JSON.stringify(through)).not.toContain(CANARY);
+  });
+
+  // The file-level half of "TestSetNewKeyDeep" (sops sops_test.go): a scalar on the way is replaced only with force.
+  it('force: a scalar on the way becomes a mapping, the replacement named on onWarning by path only; nothing is written when refused', async () => {
+    const file = await encrypted('force.yaml', 'a: text\nb: 2\n');
+    const before = readFileSync(file);
+    const warnings: string[] = [];
+    const wopts = { ...opts, onWarning: (m: string) => warnings.push(m) };
+    expect((await rejected(setValue(file, '["a"]["b"]', str(CANARY), wopts))).code).toBe('REFUSED');
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(warnings).toEqual([]);
+    expect(await setValue(file, '["a"]["b"]', str(CANARY), { ...wopts, force: true })).toEqual({ changed: true });
+    expect(warnings).toEqual(['replaced a string at a with a mapping']);
+    const root = (await plainOf(file))[0]!;
+    expect(root).toEqual(map([pair('a', map([pair('b', str(CANARY))])), pair('b', int(2n))]));
+    // A list is created for index 0, and appended to at index = length.
+    await setValue(file, 'c.0', str('x'), opts);
+    await setValue(file, 'c.1', str('y'), opts);
+    expect(getPath((await plainOf(file))[0]!, ['c'])).toEqual(list([str('x'), str('y')]));
+    expect((await rejected(setValue(file, 'c.5', str('z'), opts))).code).toBe('USAGE');
   });
 
   it('a missing file is NOT_FOUND with a hint to create it', async () => {
@@ -276,9 +298,9 @@ describe('tree/mutate (setAt, deleteAt)', () => {
         try {
           next = setAt(root, p, str(v));
         } catch (e) {
-          // Only when the path runs through a string.
-          expect((e as EnvcryptError).code).toBe('USAGE');
-          return;
+          // Only when the path runs through a string, or replaces a whole mapping; --force does it.
+          expect((e as EnvcryptError).code).toBe('REFUSED');
+          next = setAt(root, p, str(v), { force: true });
         }
         expect(getPath(next, p)).toEqual(str(v));
         for (const [lp, lv] of leaves(root)) if (!isPrefix(p, lp) && !isPrefix(lp, p)) expect(getPath(next, lp)).toEqual(lv);
@@ -315,8 +337,94 @@ describe('tree/mutate (setAt, deleteAt)', () => {
     const root = map([pair('l', { kind: 'list', items: [str('a'), { kind: 'comment', text: ' c' }, str('b')] })]);
     expect(getPath(setAt(root, ['l', 1], str('B')), ['l', 1])).toEqual(str('B'));
     expect(getPath(setAt(root, ['l', 2], str('C')), ['l', 2])).toEqual(str('C'));
-    expect(() => setAt(root, ['l', 5], str('x'))).toThrow('has 2 elements');
-    expect(() => setAt(root, ['new', 0], str('x'))).toThrow('only mappings are created');
+    expect(() => setAt(root, ['l', 5], str('x'))).toThrow('the list at l has 2 elements');
+    expect(() => setAt(root, ['new', 3], str('x'))).toThrow('the list at new has 0 elements');
+    expect(getPath(setAt(root, ['new', 0], str('x')), ['new'])).toEqual(list([str('x')]));
     expect(getPath(deleteAt(root, ['l', 0])!, ['l', 0])).toEqual(str('b'));
+  });
+});
+
+// Ported from getsops/sops sops_test.go (3.13.2), the TestSet* and TestUnset* table of Tree.Set / Tree.Unset.
+describe('tree/mutate: sops Tree.Set and Tree.Unset semantics', () => {
+  const force = { force: true };
+  const deep = () => map([pair('foo', map([pair('bar', map([pair('baz', str('foobar'))]))]))]);
+
+  it('TestSetNewKey, TestSetNewKeyUnchanged, TestSetExisting', () => {
+    expect(getPath(setAt(deep(), ['foo', 'bar', 'foo'], str('hello')), ['foo', 'bar'])).toEqual(map([pair('baz', str('foobar')), pair('foo', str('hello'))]));
+    const root = deep();
+    expect(setAt(root, ['foo', 'bar', 'baz'], str('foobar'))).toEqual(root); // unchanged
+    expect(setAt(map([pair('foo', str('foobar'))]), ['foo'], str('bar'))).toEqual(map([pair('foo', str('bar'))]));
+  });
+
+  it('TestSetNewBranch, TestSetNewKeyOnEmptyBranch: missing mappings are created, appended', () => {
+    const want = pair('foo', map([pair('bar', map([pair('baz', str('hello'))]))]));
+    expect(setAt(map([pair('key', str('value'))]), ['foo', 'bar', 'baz'], str('hello'))).toEqual(map([pair('key', str('value')), want]));
+    expect(setAt(map([]), ['foo', 'bar', 'baz'], str('hello'))).toEqual(map([want]));
+  });
+
+  it('TestSetArray, TestSetArrayNew, TestSetArrayDeepNew: an index replaces, creates a list, appends at the end', () => {
+    const three = map([pair('foo', list([str('one'), str('two'), str('three')]))]);
+    expect(getPath(setAt(three, ['foo', 0], str('uno')), ['foo'])).toEqual(list([str('uno'), str('two'), str('three')]));
+    expect(setAt(map([]), ['foo', 0, 0], str('uno'))).toEqual(map([pair('foo', list([list([str('uno')])]))]));
+    const two = map([pair('foo', list([str('one'), str('two')]))]);
+    expect(getPath(setAt(two, ['foo', 2, 'bar'], str('hello')), ['foo', 2])).toEqual(map([pair('bar', str('hello'))]));
+  });
+
+  it('TestSetArrayLeafNewItem: sops appends at any index past the end; envcrypt only at index = length (README Decisions)', () => {
+    const root = map([pair('array', list([]))]);
+    const e = (() => { try { setAt(root, ['array', 2], str('hello')); } catch (x) { return x as EnvcryptError; } return undefined; })();
+    expect(e?.code).toBe('USAGE');
+    expect(e?.hints).toEqual(['index 0 appends an element']);
+    expect(setAt(root, ['array', 0], str('hello'))).toEqual(map([pair('array', list([str('hello')]))]));
+  });
+
+  it('TestSetNewKeyDeep, TestSetArrayNonLeaf: a scalar on the way becomes a mapping with --force, reported by path and kind', () => {
+    const seen: string[][] = [];
+    const onReplace = (...a: string[]) => seen.push(a);
+    const scalar = map([pair('foo', str('bar'))]);
+    const e = (() => { try { setAt(scalar, ['foo', 'bar', 'baz'], str('hello')); } catch (x) { return x as EnvcryptError; } return undefined; })();
+    expect(e?.code).toBe('REFUSED');
+    expect(e?.message).toBe('setting this path would replace a string at foo with a mapping');
+    expect(setAt(scalar, ['foo', 'bar', 'baz'], str('hello'), { force: true, onReplace })).toEqual(map([pair('foo', map([pair('bar', map([pair('baz', str('hello'))]))]))]));
+    const arr = map([pair('array', list([int(1n)]))]);
+    expect(setAt(arr, ['array', 0, 'hello'], str('hello'), { ...force, onReplace })).toEqual(map([pair('array', list([map([pair('hello', str('hello'))])]))]));
+    expect(seen).toEqual([['foo', 'a string', 'a mapping'], ['array[0]', 'an integer', 'a mapping']]);
+    // An index through a scalar makes a list, as sops does; null and empty containers hold nothing to lose.
+    expect(setAt(map([pair('a', str('1'))]), ['a', 0], str('x'), force)).toEqual(map([pair('a', list([str('x')]))]));
+    expect(setAt(map([pair('a', nul)]), ['a', 'b'], str('x'))).toEqual(map([pair('a', map([pair('b', str('x'))]))]));
+    expect(setAt(map([pair('a', map([]))]), ['a'], str('x'))).toEqual(map([pair('a', str('x'))]));
+  });
+
+  it('a whole mapping or list at the path is replaced only with --force; an equal one is no change', () => {
+    const root = map([pair('db', map([pair('user', str('u')), pair('pass', str('p'))]))]);
+    expect(() => setAt(root, ['db'], str('x'))).toThrow('would replace a mapping at db with a string');
+    expect(setAt(root, ['db'], str('x'), force)).toEqual(map([pair('db', str('x'))]));
+    expect(setAt(root, ['db'], map([pair('user', str('u')), pair('pass', str('p'))]))).toEqual(root);
+  });
+
+  it('what sops gets wrong is an error: an index into a mapping (sops: silently nothing), a key into a list (sops: a panic)', () => {
+    expect(() => setAt(map([pair('m', map([]))]), ['m', 0], str('x'))).toThrow('m is a mapping, not a list');
+    expect(() => setAt(map([pair('l', list([]))]), ['l', 'k'], str('x'))).toThrow('l is a list, not a mapping');
+  });
+
+  it('TestUnset*: leaves, branches, list items, the last item; missing keys and indexes are undefined (NOT_FOUND)', () => {
+    const two = map([pair('foo', str('foo')), pair('foofoo', str('foofoo'))]);
+    expect(deleteAt(two, ['foofoo'])).toEqual(map([pair('foo', str('foo'))])); // TestUnsetKeyRootLeaf
+    const nested = map([pair('foo', map([pair('bar', str('bar')), pair('barbar', str('barbar'))]))]);
+    expect(deleteAt(nested, ['foo', 'barbar'])).toEqual(map([pair('foo', map([pair('bar', str('bar'))]))])); // TestUnsetKeyBranchLeaf
+    expect(deleteAt(map([pair('foo', str('foo')), pair('foofoo', map([pair('bar', str('bar'))]))]), ['foofoo'])).toEqual(map([pair('foo', str('foo'))])); // TestUnsetKeyBranch
+    expect(deleteAt(map([pair('foo', str('foo'))]), ['foo'])).toEqual(map([])); // TestUnsetKeyRootLastLeaf
+    expect(deleteAt(map([pair('foo', map([pair('bar', str('bar'))]))]), ['foo', 'bar'])).toEqual(map([pair('foo', map([]))])); // TestUnsetKeyBranchLastLeaf
+    expect(deleteAt(map([pair('foo', map([pair('bar', list([map([pair('baz', str('baz'))])]))]))]), ['foo', 'bar'])).toEqual(map([pair('foo', map([]))])); // TestUnsetKeyArray
+    const items = map([pair('foo', list([map([pair('bar', str('bar'))]), map([pair('barbar', str('barbar'))])]))]);
+    expect(deleteAt(items, ['foo', 1])).toEqual(map([pair('foo', list([map([pair('bar', str('bar'))])]))])); // TestUnsetArrayItem
+    const inItem = map([pair('foo', list([map([pair('bar', str('bar')), pair('barbar', str('barbar'))])]))]);
+    expect(deleteAt(inItem, ['foo', 0, 'barbar'])).toEqual(map([pair('foo', list([map([pair('bar', str('bar'))])]))])); // TestUnsetKeyInArrayItem
+    const one = map([pair('foo', list([map([pair('bar', str('bar'))])]))]);
+    expect(deleteAt(one, ['foo', 0])).toEqual(map([pair('foo', list([]))])); // TestUnsetArrayLastItem
+    expect(deleteAt(map([pair('foo', map([pair('bar', str('bar'))]))]), ['foo', 'unknown-value'])).toBeUndefined(); // TestUnsetKeyNotFound
+    expect(deleteAt(one, ['foo', 0, 'unknown'])).toBeUndefined(); // TestUnsetKeyInArrayNotFound
+    expect(deleteAt(one, ['foo', 99])).toBeUndefined(); // TestUnsetArrayItemOutOfBounds
+    expect(deleteAt(map([pair('foo', int(99n))]), ['foo', 'bar'])).toBeUndefined(); // TestUnsetKeyNotABranch (sops: "Unsupported type")
   });
 });

@@ -105,6 +105,40 @@ describe('envcrypt set / get / unset', () => {
     expect(cli(['get', f, 'A']).code).toBe(6);
   });
 
+  // Ported from getsops/sops functional-tests/src/lib.rs set_yaml_file_update (3.13.2), with a scalar value:
+  // sops replaces the scalar a: 2 with a mapping; envcrypt asks for --force and names the path, never a value.
+  it('set_yaml_file_update: a path through a scalar is refused (exit 9) without --force, replaced with it and a warning', () => {
+    const f = encrypted('through.yaml', 'a: 2\nb: ba\n', 'yaml');
+    const refused = cli(['set', f, '["a"]["aa"]'], `${CANARY}\n`);
+    expect(refused.code).toBe(9);
+    expect(refused.stderr).toContain('would replace an integer at a with a mapping');
+    expect(refused.stderr).toContain('--force');
+    const forced = cli(['set', f, '["a"]["aa"]', '--force'], `${CANARY}\n`);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toBe('envcrypt: warning: replaced an integer at a with a mapping\n');
+    expect(`${refused.stderr}${forced.stderr}`).not.toContain(CANARY);
+    expect(cli(['decrypt', f]).stdout).toBe(`a:\n    aa: ${CANARY}\nb: ba\n`);
+    const raw = readFileSync(join(t.dir, f), 'utf8');
+    expect(raw).toMatch(/^a:\n {4}aa: ENC\[AES256_GCM,data:/);
+  });
+
+  // Ported from getsops/sops functional-tests/src/lib.rs unset_json_file and unset_yaml_file (3.13.2).
+  it('unset_json_file, unset_yaml_file: a key, then a list item; --idempotent (sops\'s name for --ignore-missing) writes nothing', () => {
+    for (const [name, type] of [['unset.json', 'json'], ['unset.yaml', 'yaml']] as const) {
+      const f = encrypted(name, '{"a": 2, "b": "ba", "c": [1,2]}', type);
+      const path = join(t.dir, f);
+      expect(cli(['unset', f, '["a"]']).code).toBe(0);
+      const content = readFileSync(path);
+      expect(cli(['unset', '--idempotent', f, '["a"]']).code).toBe(0);
+      expect(readFileSync(path).equals(content)).toBe(true);
+      expect(cli(['unset', f, '["c"][1]']).code).toBe(0);
+      const after = readFileSync(path);
+      expect(cli(['unset', '--idempotent', f, '["c"][1]']).code).toBe(0);
+      expect(readFileSync(path).equals(after)).toBe(true);
+      expect(cli(['decrypt', f, '--output-type', 'json']).stdout).toBe('{\n\t"b": "ba",\n\t"c": [\n\t\t1\n\t]\n}\n');
+    }
+  });
+
   it('--generate: 32 bytes base64url by default, N bytes, or N characters of a charset; new each run; never printed', () => {
     const f = encrypted('gen.env.enc', 'A=1\n', 'dotenv');
     const gen = (k: string, ...flags: string[]) => {

@@ -71,6 +71,7 @@ export const setCommand: Command = {
       .option('generate', { type: 'string', describe: 'store a random secret: --generate[=N], N bytes as base64url (default 32), or N characters with --charset' })
       .option('charset', { type: 'string', requiresArg: true, describe: 'with --generate: alnum, hex, base64url, or the characters to use (default length: 256 bits)' })
       .option('type', { type: 'string', choices: TYPES as string[], default: 'str', describe: 'YAML/JSON value type' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace a value in the way, as sops does: a scalar the path goes through (a: 1, then set a.b) or a whole mapping or list at KEY' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' })
       .option('allow-selector-change', { type: 'boolean', default: false, describe: 'store the value as the file\'s selector says even when it differs from its .sops.yaml rule (or the default) and leaves it in plaintext' })
       .epilogue(
@@ -91,7 +92,7 @@ export const setCommand: Command = {
     const key = split?.key ?? arg;
     const text = await valueFor(args, io, key, split?.value);
     const value = typedLeaf(text, String(args.type) as ValueKind);
-    const result = await setValue(file, key, value, common(args, io, format));
+    const result = await setValue(file, key, value, { ...common(args, io, format), force: !!args.force });
     if (!result.changed) note(io, `${key} already has this value; ${file} was not written`);
     return 0;
   },
@@ -105,7 +106,7 @@ export const unsetCommand: Command = {
     withInputType(withIdentity(y))
       .positional('file', { type: 'string', describe: 'encrypted file' })
       .positional('key', { type: 'string', describe: `KEY or a path (db.password or '["db"]["password"]')` })
-      .option('ignore-missing', { type: 'boolean', default: false, describe: 'succeed when the key does not exist' })
+      .option('ignore-missing', { type: 'boolean', alias: 'idempotent', default: false, describe: 'succeed when the key does not exist (sops: --idempotent)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' }),
   async handler(args, io) {
     const file = String(args.file);
