@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
 import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap } from '../keys/age/unwrap.js';
-import { identitySources, type FoundIdentity, type KeyOptions } from '../keys/discovery.js';
+import { identitySources, safeRecipientText, type FoundIdentity, type IdentitySource, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from '../stores/metadata.js';
 
@@ -56,6 +56,12 @@ function* searchDataKey(md: Metadata, file: string, opts: KeyOptions): Generator
   }
   const searched: string[] = [];
   for (const source of opts.sources ?? identitySources(opts)) {
+    if (source.perRecipient) {
+      const outcome = yield* askPerRecipient(source, entries, file, opts);
+      if (outcome instanceof Uint8Array) return outcome;
+      searched.push(`${source.label} (${outcome})`);
+      continue;
+    }
     let ids: FoundIdentity[] | null;
     try {
       ids = source.load();
@@ -67,17 +73,9 @@ function* searchDataKey(md: Metadata, file: string, opts: KeyOptions): Generator
       searched.push(`${source.label} (${source.absent})`);
       continue;
     }
-    const prepared = prepareIdentities(ids, opts.sshPassphrase);
-    for (const entry of entries) {
-      const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
-      const key = native === null || native instanceof Uint8Array ? native : yield native;
-      if (key === null) continue;
-      if (key.length !== 32) {
-        throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(entry.recipient)} in ${file} is ${key.length} bytes, not 32`);
-      }
-      return key;
-    }
-    searched.push(`${source.label} (${ids.length} ${ids.length === 1 ? 'identity' : 'identities'}, none matched)`);
+    const key = yield* tryIdentities(ids, entries, file, opts);
+    if (key) return key;
+    searched.push(`${source.label} (${countIds(ids.length)}, none matched)`);
   }
   const recipients = ageRecipients(md);
   throw new EnvcryptError('NO_IDENTITY', `no identity matched any of the ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${file}`, {
@@ -88,4 +86,59 @@ function* searchDataKey(md: Metadata, file: string, opts: KeyOptions): Generator
       `send your public key to someone who can decrypt the file and ask them to run "envcrypt recipients add <key> ${file}"`,
     ],
   });
+}
+
+type Entry = Metadata['groups'][number]['age'][number];
+
+const countIds = (n: number) => `${n} ${n === 1 ? 'identity' : 'identities'}`;
+
+/** Try identities against every stanza, in file order; the data key, or null. */
+function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: KeyOptions): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
+  const prepared = prepareIdentities(ids, opts.sshPassphrase);
+  for (const entry of entries) {
+    const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
+    const key = native === null || native instanceof Uint8Array ? native : yield native;
+    if (key === null) continue;
+    if (key.length !== 32) {
+      throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(entry.recipient)} in ${file} is ${key.length} bytes, not 32`);
+    }
+    return key;
+  }
+  return null;
+}
+
+/**
+ * A key command, asked as sops asks it (age/keysource.go: once per stanza,
+ * with that stanza's recipient in `SOPS_AGE_RECIPIENT`; envcrypt also sets
+ * `ENVCRYPT_AGE_RECIPIENT`): for each recipient of the file in order until
+ * one run's output opens a stanza. What earlier runs printed is tried first,
+ * so a command that ignores the recipient runs once. A recipient that is not
+ * plainly one (see {@link safeRecipientText}) is never put in its environment.
+ *
+ * @returns the data key, or what to report for this source
+ */
+function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: KeyOptions): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
+  const earlier = source.loaded?.() ?? [];
+  if (earlier.length > 0) {
+    const key = yield* tryIdentities(earlier, entries, file, opts);
+    if (key) return key;
+  }
+  const asks = [...new Set(entries.map((e) => e.recipient).filter(safeRecipientText))];
+  let found = 0;
+  let failure: string | undefined;
+  for (const recipient of asks.length > 0 ? asks : [undefined]) {
+    let ids: FoundIdentity[] | null;
+    try {
+      ids = source.load(recipient);
+    } catch (e) {
+      failure ??= e instanceof EnvcryptError ? e.message : 'unreadable';
+      continue;
+    }
+    if (ids === null) return source.absent;
+    found += ids.length;
+    const key = yield* tryIdentities(ids, entries, file, opts);
+    if (key) return key;
+  }
+  if (failure !== undefined && found === 0) return failure;
+  return `${countIds(found)}, none matched${failure !== undefined ? `; ${failure}` : ''}`;
 }

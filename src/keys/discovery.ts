@@ -44,11 +44,36 @@ export interface IdentitySource {
   /** Set for an identity file the user named (`-i`, `*_AGE_KEY_FILE`): its path. See {@link noFallbackFromNamed}. */
   named?: string;
   /**
+   * Set for a key command, which is told the recipient it is asked about:
+   * `load(recipient)` runs it with that recipient in `SOPS_AGE_RECIPIENT`
+   * and `ENVCRYPT_AGE_RECIPIENT`, as sops 3.12+ does for each stanza it tries.
+   */
+  perRecipient?: boolean;
+  /**
    * Returns the identities, or null when the source is absent (unset or no
    * such file). Synchronous (a key command runs with `spawnSync`), so the
-   * preloads can decrypt before the app's first line runs.
+   * preloads can decrypt before the app's first line runs. `recipient` is
+   * only used by a {@link IdentitySource.perRecipient} source.
    */
-  load(): FoundIdentity[] | null;
+  load(recipient?: string): FoundIdentity[] | null;
+  /**
+   * A shared per-recipient source (see {@link shareKeySources}): every
+   * identity its earlier runs printed, tried before running it again, so a
+   * command that ignores the recipient still runs once per operation.
+   */
+  loaded?(): FoundIdentity[];
+}
+
+/** The variables a key command finds the recipient in: sops's name and envcrypt's own. */
+export const RECIPIENT_VARIABLES = ['SOPS_AGE_RECIPIENT', 'ENVCRYPT_AGE_RECIPIENT'] as const;
+
+/**
+ * A recipient from a file's metadata is attacker-controlled: it reaches a
+ * key command's environment only if it is made of the characters of an
+ * `age1…` or `ssh-… AAAA…` recipient, none of which a shell treats specially.
+ */
+export function safeRecipientText(r: string): boolean {
+  return r.length <= 4096 && /^(age1[0-9a-z]+|ssh-(ed25519|rsa) [A-Za-z0-9+/]+=*( [A-Za-z0-9@.,:_+-]+)*)$/.test(r);
 }
 
 /** `os.homedir()`, for an environment without HOME; `node:os` is loaded only then. */
@@ -158,10 +183,12 @@ export function noFallbackFromNamed<T extends KeyOptions>(opts: T): { opts: T; f
       label: s.label,
       absent: s.absent,
       ...(s.named !== undefined ? { named: s.named } : {}),
-      load() {
+      ...(s.perRecipient ? { perRecipient: true } : {}),
+      ...(s.loaded ? { loaded: s.loaded.bind(s) } : {}),
+      load(recipient?: string) {
         if (failed) throw failed.error;
         try {
-          return s.load();
+          return s.load(recipient);
         } catch (error) {
           if (s.named !== undefined) failed = { error };
           throw error;
@@ -196,22 +223,35 @@ function textSource(label: string, text: string | undefined): IdentitySource {
   return { label, absent: 'unset', load: () => (text === undefined || text === '' ? null : parseIdentityText(text, label)) };
 }
 
-function commandSource(label: string, cmd: string | undefined, env: NodeJS.ProcessEnv): IdentitySource {
+/** What a key command prints: an age identity file, or (`SOPS_AGE_SSH_PRIVATE_KEY_CMD`) an SSH private key. */
+type CommandOutput = 'age' | 'ssh';
+
+function commandSource(label: string, cmd: string | undefined, env: NodeJS.ProcessEnv, output: CommandOutput = 'age'): IdentitySource {
   return {
     label,
     absent: 'unset',
-    load() {
+    perRecipient: true,
+    load(recipient?: string) {
       if (!cmd) return null;
       // Loaded here, not at the top: the preload never needs child_process otherwise.
       const { spawnSync } = builtin<typeof import('node:child_process')>('node:child_process');
       const [file, ...args] = splitCommand(cmd);
       if (!file) throw new EnvcryptError('BAD_KEY', `${label} is empty`);
+      const childEnv = recipient === undefined ? env : { ...env, ...Object.fromEntries(RECIPIENT_VARIABLES.map((v) => [v, recipient])) };
       // Run directly, not through a shell; stderr goes to the user (it may be a prompt).
-      const r = spawnSync(file, args, { env, encoding: 'utf8', stdio: ['inherit', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+      const r = spawnSync(file, args, { env: childEnv, encoding: 'utf8', stdio: ['inherit', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+      const what = output === 'ssh' ? 'an SSH private key' : 'an age identity file';
       if (r.error || r.status !== 0) {
         throw new EnvcryptError('BAD_KEY', `the command in ${label} failed (${r.error ? (r.error as NodeJS.ErrnoException).code : `exit ${r.status ?? r.signal}`})`, {
-          hints: [`check ${label}; its stdout must be an age identity file`],
+          hints: [`check ${label}; its stdout must be ${what}`],
         });
+      }
+      if (output === 'ssh') {
+        // Parsed when a stanza needs it, as an SSH key file is; its errors name the variable, never the text.
+        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(r.stdout)) {
+          throw new EnvcryptError('BAD_KEY', `the command in ${label} did not print an SSH private key`, { hints: [`its stdout must be ${what} (OpenSSH or PEM)`] });
+        }
+        return [{ kind: 'ssh', text: r.stdout, source: label }];
       }
       try {
         return parseIdentityText(r.stdout, `the output of ${label}`);
@@ -230,7 +270,9 @@ function commandSource(label: string, cmd: string | undefined, env: NodeJS.Proce
  * `-i` files, `ENVCRYPT_AGE_KEY`, `ENVCRYPT_AGE_KEY_FILE`, `ENVCRYPT_AGE_KEY_CMD`,
  * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD`,
  * `$XDG_CONFIG_HOME/envcrypt/keys.txt`, `$XDG_CONFIG_HOME/sops/age/keys.txt`,
- * then SSH keys: `SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`.
+ * then SSH keys: `SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `SOPS_AGE_SSH_PRIVATE_KEY_CMD`,
+ * `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`. The key commands are told the
+ * recipient they are asked about (see {@link IdentitySource.perRecipient}).
  */
 export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
   const env = opts.env ?? process.env;
@@ -250,6 +292,8 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
     fileSource('', defaultKeyFile(env), false, warn),
     fileSource('', join(configHome(env), 'sops', 'age', 'keys.txt'), false, warn),
     sshFileSource('SOPS_AGE_SSH_PRIVATE_KEY_FILE', env.SOPS_AGE_SSH_PRIVATE_KEY_FILE || undefined, true, warn),
+    // sops's own order (age/keysource.go loadAgeSSHIdentities): the file, then the command, then ~/.ssh.
+    commandSource('SOPS_AGE_SSH_PRIVATE_KEY_CMD', env.SOPS_AGE_SSH_PRIVATE_KEY_CMD, env, 'ssh'),
     sshFileSource('', join(env.HOME ?? home(), '.ssh', 'id_ed25519'), false, warn),
     sshFileSource('', join(env.HOME ?? home(), '.ssh', 'id_rsa'), false, warn),
   );
@@ -259,24 +303,31 @@ export function identitySources(opts: KeyOptions = {}): IdentitySource[] {
 /**
  * Options whose identity sources are read at most once, however many files
  * one operation decrypts (layered `-f` files, the three sides of a merge, a
- * repo-wide re-key): a key command runs once, a key file is read once. A
- * source that failed fails the same way again without being retried.
+ * repo-wide re-key): a key file is read once, and a key command runs once
+ * per recipient it is asked about (once in all when what it printed already
+ * opens the next file). A source that failed fails the same way again
+ * without being retried.
  */
 export function shareKeySources<T extends KeyOptions>(opts: T): T {
   if (opts.sources) return opts;
   const sources = identitySources(opts).map((s): IdentitySource => {
-    let result: { ids: FoundIdentity[] | null } | { error: unknown } | undefined;
+    // One result per recipient asked about ('' for none); a source that ignores it has just the one.
+    const results = new Map<string, { ids: FoundIdentity[] | null } | { error: unknown }>();
     return {
       label: s.label,
       absent: s.absent,
       ...(s.named !== undefined ? { named: s.named } : {}),
-      load() {
+      ...(s.perRecipient ? { perRecipient: true, loaded: () => [...results.values()].flatMap((r) => ('ids' in r && r.ids ? r.ids : [])) } : {}),
+      load(recipient?: string) {
+        const slot = s.perRecipient ? (recipient ?? '') : '';
+        let result = results.get(slot);
         if (!result) {
           try {
-            result = { ids: s.load() };
+            result = { ids: s.load(s.perRecipient ? recipient : undefined) };
           } catch (error) {
             result = { error };
           }
+          results.set(slot, result);
         }
         if ('error' in result) throw result.error;
         return result.ids;

@@ -30,5 +30,5 @@ export const fastHost: SyncHost = {
 
 /** A key command may prompt or count its runs: only the full path runs it, once. */
 export function keyCommandSet(env: NodeJS.ProcessEnv): boolean {
-  return !!env.ENVCRYPT_AGE_KEY_CMD || !!env.SOPS_AGE_KEY_CMD;
+  return !!env.ENVCRYPT_AGE_KEY_CMD || !!env.SOPS_AGE_KEY_CMD || !!env.SOPS_AGE_SSH_PRIVATE_KEY_CMD;
 }

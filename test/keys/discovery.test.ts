@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { EnvcryptError } from '../../src/errors.js';
 import { defaultKeyFile, identitySources } from '../../src/keys/discovery.js';
 import { map, pair, str } from '../../src/tree/types.js';
 import { ageKeygen, tempDir } from '../helpers/run-cli.js';
+import { ROOT } from '../helpers/paths.js';
 
 const CANARY = 'CANARY-keycmd-41f0';
 let t: ReturnType<typeof tempDir>;
@@ -36,7 +38,8 @@ describe('key discovery', () => {
     expect(l.slice(0, 7)).toEqual(['-i/--identity=/id', 'ENVCRYPT_AGE_KEY', 'ENVCRYPT_AGE_KEY_FILE=/k1', 'ENVCRYPT_AGE_KEY_CMD', 'SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE=/k2', 'SOPS_AGE_KEY_CMD']);
     expect(l[7]).toBe(join(t.dir, 'xdg', 'envcrypt', 'keys.txt'));
     expect(l[8]).toBe(join(t.dir, 'xdg', 'sops', 'age', 'keys.txt'));
-    expect(l.slice(9)).toEqual(['SOPS_AGE_SSH_PRIVATE_KEY_FILE', join(t.dir, 'home', '.ssh', 'id_ed25519'), join(t.dir, 'home', '.ssh', 'id_rsa')]);
+    // sops's order (age/keysource.go loadAgeSSHIdentities): the SSH key file, the SSH key command, then ~/.ssh.
+    expect(l.slice(9)).toEqual(['SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD', join(t.dir, 'home', '.ssh', 'id_ed25519'), join(t.dir, 'home', '.ssh', 'id_rsa')]);
     expect(defaultKeyFile({ HOME: '/h' })).toBe('/h/.config/envcrypt/keys.txt');
   });
 
@@ -117,5 +120,64 @@ describe('key discovery', () => {
     const src = identitySources({ env: { ...base(), ENVCRYPT_AGE_KEY_FILE: bad } }).find((s) => s.label.startsWith('ENVCRYPT_AGE_KEY_FILE'))!;
     const err = await Promise.resolve().then(() => src.load()).catch((x) => x);
     expect(err.hints.join(' ')).toContain('recipient (public key)');
+  });
+});
+
+// sops 3.12+ (getsops/sops age/keysource.go, loadIdentities / loadAgeSSHIdentities): each key command is run
+// with SOPS_AGE_RECIPIENT set to the recipient of the stanza being tried. test/fixtures/bin/key-cmd.js logs
+// the recipient variables it saw (public keys only) and prints the key file mapped to that recipient.
+describe('key commands are told the recipient', () => {
+  const KEY_CMD = join(ROOT, 'test', 'fixtures', 'bin', 'key-cmd.js');
+  let n = 0;
+  const logFile = () => join(t.dir, `keycmd-${++n}.log`);
+  const runs = (log: string) => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | null>);
+  const none = () => ({ ...base(), XDG_CONFIG_HOME: join(t.dir, 'none') });
+
+  it('SOPS_AGE_KEY_CMD and ENVCRYPT_AGE_KEY_CMD get SOPS_AGE_RECIPIENT and ENVCRYPT_AGE_RECIPIENT, stanza by stanza in file order until one opens', async () => {
+    const two = await encryptText('K=v\n', 'f.env', { recipients: [b.recipient, a.recipient] });
+    for (const v of ['SOPS_AGE_KEY_CMD', 'ENVCRYPT_AGE_KEY_CMD']) {
+      const log = logFile();
+      // This command holds only a's key, and fails when asked about b.
+      const env = { ...none(), [v]: `node ${KEY_CMD} ${log} ${a.recipient}=${a.file}` };
+      await expect(decryptText(two, 'f.env.enc', { env })).resolves.toMatchObject({ branches: OPENED.branches });
+      expect(runs(log)).toEqual([
+        { SOPS_AGE_RECIPIENT: b.recipient, ENVCRYPT_AGE_RECIPIENT: b.recipient },
+        { SOPS_AGE_RECIPIENT: a.recipient, ENVCRYPT_AGE_RECIPIENT: a.recipient },
+      ]);
+    }
+  });
+
+  it('a command that ignores the recipient still runs once per operation, across files with other recipients', async () => {
+    const files = [[a.recipient], [b.recipient, a.recipient]];
+    for (const [i, r] of files.entries()) writeFileSync(join(t.dir, `multi${i}.env.enc`), await encryptText(`M${i}=1\n`, 'f.env', { recipients: r }));
+    const log = logFile();
+    const env = { ...none(), SOPS_AGE_KEY_CMD: `node ${KEY_CMD} ${log} ${a.file}` };
+    expect(await load({ path: files.map((_, i) => join(t.dir, `multi${i}.env.enc`)), env })).toEqual({ M0: '1', M1: '1' });
+    expect(runs(log)).toEqual([{ SOPS_AGE_RECIPIENT: a.recipient, ENVCRYPT_AGE_RECIPIENT: a.recipient }]);
+  });
+
+  it('a recipient from the file that is not plainly one never reaches the command environment', async () => {
+    const evil = 'age1$(touch pwned)';
+    const tampered = (await encryptText('K=v\n', 'f.env', { recipients: [b.recipient, a.recipient] })).replace(`recipient=${b.recipient}`, `recipient=${evil}`);
+    expect(tampered).toContain(evil);
+    const log = logFile();
+    const env = { ...none(), SOPS_AGE_KEY_CMD: `node ${KEY_CMD} ${log} ${a.recipient}=${a.file}` };
+    await decryptText(tampered, 'f.env.enc', { env }).catch(() => undefined); // the record refuses the change; the search ran first
+    expect(runs(log)).toEqual([{ SOPS_AGE_RECIPIENT: a.recipient, ENVCRYPT_AGE_RECIPIENT: a.recipient }]);
+  });
+
+  it('SOPS_AGE_SSH_PRIVATE_KEY_CMD: its stdout is an SSH private key, asked with the ssh recipient; garbage is named, never echoed', async () => {
+    const sshKey = join(t.dir, 'id_cmd');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'throwaway-test-key', '-f', sshKey]);
+    const sshRecipient = readFileSync(`${sshKey}.pub`, 'utf8').trim();
+    const sshText = await encryptText('K=v\n', 'f.env', { recipients: [sshRecipient] });
+    const log = logFile();
+    const env = { ...none(), SOPS_AGE_SSH_PRIVATE_KEY_CMD: `node ${KEY_CMD} ${log} ${sshKey}` };
+    await expect(decryptText(sshText, 'f.env.enc', { env })).resolves.toMatchObject({ branches: OPENED.branches });
+    expect(runs(log)).toEqual([{ SOPS_AGE_RECIPIENT: sshRecipient, ENVCRYPT_AGE_RECIPIENT: sshRecipient }]);
+    const e = (await decryptText(sshText, 'f.env.enc', { env: { ...none(), SOPS_AGE_SSH_PRIVATE_KEY_CMD: `echo ${CANARY}` } }).catch((x) => x)) as EnvcryptError;
+    expect(e.code).toBe('NO_IDENTITY');
+    expect(e.hints.join('\n')).toContain('SOPS_AGE_SSH_PRIVATE_KEY_CMD (the command in SOPS_AGE_SSH_PRIVATE_KEY_CMD did not print an SSH private key)');
+    expect(`${e.message}${e.hints.join('\n')}`).not.toContain(CANARY);
   });
 });
