@@ -20,6 +20,9 @@ const common = {
   define: { __ENVCRYPT_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 };
+// CommonJS output has no import.meta; the one module that reads it
+// (src/keys/age/mlkem.ts) does so only where there is no require.
+const cjsDefine = { ...common.define, 'import.meta.url': 'undefined' };
 // Some bundled CommonJS dependencies call require(); give ESM output one.
 const esmBanner = { js: "import { createRequire as __ecCreateRequire } from 'node:module'; const require = __ecCreateRequire(import.meta.url);" };
 
@@ -50,24 +53,28 @@ const lazyStringWidth = {
 // bundles bin/envcrypt.js's require). The ESM library's chunks sit one level
 // deeper, so they require `#vendor/<name>`, which package.json's "imports"
 // maps to the same file.
-const VENDORED = ['yaml', 'age-encryption', 're2js'];
+// The import specifier of each, and its file name in dist/vendor/. ML-KEM
+// (for post-quantum keys, which node:crypto lacks) is required synchronously
+// by src/keys/age/mlkem.ts, so the preload opens those keys in-process.
+const VENDORED = { yaml: 'yaml', 'age-encryption': 'age-encryption', re2js: 're2js', '@noble/post-quantum/ml-kem.js': 'ml-kem' };
 let vendorBuilt;
 // The exports are named one by one, so that node finds them in the CommonJS
 // file when ESM code imports it (the ESM library; index.cjs's import() of
 // age-encryption).
 const exportNames = async (name) => Object.keys(await import(name)).filter((k) => k !== 'default');
-const vendorBuild = async (name) => {
+const vendorBuild = async ([name, file]) => {
   const contents = `export { ${(await exportNames(name)).join(', ')} } from ${JSON.stringify(name)};`;
-  await build({ ...common, plugins: [licenses], stdin: { contents, resolveDir: root }, outfile: `${out}/vendor/${name}.cjs`, format: 'cjs', minifyWhitespace: true, minifySyntax: true });
+  await build({ ...common, plugins: [licenses], stdin: { contents, resolveDir: root }, outfile: `${out}/vendor/${file}.cjs`, format: 'cjs', minifyWhitespace: true, minifySyntax: true });
 };
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const vendor = {
   name: 'vendor',
   setup(b) {
     const format = b.initialOptions.format;
-    b.onStart(() => (vendorBuilt ??= Promise.all(VENDORED.map(vendorBuild)).then(() => undefined)));
-    const names = new RegExp(`^(?:${VENDORED.join('|')})$`);
+    b.onStart(() => (vendorBuilt ??= Promise.all(Object.entries(VENDORED).map(vendorBuild)).then(() => undefined)));
+    const names = new RegExp(`^(?:${Object.keys(VENDORED).map(escapeRe).join('|')})$`);
     if (format === 'cjs') {
-      b.onResolve({ filter: names }, (args) => ({ path: `../dist/vendor/${args.path}.cjs`, external: true }));
+      b.onResolve({ filter: names }, (args) => ({ path: `../dist/vendor/${VENDORED[args.path]}.cjs`, external: true }));
       return;
     }
     // ESM: a module that require()s the file (with the banner's require) and
@@ -75,7 +82,7 @@ const vendor = {
     // than the module itself (~100 ms for yaml on node 20).
     b.onResolve({ filter: names }, (args) => ({ path: args.path, namespace: 'vendor' }));
     b.onLoad({ filter: /.*/, namespace: 'vendor' }, async (args) => ({
-      contents: `const m = require(${JSON.stringify(`#vendor/${args.path}`)});\nexport const { ${(await exportNames(args.path)).join(', ')} } = m;\nexport default m;\n`,
+      contents: `const m = require(${JSON.stringify(`#vendor/${VENDORED[args.path]}`)});\nexport const { ${(await exportNames(args.path)).join(', ')} } = m;\nexport default m;\n`,
       loader: 'js',
     }));
     b.onResolve({ filter: /^#vendor\// }, (args) => ({ path: args.path, external: true }));
@@ -125,7 +132,8 @@ await Promise.all([
       // this file's (only there: node:url is not free at start-up).
       banner: { js: `(function (exports, require, module, __filename, __dirname) {${name === 'cli' ? "'use strict';var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" : ''}` },
       footer: { js: '})' },
-      ...(name === 'cli' ? { define: { ...common.define, 'import.meta.url': '__importMetaUrl' }, plugins: [...common.plugins, lazyStringWidth] } : {}),
+      define: { ...common.define, 'import.meta.url': name === 'cli' ? '__importMetaUrl' : 'undefined' },
+      ...(name === 'cli' ? { plugins: [...common.plugins, lazyStringWidth] } : {}),
       // No import() left in these files: they are loaded through vm.Script
       // with a code cache, where import() is unavailable. Lazily needed
       // modules become lazily evaluated require()s: yaml, age-encryption and
@@ -137,9 +145,10 @@ await Promise.all([
   // The library: yaml, age-encryption and re2js from dist/vendor/ too (the
   // ESM build's require() is its banner's), each loaded on first use.
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, format: 'esm', splitting: true, chunkNames: 'chunks/[name]-[hash]', banner: esmBanner }),
-  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+  // (import.meta.url: only src/keys/age/mlkem.ts reads it, on a branch a bundle never takes.)
+  build({ ...common, define: cjsDefine, entryPoints: { index: 'src/index.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
   // The preload includes the runtime loader: one file less to find and compile at start-up.
-  build({ ...common, entryPoints: { config: 'src/start/config.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+  build({ ...common, define: cjsDefine, entryPoints: { config: 'src/start/config.ts' }, outdir: out, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
 ]);
 // Type declarations for library users (package.json "types").
 const { execFileSync: run } = await import('node:child_process');

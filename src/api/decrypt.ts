@@ -6,7 +6,7 @@ import { coveredOf, verifyIntegrity } from '../crypto/integrity.js';
 import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { openInput, readTextFile } from '../io/read.js';
-import type { GeneralUnwrap } from '../keys/age/unwrap.js';
+import type { GeneralUnwrap, OtherOpeners } from '../keys/age/unwrap.js';
 import { noFallbackFromNamed, type KeyOptions } from '../keys/discovery.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import { damagedError, ENC_MARKER } from '../stores/sniff.js';
@@ -86,6 +86,8 @@ export async function decryptText(text: string, name: string, opts: DecryptOptio
 export interface SyncHost {
   storeFor(format: Format): Store;
   unwrapGeneral(req: GeneralUnwrap): Uint8Array | null;
+  /** Opens post-quantum and SSH identities in-process; without it they go to {@link SyncHost.unwrapGeneral}. */
+  otherOpeners?: OtherOpeners;
 }
 
 /**
@@ -101,7 +103,7 @@ export function decryptTextSync(text: string, name: string, opts: DecryptOptions
     if (!dataKey) {
       const keys = noFallbackFromNamed(opts);
       try {
-        dataKey = recoverDataKeySync(md, name, keys.opts, (req) => host.unwrapGeneral(req));
+        dataKey = recoverDataKeySync(md, name, keys.opts, (req) => host.unwrapGeneral(req), host.otherOpeners);
       } catch (e) {
         throw namedFailure(e, keys.failure());
       }

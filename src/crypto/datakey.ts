@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
-import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap } from '../keys/age/unwrap.js';
+import { otherOpeners } from '../keys/age/openers.js';
+import { byRecipient, prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap, type OtherOpeners } from '../keys/age/unwrap.js';
 import { identitySources, safeRecipientText, type FoundIdentity, type IdentitySource, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from '../stores/metadata.js';
@@ -17,7 +18,7 @@ export function newDataKey(): Uint8Array {
  * searched, with what was found there.
  */
 export async function recoverDataKey(md: Metadata, file: string, opts: KeyOptions = {}): Promise<Uint8Array> {
-  const search = searchDataKey(md, file, opts);
+  const search = searchDataKey(md, file, { ...opts, openers: otherOpeners });
   let step = search.next();
   while (!step.done) step = search.next(await unwrapGeneral(step.value));
   return step.value;
@@ -25,12 +26,13 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
 
 /**
  * {@link recoverDataKey} without a promise, for the preloads, which must
- * finish before the app's first line. X25519 identities are tried natively;
- * a stanza that needs the general path is handed to `general`, which must
- * open it synchronously (the preload runs a helper process).
+ * finish before the app's first line. X25519 identities are tried natively,
+ * and so are those `openers` opens (post-quantum, SSH keys without a
+ * passphrase); a stanza that needs the general path is handed to `general`,
+ * which must open it synchronously (the preload runs a helper process).
  */
-export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions, general: (req: GeneralUnwrap) => Uint8Array | null): Uint8Array {
-  const search = searchDataKey(md, file, opts);
+export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions, general: (req: GeneralUnwrap) => Uint8Array | null, openers?: OtherOpeners): Uint8Array {
+  const search = searchDataKey(md, file, openers ? { ...opts, openers } : opts);
   let step = search.next();
   while (!step.done) step = search.next(general(step.value));
   return step.value;
@@ -38,7 +40,7 @@ export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions,
 
 // The search itself, once for both drivers above: it yields each stanza that
 // only the general path can try, and is resumed with that attempt's result.
-function* searchDataKey(md: Metadata, file: string, opts: KeyOptions): Generator<GeneralUnwrap, Uint8Array, Uint8Array | null> {
+function* searchDataKey(md: Metadata, file: string, opts: SearchOptions): Generator<GeneralUnwrap, Uint8Array, Uint8Array | null> {
   if (md.groups.length > 1) {
     throw new EnvcryptError('UNSUPPORTED', `${file} uses ${md.groups.length} key groups (Shamir secret sharing), which envcrypt does not read yet`);
   }
@@ -90,12 +92,15 @@ function* searchDataKey(md: Metadata, file: string, opts: KeyOptions): Generator
 
 type Entry = Metadata['groups'][number]['age'][number];
 
+/** The search's options: where keys come from, and who opens the non-X25519 ones in-process. */
+type SearchOptions = KeyOptions & { openers?: OtherOpeners };
+
 const countIds = (n: number) => `${n} ${n === 1 ? 'identity' : 'identities'}`;
 
 /** Try identities against every stanza, in file order; the data key, or null. */
-function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: KeyOptions): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
-  const prepared = prepareIdentities(ids, opts.sshPassphrase);
-  for (const entry of entries) {
+function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: SearchOptions): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
+  const prepared = prepareIdentities(ids, opts.sshPassphrase, opts.openers);
+  for (const entry of byRecipient(entries, prepared)) {
     const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
     const key = native === null || native instanceof Uint8Array ? native : yield native;
     if (key === null) continue;
@@ -117,7 +122,7 @@ function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[]
  *
  * @returns the data key, or what to report for this source
  */
-function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: KeyOptions): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
+function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: SearchOptions): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
   const earlier = source.loaded?.() ?? [];
   if (earlier.length > 0) {
     const key = yield* tryIdentities(earlier, entries, file, opts);

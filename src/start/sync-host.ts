@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { SyncHost } from '../api/decrypt.js';
 import { EnvcryptError, type ErrorCode } from '../errors.js';
 import { builtin } from '../io/builtin.js';
+import { otherOpeners } from '../keys/age/openers.js';
 import type { GeneralUnwrap } from '../keys/age/unwrap.js';
 import type { FoundIdentity } from '../keys/discovery.js';
 import { dotenvStore } from '../stores/dotenv.js';
@@ -25,14 +26,17 @@ export type UnwrapReply = { key: string | null } | { error: { code: ErrorCode; m
  * CommonJS: `require` there evaluates the YAML store (and the `yaml` parser)
  * when a YAML file is loaded, and not before.
  *
- * Post-quantum and SSH identities need `age-encryption`, whose API is
- * asynchronous, and a preload cannot wait for a promise: such a stanza is
- * opened by a short-lived envcrypt process (`__unwrap-general`) that gets the
- * request on a stdin pipe and answers on a stdout pipe. The identities found
- * here are sent along, so a key command never runs twice.
+ * Post-quantum identities and SSH keys without a passphrase are opened
+ * in-process ({@link otherOpeners}). What is left, a passphrase-protected
+ * SSH key, needs the general path, whose API is asynchronous, and a preload
+ * cannot wait for a promise: such a stanza is opened by a short-lived
+ * envcrypt process (`__unwrap-general`) that gets the request on a stdin
+ * pipe and answers on a stdout pipe. The identities found here are sent
+ * along, so a key command never runs twice.
  */
 export function preloadHost(bin: string): SyncHost {
   return {
+    otherOpeners,
     storeFor(format: Format): Store {
       switch (format) {
         case 'dotenv':

@@ -73,8 +73,8 @@ for (const [flag, app] of [['--import', 'app.mjs'], ['-r', 'app.cjs']] as const)
 }
 
 // The preload is synchronous: no-TLA module, done before the app's next line.
-// X25519 keys are opened in-process; post-quantum and SSH keys by a helper
-// envcrypt process that gets what the preload already found on a pipe.
+// X25519, post-quantum and unprotected SSH keys are opened in-process (only a
+// passphrase-protected SSH key would need the helper: test/start/sync-host.test.ts).
 describe('the preload beyond the dotenv + X25519 fast path', () => {
   let u: ReturnType<typeof tempDir>;
   let pqFile: string;
@@ -120,13 +120,13 @@ describe('the preload beyond the dotenv + X25519 fast path', () => {
     spawnSync(process.execPath, [flag, 'envcrypt/config', app, ...vars], { cwd: u.dir, env: cleanEnv(extra), encoding: 'utf8' });
 
   for (const [flag, app] of [['--import', 'show.mjs'], ['-r', 'show.cjs']] as const) {
-    it(`${flag}: a post-quantum identity opens the file through the helper`, () => {
+    it(`${flag}: a post-quantum identity opens the file in-process`, () => {
       const r = pre(flag, app, ['PQ_VALUE'], { ENVCRYPT_AGE_KEY_FILE: pqFile, ENVCRYPT_CONFIG_PATH: 'pq.env.enc' });
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout)).toEqual({ PQ_VALUE: `${CANARY}-pq` });
     });
 
-    it(`${flag}: an ssh-keygen ed25519 key opens the file through the helper`, () => {
+    it(`${flag}: an ssh-keygen ed25519 key opens the file in-process`, () => {
       const r = pre(flag, app, ['SSH_VALUE'], { SOPS_AGE_SSH_PRIVATE_KEY_FILE: sshKey, ENVCRYPT_CONFIG_PATH: 'ssh.env.enc' });
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout)).toEqual({ SSH_VALUE: `${CANARY}-ssh` });
@@ -148,7 +148,7 @@ describe('the preload beyond the dotenv + X25519 fast path', () => {
       expect(r.stderr).not.toContain(CANARY);
     });
 
-    it(`${flag}: a wrong post-quantum key fails with the helper's error and its exit code, and the app does not start`, () => {
+    it(`${flag}: a wrong post-quantum key fails with exit 4, and the app does not start`, () => {
       const other = join(u.dir, `other-pq${flag}.txt`);
       runCli(['keygen', '--pq', '-o', other]);
       const r = pre(flag, app, ['PQ_VALUE'], { ENVCRYPT_AGE_KEY_FILE: other, ENVCRYPT_CONFIG_PATH: 'pq.env.enc' });
@@ -160,7 +160,7 @@ describe('the preload beyond the dotenv + X25519 fast path', () => {
     });
   }
 
-  it('a key command runs once, even when the helper opens the stanza', () => {
+  it('a key command runs once, with a post-quantum key', () => {
     const r = pre('--import', 'show.mjs', ['PQ_VALUE'], { ENVCRYPT_AGE_KEY_CMD: join(u.dir, 'keycmd.sh'), ENVCRYPT_CONFIG_PATH: 'pq.env.enc' });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ PQ_VALUE: `${CANARY}-pq` });

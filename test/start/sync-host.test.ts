@@ -110,3 +110,16 @@ describe('envcrypt __unwrap-general (the real helper)', () => {
     expect(r.stdout + r.stderr).not.toContain(SECRET_ID);
   });
 });
+
+describe('preloadHost() opens post-quantum keys in-process', () => {
+  it('decrypts a post-quantum file with no helper (its path does not exist)', async () => {
+    const { decryptTextSync } = await import('../../src/api/decrypt.js');
+    const { newIdentity } = await import('../../src/keys/keygen.js');
+    const { encryptText } = await import('../../src/api/encrypt.js');
+    const pq = await newIdentity(true);
+    const text = await encryptText('PQ_VALUE=in-process\n', 'x.env', { recipients: [pq.recipient] });
+    const env = { ENVCRYPT_AGE_KEY: pq.identity };
+    const dec = decryptTextSync(text, 'x.env', { env }, preloadHost(join(t.dir, 'no-such-helper.js')));
+    expect(dec.branches).toHaveLength(1);
+  });
+});

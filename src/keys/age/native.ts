@@ -36,6 +36,24 @@ export interface X25519Identity {
 }
 
 /**
+ * An identity of another type that opens its own stanzas synchronously (an
+ * SSH key, a post-quantum key): typage's `Identity.unwrapFileKey` contract,
+ * without the promise.
+ */
+export interface StanzaOpener {
+  readonly type: 'opener';
+  /**
+   * @param stanzas - Every stanza of the header, in file order.
+   * @returns The file key, or null when no stanza is this identity's.
+   * @throws {@link EnvcryptError} when a stanza is this identity's but broken.
+   */
+  open(stanzas: readonly AgeStanza[]): Uint8Array | null;
+}
+
+/** What {@link unwrapNative} tries: X25519 identities, and openers of other types. */
+export type NativeIdentity = X25519Identity | StanzaOpener;
+
+/**
  * Stanza types that identities of the general path (`age-encryption`, the
  * SSH key type) can unwrap. When a file has one of these and no X25519 stanza
  * matched, {@link unwrapNative} answers `'unsupported'` instead of null.
@@ -138,12 +156,13 @@ export function x25519Recipient(identity: X25519Identity): string {
   return bech32.encode('age', bech32.toWords(identity.publicKey));
 }
 
-function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Buffer {
+/** HKDF-SHA256 to 32 bytes, as age derives every key. */
+export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
 }
 
 /** ChaCha20-Poly1305 open; null when the tag does not verify. */
-function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Buffer | null {
+export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Buffer | null {
   if (sealed.length < TAG_SIZE) return null;
   const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_SIZE });
   d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
@@ -178,13 +197,13 @@ function unwrapStanza(stanza: AgeStanza, index: number, id: X25519Identity): Buf
   if (secret.every((b) => b === 0)) throw failed(`${where} has a low-order ephemeral share`);
   const wrapKey = hkdf(secret, Buffer.concat([share, id.publicKey]), X25519_LABEL);
   secret.fill(0);
-  const fileKey = open(wrapKey, ZERO_NONCE, stanza.body);
+  const fileKey = chachaOpen(wrapKey, ZERO_NONCE, stanza.body);
   wrapKey.fill(0);
   return fileKey;
 }
 
 /** The STREAM nonce of chunk `index`: an 11-byte big-endian counter, then the last-chunk flag. */
-function streamNonce(index: number, last: boolean): Buffer {
+export function streamNonce(index: number, last: boolean): Buffer {
   const nonce = Buffer.alloc(12);
   let n = index;
   for (let i = 10; i >= 0 && n > 0; i--) {
@@ -206,7 +225,7 @@ function decryptStream(key: Uint8Array, sealed: Uint8Array): Buffer {
     if (last && index > 0 && chunk.length === TAG_SIZE) {
       throw failed('the age payload ends with an empty chunk');
     }
-    const plain = open(key, streamNonce(index, last), chunk);
+    const plain = chachaOpen(key, streamNonce(index, last), chunk);
     if (plain === null) {
       for (const b of out) b.fill(0);
       throw failed(`chunk ${index + 1} of the age payload is damaged or truncated`);
@@ -218,10 +237,15 @@ function decryptStream(key: Uint8Array, sealed: Uint8Array): Buffer {
   return Buffer.concat(out);
 }
 
-function findFileKey(stanzas: AgeStanza[], identities: readonly X25519Identity[]): Buffer | null {
+function findFileKey(stanzas: AgeStanza[], identities: readonly NativeIdentity[]): Buffer | null {
   // Identities outer, stanzas inner, stopping at the first match: the order age and typage use,
   // so a broken stanza is reported (or not) exactly when they report it.
   for (const id of identities) {
+    if (id.type === 'opener') {
+      const fileKey = id.open(stanzas);
+      if (fileKey !== null) return Buffer.from(fileKey.buffer, fileKey.byteOffset, fileKey.length);
+      continue;
+    }
     for (const [i, s] of stanzas.entries()) {
       const fileKey = unwrapStanza(s, i, id);
       if (fileKey !== null) return fileKey;
@@ -235,7 +259,8 @@ function findFileKey(stanzas: AgeStanza[], identities: readonly X25519Identity[]
  * the file key, verify the header MAC, then decrypt the whole payload.
  *
  * @param file - The binary age file (use `decodeArmor` first for armored ones).
- * @param identities - The X25519 identities to try, in order.
+ * @param identities - The identities to try, in order: X25519 ones, and
+ *   {@link StanzaOpener}s for other key types.
  * @returns The plaintext; null if no stanza is for any of the identities and
  *   none needs the general path; `'unsupported'` if no X25519 stanza matched
  *   but the file has a stanza of a {@link GENERAL_PATH_STANZA_TYPES} type, so
@@ -247,7 +272,7 @@ function findFileKey(stanzas: AgeStanza[], identities: readonly X25519Identity[]
  */
 export function unwrapNative(
   file: Uint8Array,
-  identities: readonly X25519Identity[],
+  identities: readonly NativeIdentity[],
 ): Uint8Array | null | 'unsupported' {
   const { stanzas, headerForMac, mac, payload } = parseAgeFile(file);
   // age refuses files that mix a passphrase with other recipients, before trying any key.

@@ -2,23 +2,102 @@ import type { Identity } from 'age-encryption';
 import { EnvcryptError } from '../../errors.js';
 import type { FoundIdentity } from '../discovery.js';
 import { decodeArmor } from './armor.js';
-import { parseX25519Identity, unwrapNative, type X25519Identity } from './native.js';
+import { parseX25519Identity, unwrapNative, x25519Recipient, type NativeIdentity } from './native.js';
 import { loadAgeLib } from './lib.js';
 
 /** Identities prepared once per source, so each stanza is tried without re-parsing keys. */
 export interface PreparedIdentities {
-  native: X25519Identity[];
-  /** Post-quantum identity strings and SSH keys, for the general `age-encryption` path. */
+  /**
+   * Opened in-process and synchronously with `node:crypto`: X25519, then
+   * post-quantum and unprotected SSH keys, in the order found.
+   */
+  native: NativeIdentity[];
+  /** Passphrase-protected SSH keys (and keys that failed to parse), for the general `age-encryption` path. */
   general: FoundIdentity[];
+  /**
+   * The recipients of the native identities, normalised by
+   * {@link recipientKey}: post-quantum ones only `withPq` (each costs a key
+   * expansion, worth it only when the file has post-quantum recipients).
+   */
+  recipients?: (withPq: boolean) => ReadonlySet<string>;
   /** Asks for a protected SSH key's passphrase. */
   sshPassphrase?: (source: string) => Promise<string>;
 }
 
-/** Parse X25519 identities once; keep the rest for the general path. */
-export function prepareIdentities(ids: readonly FoundIdentity[], sshPassphrase?: (source: string) => Promise<string>): PreparedIdentities {
-  const isNative = (s: FoundIdentity): s is string => typeof s === 'string' && s.startsWith('AGE-SECRET-KEY-1');
-  const native = ids.filter(isNative).map((s) => parseX25519Identity(s));
-  return { native, general: ids.filter((s) => !isNative(s)), ...(sshPassphrase ? { sshPassphrase } : {}) };
+/** An identity that opens stanzas in-process, with the recipient it opens. */
+export interface PreparedIdentity {
+  id: NativeIdentity;
+  /** Its recipient string (may be costly: called only when entries are ordered). */
+  recipient: () => string;
+  /** True for a post-quantum identity, whose recipient costs a key expansion. */
+  pq?: boolean;
+}
+
+/**
+ * Opens identities other than X25519 in-process (see openers.ts), or
+ * returns null to leave one to the general path. The fast start-up bundles
+ * pass none, so those identities send them to the full runtime.
+ */
+export type OtherOpeners = (id: FoundIdentity) => PreparedIdentity | null;
+
+/**
+ * How a stored recipient is compared with an identity's: trimmed, and an SSH
+ * key line without its comment.
+ */
+export function recipientKey(r: string): string {
+  const t = r.trim();
+  return t.startsWith('ssh-') ? t.split(/\s+/).slice(0, 2).join(' ') : t;
+}
+
+const isX25519 = (s: FoundIdentity): s is string => typeof s === 'string' && s.startsWith('AGE-SECRET-KEY-1');
+
+/**
+ * Parse every identity once: X25519 ones first, then those `others` opens
+ * in-process, in the order found; the rest are left for the general path.
+ */
+export function prepareIdentities(ids: readonly FoundIdentity[], sshPassphrase?: (source: string) => Promise<string>, others?: OtherOpeners): PreparedIdentities {
+  const x25519: PreparedIdentity[] = [];
+  const more: PreparedIdentity[] = [];
+  const general: FoundIdentity[] = [];
+  for (const s of ids) {
+    if (isX25519(s)) {
+      const x = parseX25519Identity(s);
+      x25519.push({ id: x, recipient: () => x25519Recipient(x) });
+      continue;
+    }
+    const p = others?.(s) ?? null;
+    if (p === null) general.push(s);
+    else more.push(p);
+  }
+  const all = [...x25519, ...more];
+  const memo = new Map<boolean, Set<string>>();
+  return {
+    native: all.map((p) => p.id),
+    general,
+    recipients: (withPq) => {
+      let set = memo.get(withPq);
+      if (!set) memo.set(withPq, (set = new Set(all.filter((p) => withPq || !p.pq).map((p) => recipientKey(p.recipient())))));
+      return set;
+    },
+    ...(sshPassphrase ? { sshPassphrase } : {}),
+  };
+}
+
+/**
+ * The entries to try, those whose stored recipient is one of `ids`' first
+ * (in file order), then the rest: so the stanza meant for us is opened
+ * first, and a post-quantum or RSA key does not decapsulate the nine
+ * stanzas of the others. The stored recipient is written by whoever wrote
+ * the file and authenticates nothing: a wrong one only changes the order
+ * (every entry is still tried), and the data key found is accepted only if
+ * the MAC and integrity record then verify.
+ */
+export function byRecipient<T extends { recipient: string }>(entries: readonly T[], ids: PreparedIdentities): T[] {
+  if (entries.length < 2 || ids.native.length === 0 || !ids.recipients) return [...entries];
+  const ours = ids.recipients(entries.some((e) => e.recipient.trim().startsWith('age1pq1')));
+  const first = entries.filter((e) => ours.has(recipientKey(e.recipient)));
+  if (first.length === 0 || first.length === entries.length) return [...entries];
+  return [...first, ...entries.filter((e) => !first.includes(e))];
 }
 
 async function generalIdentity(id: FoundIdentity, ids: PreparedIdentities): Promise<string | Identity> {

@@ -316,6 +316,29 @@ export function sshIdentity(privateKeyText: string, source: string, options: Ssh
   };
 }
 
+/** An unprotected SSH key's identity, whose unwrap never waits: see {@link sshIdentityUnprotected}. */
+export interface SyncSshIdentity {
+  /** The public key line, `ssh-ed25519 AAAA…` (no comment): the recipient it opens. */
+  readonly publicKey: string;
+  /** As `Identity.unwrapFileKey`, synchronously. */
+  unwrapFileKey(stanzas: Stanza[]): Uint8Array | null;
+}
+
+/**
+ * {@link sshIdentity} for a key without a passphrase, synchronously, so the
+ * preload and `exec` open SSH stanzas in-process with `node:crypto`.
+ *
+ * @returns The identity, or null for a passphrase-protected key (use
+ *   {@link sshIdentity}, which can ask for the passphrase).
+ * @throws {@link EnvcryptError} `BAD_KEY` if the text is not a supported key.
+ */
+export function sshIdentityUnprotected(privateKeyText: string, source: string): SyncSshIdentity | null {
+  const file = parseSshPrivateKey(privateKeyText, source);
+  if (file.encrypted) return null;
+  const id = identityOf(file.key.publicKey, unwrapFor(file.key, source));
+  return { publicKey: formatSshPublicKey(file.key.publicKey), unwrapFileKey: (s) => id.unwrapFileKey(s) as Uint8Array | null };
+}
+
 function identityOf(pk: SshPublicKey, unwrap: (s: Stanza) => Uint8Array | Promise<Uint8Array>): Identity {
   const tag = tagOf(pk.wire);
   return {

@@ -1,0 +1,69 @@
+/**
+ * age's X25519 recipient stanza, written with `node:crypto` alone
+ * (https://age-encryption.org/v1, "X25519 recipient stanza"): so `encrypt`,
+ * `set`, `edit`, `rotate` and `recipients` wrap a data key without loading
+ * `age-encryption`. Unwrapping is in native.ts.
+ */
+
+import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { bech32 } from '@scure/base';
+import { EnvcryptError } from '../../errors.js';
+import { hkdf } from './native.js';
+import { chachaSeal, type OutStanza } from './write.js';
+
+const X25519_LABEL = 'age-encryption.org/v1/X25519';
+const KEY_SIZE = 32;
+const ZERO_NONCE = Buffer.alloc(12);
+
+/** The raw 32-byte public key of an X25519 key, read back as JWK (no DER decoder). */
+function rawPublic(key: KeyObject): Buffer {
+  return Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url');
+}
+
+/**
+ * An `age1…` recipient as a public key, ready to wrap file keys for.
+ *
+ * @param recipient - The bech32 `age1…` string.
+ * @returns The raw public key and its node `KeyObject`.
+ * @throws {@link EnvcryptError} `BAD_KEY` for a malformed recipient.
+ */
+export function x25519PublicKey(recipient: string): { raw: Uint8Array; key: KeyObject } {
+  let raw: Uint8Array;
+  try {
+    const d = bech32.decode(recipient as `${string}1${string}`);
+    if (d.prefix !== 'age') throw new Error('prefix');
+    raw = bech32.fromWords(d.words);
+  } catch {
+    raw = new Uint8Array(0);
+  }
+  if (raw.length !== KEY_SIZE) throw new EnvcryptError('BAD_KEY', `malformed X25519 recipient "${recipient.slice(0, 12)}…"`);
+  return { raw, key: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' }) };
+}
+
+/**
+ * Wrap a file key for one X25519 recipient, as age does: an ephemeral key
+ * pair, X25519 with the recipient, HKDF-SHA256 over (share ‖ recipient),
+ * ChaCha20-Poly1305 under a zero nonce (safe: every wrapping key is fresh).
+ *
+ * @param fileKey - The 16-byte file key.
+ * @param recipient - From {@link x25519PublicKey}.
+ * @returns The `X25519` stanza.
+ * @throws {@link EnvcryptError} `BAD_KEY` for a low-order recipient key.
+ */
+export function x25519Stanza(fileKey: Uint8Array, recipient: { raw: Uint8Array; key: KeyObject }): OutStanza {
+  const eph = generateKeyPairSync('x25519');
+  const share = rawPublic(eph.publicKey);
+  let secret: Buffer;
+  try {
+    secret = diffieHellman({ privateKey: eph.privateKey, publicKey: recipient.key });
+  } catch {
+    secret = Buffer.alloc(KEY_SIZE);
+  }
+  // age refuses a recipient that makes the shared secret all zeros (a low-order point).
+  if (secret.every((b) => b === 0)) throw new EnvcryptError('BAD_KEY', 'not a usable X25519 recipient: its public key is a low-order point');
+  const wrapKey = hkdf(secret, Buffer.concat([share, recipient.raw]), X25519_LABEL);
+  secret.fill(0);
+  const body = chachaSeal(wrapKey, ZERO_NONCE, fileKey);
+  wrapKey.fill(0);
+  return { type: 'X25519', args: [share.toString('base64').replace(/=+$/, '')], body };
+}
