@@ -213,7 +213,10 @@ function readGroup(ctx: Ctx, node: unknown, what: string, depth: number, top = w
   checkKnown(ctx, entries, GROUP_FIELDS, what);
   const age: Item[] = [];
   const other = new Set<string>();
-  for (const e of entries) {
+  // sops takes the merged groups' keys first, then the group's own, whatever the
+  // order of the fields (config.go extractMasterKeys): the order of the stanzas it writes.
+  const merged = entries.filter((e) => e.key === 'merge');
+  for (const e of [...merged, ...entries.filter((x) => x.key !== 'merge')]) {
     const field = `${e.key} in ${what}`;
     if (e.key === 'age') age.push(...commaItems(ctx, e, field, false));
     else if (e.key === 'merge') {

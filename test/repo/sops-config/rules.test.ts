@@ -84,9 +84,10 @@ describe('pathForMatching and matchRule', () => {
 });
 
 describe('key_groups', () => {
-  it('uses the age keys of a single group, including merged groups', () => {
+  it('uses the age keys of a single group, including merged groups (first, as sops orders them)', () => {
     const cfg = parseConfig(`creation_rules:\n  - key_groups:\n      - age: [${A}, "${B},${C}"]\n        merge:\n          - age: [${D}]\n`, 'c');
-    expect(cfg.creationRules?.[0]).toMatchObject({ recipients: [A, B, C, D], keyGroups: 1, otherKeyTypes: [] });
+    // sops config.go extractMasterKeys: merged groups' keys, then the group's own (test/sops-ported/config.test.ts TestLoadConfigFileWithMerge).
+    expect(cfg.creationRules?.[0]).toMatchObject({ recipients: [D, A, B, C], keyGroups: 1, otherKeyTypes: [] });
   });
 
   it('refuses several groups (Shamir) when the rule is used', () => {
