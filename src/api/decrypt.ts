@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import { recoverDataKey, recoverDataKeySync } from '../crypto/datakey.js';
 import { IvStash } from '../crypto/iv-stash.js';
 import { readMetadata, type Metadata } from '../stores/metadata.js';
@@ -209,5 +208,5 @@ export async function decryptFile(path: string, opts: DecryptOptions = {}): Prom
  * question of format or recipients comes up.
  */
 export function assertInputFile(path: string): void {
-  closeSync(openInput(path).fd);
+  openInput(path).close();
 }

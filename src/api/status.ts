@@ -2,7 +2,6 @@
  * `envcrypt status FILE`: what a file is, who can read it, whether its MAC
  * verifies, and whether its recipients still match its `.sops.yaml` rule.
  */
-import { closeSync } from 'node:fs';
 import { ageRecipients, readMetadata } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { isBinary, openInput, readPrefix } from '../io/read.js';
@@ -90,11 +89,11 @@ export interface StatusOptions extends KeyOptions {
 // openInput: a regular file only (a FIFO would block the open, a device
 // never end); the size rule below is status's own, not the input cap.
 function readForStatus(path: string): Buffer {
-  const { fd, stats } = openInput(path);
+  const { fd, stats, close } = openInput(path);
   try {
     return readPrefix(fd, Math.min(stats.size, MAX_STATUS_BYTES + 1));
   } finally {
-    closeSync(fd);
+    close();
   }
 }
 

@@ -67,11 +67,23 @@ function tooBig(path: string, size: string, cap: number): EnvcryptError {
   });
 }
 
-/** An input file opened for reading; the caller closes `fd`. */
+/** An input file opened for reading; the caller calls `close()`. */
 export interface OpenInput {
   fd: number;
   /** fstat of the descriptor: what is read, whatever the path points at now. */
   stats: Stats;
+  /** Close the descriptor (standard input, read through fd 0 itself, stays open). */
+  close(): void;
+}
+
+/**
+ * Standard input when `/dev/stdin` cannot be opened because it is a socket
+ * (ENXIO on Linux), which is what a Node.js parent's piped stdin is: fd 0
+ * is read as it is, and never closed.
+ */
+function stdinItself(cause: unknown): OpenInput | null {
+  if ((cause as NodeJS.ErrnoException)?.code !== 'ENXIO') return null;
+  return { fd: 0, stats: fstatSync(0), close: () => undefined };
 }
 
 /**
@@ -103,12 +115,15 @@ export function openInput(path: string): OpenInput {
     // is read as it is. O_NOCTTY: a terminal never becomes ours.
     fd = openSync(path, constants.O_RDONLY | (stdin ? 0 : (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0)));
   } catch (cause) {
+    const itself = stdin ? stdinItself(cause) : null;
+    if (itself) return itself;
     throw readError(path, cause);
   }
   try {
     const stats = fstatSync(fd);
     if (!stdin && !stats.isFile()) throw notRegular(path, stats);
-    return { fd, stats };
+    const opened = fd;
+    return { fd, stats, close: () => closeSync(opened) };
   } catch (e) {
     closeSync(fd);
     throw e instanceof EnvcryptError ? e : readError(path, e);
@@ -125,7 +140,7 @@ export function openInput(path: string): OpenInput {
  */
 export function readInputFile(path: string, env: NodeJS.ProcessEnv = process.env): Buffer {
   const cap = maxInputBytes(env);
-  const { fd, stats } = openInput(path);
+  const { fd, stats, close } = openInput(path);
   try {
     const regular = stats.isFile();
     if (regular && stats.size > cap) throw tooBig(path, String(stats.size), cap);
@@ -133,7 +148,7 @@ export function readInputFile(path: string, env: NodeJS.ProcessEnv = process.env
     if (buf.length > cap) throw tooBig(path, regular ? `at least ${cap + 1}` : `more than ${cap}`, cap);
     return buf;
   } finally {
-    closeSync(fd);
+    close();
   }
 }
 
