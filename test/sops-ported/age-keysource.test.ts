@@ -269,15 +269,13 @@ describe('getsops/sops age/keysource_test.go: TestMasterKey_loadIdentities', () 
     expect(found(r)).toEqual([]);
   });
 
-  // waits for: SOPS_AGE_SSH_PRIVATE_KEY_CMD
-  it.skip('"SOPS_AGE_SSH_PRIVATE_KEY_CMD": one SSH key from the command', () => {
+  it('"SOPS_AGE_SSH_PRIVATE_KEY_CMD": one SSH key from the command', () => {
     const r = loadAll(homeEnv({ SOPS_AGE_SSH_PRIVATE_KEY_CMD: `echo '${mockSshIdentity}'` }));
     expect(errors(r)).toEqual([]);
     expect(found(r)).toHaveLength(1);
   });
 
-  // waits for: SOPS_AGE_SSH_PRIVATE_KEY_CMD
-  it.skip('"cmd error" (SOPS_AGE_SSH_PRIVATE_KEY_CMD=meow): an error naming the variable', () => {
+  it('"cmd error" (SOPS_AGE_SSH_PRIVATE_KEY_CMD=meow): an error naming the variable', () => {
     const r = loadAll(homeEnv({ SOPS_AGE_SSH_PRIVATE_KEY_CMD: 'meow' }));
     expect(errors(r)).toHaveLength(1);
     expect(errors(r)[0]!.message).toContain('SOPS_AGE_SSH_PRIVATE_KEY_CMD');
@@ -290,8 +288,7 @@ describe('getsops/sops age/keysource_test.go: TestMasterKey_loadIdentities', () 
     expect(found(r)).toEqual([mockIdentity]);
   });
 
-  // waits for: SOPS_AGE_KEY_CMD getting SOPS_AGE_RECIPIENT
-  it.skip('"SOPS_AGE_RECIPIENT": the key command sees the recipient of the stanza being opened', async () => {
+  it('"SOPS_AGE_RECIPIENT": the key command sees the recipient of the stanza being opened', async () => {
     const cmd = `bash -c 'if [[ $SOPS_AGE_RECIPIENT = ${mockRecipient} ]]; then echo ${mockIdentity}; fi'`;
     const env = homeEnv({ SOPS_AGE_KEY_CMD: cmd }).env;
     // sops opens the stanza for mockRecipient, and finds nothing for any other recipient.

@@ -28,6 +28,7 @@ import { decryptTree, encryptTree } from '../../src/crypto/tree-cipher.js';
 import { nodesEqual } from '../../src/tree/equal.js';
 import { deleteAt, setAt } from '../../src/tree/mutate.js';
 import { formatPath, getPath } from '../../src/tree/path.js';
+import { caught } from '../helpers/errors.js';
 import { bool, comment, float, int, list, map, nul, pair, str, type Branch, type Comment, type MapNode, type Node, type Pair } from '../../src/tree/types.js';
 
 const KEY = new Uint8Array(Buffer.from('f'.repeat(32)));
@@ -256,9 +257,10 @@ describe('getsops/sops sops_test.go: Set', () => {
     expect(at(set, 'foo', 2)).toEqual(map([pair('bar', str('hello'))]));
   });
 
-  // waits for: set through scalars
-  it.skip('TestSetNewKeyDeep: a path through a scalar replaces it with a mapping', () => {
-    const set = setAt(map([pair('foo', str('bar'))]), ['foo', 'bar', 'baz'], str('hello'));
+  it('TestSetNewKeyDeep: a path through a scalar replaces it with a mapping (with force: README Decisions, set paths)', () => {
+    const branch = map([pair('foo', str('bar'))]);
+    expect(caught(() => setAt(branch, ['foo', 'bar', 'baz'], str('hello'))).code).toBe('REFUSED');
+    const set = setAt(branch, ['foo', 'bar', 'baz'], str('hello'), { force: true });
     expect(set).toEqual(map([pair('foo', map([pair('bar', map([pair('baz', str('hello'))]))]))]));
   });
 
@@ -272,8 +274,7 @@ describe('getsops/sops sops_test.go: Set', () => {
     expect(at(set, 'foo')).toEqual(list([str('uno'), str('two'), str('three')]));
   });
 
-  // waits for: set creating lists
-  it.skip('TestSetArrayNew: missing lists are created for index steps', () => {
+  it('TestSetArrayNew: missing lists are created for index steps', () => {
     const set = setAt(map([]), ['foo', 0, 0], str('uno'));
     expect(set).toEqual(map([pair('foo', list([list([str('uno')])]))]));
   });
@@ -283,15 +284,16 @@ describe('getsops/sops sops_test.go: Set', () => {
     expect(set).toEqual(map([pair('foo', str('bar'))]));
   });
 
-  // waits for: set appending past the end of a list
-  it.skip('TestSetArrayLeafNewItem: an index past the end of a list appends one element', () => {
-    const set = setAt(map([pair('array', list([]))]), ['array', 2], str('hello'));
-    expect(set).toEqual(map([pair('array', list([str('hello')]))]));
+  it('TestSetArrayLeafNewItem: an index past the end of a list is refused, naming the index that appends (sops appends; README Decisions, set paths)', () => {
+    const e = caught(() => setAt(map([pair('array', list([]))]), ['array', 2], str('hello')));
+    expect(e.code).toBe('USAGE');
+    expect(e.hints.join(' ')).toContain('0');
+    expect(setAt(map([pair('array', list([]))]), ['array', 0], str('hello'))).toEqual(map([pair('array', list([str('hello')]))]));
   });
 
-  // waits for: set through scalars
-  it.skip('TestSetArrayNonLeaf: a path through a scalar list element replaces it with a mapping', () => {
-    const set = setAt(map([pair('array', list([int(1n)]))]), ['array', 0, 'hello'], str('hello'));
+  it('TestSetArrayNonLeaf: a path through a scalar list element replaces it with a mapping (with force: README Decisions, set paths)', () => {
+    expect(caught(() => setAt(map([pair('array', list([int(1n)]))]), ['array', 0, 'hello'], str('hello'))).code).toBe('REFUSED');
+    const set = setAt(map([pair('array', list([int(1n)]))]), ['array', 0, 'hello'], str('hello'), { force: true });
     expect(set).toEqual(map([pair('array', list([map([pair('hello', str('hello'))])]))]));
   });
 });
