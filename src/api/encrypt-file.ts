@@ -110,8 +110,10 @@ async function previousVersion(out: string, format: Format, opts: EncryptFileOpt
   }
 }
 
-/** The selector flags of `encrypt`, by sops name. */
-export const SELECTOR_FLAGS: readonly SelectorKind[] = ['encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix'];
+/** The selector flags of `encrypt`, by sops name (sops 3.13 has all six). */
+export const SELECTOR_FLAGS: readonly SelectorKind[] = [
+  'encrypted_regex', 'unencrypted_regex', 'encrypted_suffix', 'unencrypted_suffix', 'encrypted_comment_regex', 'unencrypted_comment_regex',
+];
 
 /** Options for {@link encryptWithRules}: {@link EncryptFileOptions} with recipients and selector still to be decided. */
 export interface EncryptWithRulesOptions extends Omit<EncryptFileOptions, 'recipients' | 'selector' | 'macOnlyEncrypted' | 'recipientSource'> {

@@ -157,7 +157,7 @@ export async function mergeTexts(base: string | null, ours: string, theirs: stri
   // Theirs' IVs are only valid under theirs' data key, so they are reused only when it is ours too.
   const stash = !rotate && sameKey(t.dataKey, o.dataKey) ? new ChainedStash([o.stash, t.stash]) : o.stash;
   const rule = ruleFor(name, keys.env);
-  if (!opts.allowSelectorChange) refuseDriftedPlaintext(name, o.branches, merged.branches, o.metadata.selector, rule);
+  if (!opts.allowSelectorChange) refuseDriftedPlaintext(name, o.branches, merged.branches, o.metadata.selector, rule, o.integrity === 'verified' && t.integrity === 'verified' ? 'none' : 'all');
   // Only recipients the .sops.yaml rule, or an integrity record made under
   // ours' data key, vouches for may get a new wrap of the data key. A record
   // under another key proves only that its writer knew that key, and anyone

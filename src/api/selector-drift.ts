@@ -33,28 +33,47 @@ export function selectorDrift(actual: Selector, rule: GoverningRule | null): str
 /**
  * Refuse to store a new or changed value in plaintext only because the
  * file's selector drifted: a value the expected selector would encrypt but
- * the file's leaves in clear.
+ * the file's leaves in clear. With `unencrypted_comment_regex` the comments
+ * are part of the selector, and in a file without an integrity record they
+ * are as unauthenticated as the selector itself: a pusher can add a marker
+ * comment where the next value will go. `untrustedComments` says which
+ * comments do not count towards leaving a new value in clear: `previous`
+ * (those already in the file; comments the user adds now, in `edit`, count),
+ * `all` (a merge, where no one typed them), or `none` (the record vouched
+ * for them).
  *
  * @throws EnvcryptError `SELECTOR_DRIFT` (exit 3) naming the first such key
  *   path and both selectors, never the value
  */
-export function refuseDriftedPlaintext(file: string, previous: readonly Branch[], next: readonly Branch[], actual: Selector, rule: GoverningRule | null): void {
+export function refuseDriftedPlaintext(
+  file: string,
+  previous: readonly Branch[],
+  next: readonly Branch[],
+  actual: Selector,
+  rule: GoverningRule | null,
+  untrustedComments: 'none' | 'previous' | 'all' = 'none',
+): void {
   const drift = selectorDrift(actual, rule);
-  if (drift === null) return;
+  const byComment = untrustedComments !== 'none' && actual.kind === 'unencrypted_comment_regex';
+  if (drift === null && !byComment) return;
   const old = new Set<string>();
+  const oldComments = new Set<string>();
   forEachLeaf(previous, (n, ctx) => {
+    if (n.kind === 'comment') oldComments.add(n.text);
     if (n.kind !== 'null') old.add(`${aadFor(ctx.path)}\0${n.kind === 'comment' ? '#' + n.text : canonicalText(n)}`);
   });
   const isEnc = compileSelector(actual);
-  const wantEnc = compileSelector(expectedSelector(rule));
+  const wantEnc = drift === null ? isEnc : compileSelector(expectedSelector(rule));
   let culprit: readonly string[] | null = null;
   forEachLeaf(next, (n, ctx) => {
     if (culprit || n.kind === 'null' || n.kind === 'comment') return;
-    if (isEnc(n, ctx) || !wantEnc(n, ctx) || canonicalText(n) === '') return;
+    const trusted = byComment ? { path: ctx.path, comments: untrustedComments === 'all' ? [] : ctx.comments.filter((c) => !oldComments.has(c)) } : ctx;
+    if (isEnc(n, ctx) || !wantEnc(n, trusted) || canonicalText(n) === '') return;
     if (!old.has(`${aadFor(ctx.path)}\0${canonicalText(n)}`)) culprit = ctx.path;
   });
   if (culprit === null) return;
-  throw new EnvcryptError('SELECTOR_DRIFT', `refusing to store the value at ${formatPath(culprit)} unencrypted: ${drift}`, {
+  const why = drift ?? 'it follows a comment matching the file\'s unencrypted_comment_regex, and the file has no integrity record to show that comment is genuine';
+  throw new EnvcryptError('SELECTOR_DRIFT', `refusing to store the value at ${formatPath(culprit)} unencrypted: ${why}`, {
     file,
     hints: [
       'someone may have changed the selector to keep new secrets in plaintext; compare the file with its last good version in git',

@@ -94,7 +94,7 @@ export function checkWritable(file: string): void {
  */
 export async function reencryptText(plain: Branch[], previous: DecryptedFile, store: Store, indent: number | undefined, file: string, opts: ChangeOptions): Promise<string> {
   const rule = governingRule(file, { env: envOf(opts), ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}) });
-  if (!opts.allowSelectorChange) refuseDriftedPlaintext(file, previous.branches, plain, previous.metadata.selector, rule);
+  if (!opts.allowSelectorChange) refuseDriftedPlaintext(file, previous.branches, plain, previous.metadata.selector, rule, previous.integrity === 'verified' ? 'none' : 'previous');
   const enc = await encryptBranches(plain, { recipients: ageRecipients(previous.metadata), previous, ...(rule ? { vouched: rule.vouched } : {}) });
   announceGrants(file, enc.grants, opts.onWarning, enc.firstRecord);
   return emitChecked(store, enc, plain, file, indent !== undefined ? { indent } : {});

@@ -107,6 +107,14 @@ function verifyMac(
   }
 }
 
+function commentMatchesError(path: readonly string[]): EnvcryptError {
+  return new EnvcryptError('UNSUPPORTED', `an encrypted comment in ${describePath(path)} matches unencrypted_comment_regex, so the file could not be decrypted`, {
+    hints: [
+      'make unencrypted_comment_regex match only your marker comment (e.g. "^ *sops:noenc$"), never encrypted text such as ENC[AES256_GCM,…]',
+    ],
+  });
+}
+
 /** Options for {@link encryptTree}. */
 export interface EncryptTreeOptions {
   selector: Selector;
@@ -130,7 +138,14 @@ export function encryptTree(plain: readonly Branch[], key: Uint8Array, opts: Enc
     if (text === '') return node;
     const aad = aadFor(ctx.path);
     const enc = encryptValue(key, text, aad, typeOf(node), stash?.lookup(text, aad));
-    if (node.kind === 'comment') return node.inline ? { kind: 'comment', text: enc, inline: true } : { kind: 'comment', text: enc };
+    if (node.kind === 'comment') {
+      const out: Comment = node.inline ? { kind: 'comment', text: enc, inline: true } : { kind: 'comment', text: enc };
+      // Decryption reads the comment stack from the file, so an encrypted comment whose ciphertext
+      // matches unencrypted_comment_regex would turn what follows it into "unencrypted" there (and the
+      // MAC would fail). sops refuses this at encrypt time (sops.go Tree.Encrypt); so does envcrypt.
+      if (opts.selector.kind === 'unencrypted_comment_regex' && !isEnc(out, ctx)) throw commentMatchesError(ctx.path);
+      return out;
+    }
     return { kind: 'str', value: enc };
   });
   const digest = computeMac(plain, isEnc, opts.macOnlyEncrypted);
