@@ -156,8 +156,7 @@ describe('getsops/sops sops_test.go: selectors', () => {
     expect(enc.decrypt()).toEqual(tree);
   });
 
-  // waits for: unencrypted_comment_regex as sops 3.13 implements it (refusal of an encrypted comment the regex matches)
-  it.skip('TestUnencryptedCommentRegexFail: an encrypted comment that the regex matches is refused at encrypt time', () => {
+  it('TestUnencryptedCommentRegexFail: an encrypted comment that the regex matches is refused at encrypt time', () => {
     const tree = [map([comment('sops:noenc'), pair('foo', str('bar'))])];
     expect(() => encrypt(tree, { kind: 'unencrypted_comment_regex', value: 'ENC' })).toThrow(/unencrypted_comment_regex/);
   });
