@@ -52,7 +52,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     // yargs renders (and caches) the help text on every command run; without
     // wrapping that costs far less, and it is only shown when help is asked for.
     .wrap(wantsHelp(argv) ? Math.min(100, process.stdout.columns || 100) : null)
-    .epilogue('Exit codes: 0 ok, 1 error, 2 usage, 3 MAC/tamper, 4 no identity, 5 parse, 6 not found, 7 already encrypted, 8 not encrypted, 9 refused, 10 conflict; exec passes the command\'s status through (126/127 when it cannot start).')
+    .epilogue('Exit codes: 0 ok, 1 error, 2 usage, 3 MAC/tamper, 4 no identity, 5 parse, 6 not found, 7 already encrypted, 8 not encrypted, 9 refused, 10 conflict; exec and exec-file pass the command\'s status through (126/127 when it cannot start).')
     .fail((msg, err) => {
       failed = true;
       if (err && !(err instanceof EnvcryptError)) throw err;

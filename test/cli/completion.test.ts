@@ -169,7 +169,7 @@ describe('envcrypt completion (CLI)', () => {
       env: { ...cleanEnv(), PATH: `${binDir}:${process.env.PATH}` },
     });
     expect(r.stdout).toBe('decrypt\n');
-    expect(complete(['envcrypt', 'e']).sort()).toEqual(['edit', 'encrypt', 'exec', 'export']);
+    expect(complete(['envcrypt', 'e']).sort()).toEqual(['edit', 'encrypt', 'exec', 'exec-file', 'export']);
     expect(complete(['envcrypt', ''])).toContain('status');
   });
 

@@ -17,6 +17,7 @@ const table: Entry[] = [
   { name: 'set', load: async () => (await import('./set.js')).setCommand },
   { name: 'unset', load: async () => (await import('./set.js')).unsetCommand },
   { name: 'get', load: async () => (await import('./set.js')).getCommand },
+  { name: 'exec-file', load: async () => (await import('./exec-file.js')).execFileCommand },
   { name: 'keys', load: async () => (await import('./keys.js')).keysCommand },
   { name: 'recipients', load: async () => (await import('./recipients.js')).recipientsCommand },
   { name: 'rotate', load: async () => (await import('./rotate.js')).rotateCommand },
