@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'REFUSED'
   | 'CONFLICT'
   | 'UNSUPPORTED'
+  | 'PLUGIN'
   | 'CMD_NOT_FOUND'
   | 'CMD_NOT_EXECUTABLE'
   | 'INTERNAL';
@@ -66,6 +67,8 @@ const exitFor: Record<ErrorCode, number> = {
   REFUSED: ExitCode.refused,
   CONFLICT: ExitCode.conflict,
   UNSUPPORTED: ExitCode.generic,
+  // An age plugin failed while encrypting (when decrypting, its identity could not be used: NO_IDENTITY).
+  PLUGIN: ExitCode.generic,
   CMD_NOT_FOUND: ExitCode.cmdNotFound,
   CMD_NOT_EXECUTABLE: ExitCode.cmdNotExecutable,
   INTERNAL: ExitCode.generic,

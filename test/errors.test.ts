@@ -25,6 +25,7 @@ const EXPECTED: Record<ErrorCode, number> = {
   REFUSED: 9,
   CONFLICT: 10,
   UNSUPPORTED: 1,
+  PLUGIN: 1,
   CMD_NOT_FOUND: 127,
   CMD_NOT_EXECUTABLE: 126,
   INTERNAL: 1,

@@ -97,19 +97,32 @@ type SearchOptions = KeyOptions & { openers?: OtherOpeners };
 
 const countIds = (n: number) => `${n} ${n === 1 ? 'identity' : 'identities'}`;
 
-/** Try identities against every stanza, in file order; the data key, or null. */
+/**
+ * Try identities against every stanza (those stored for our recipients
+ * first), natively first and then on the general path: a key opened
+ * in-process that opens a later stanza wins before an age plugin or a
+ * protected SSH key asks for a PIN. The data key, or null.
+ */
 function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: SearchOptions): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
   const prepared = prepareIdentities(ids, opts.sshPassphrase, opts.openers);
+  const general: GeneralUnwrap[] = [];
   for (const entry of byRecipient(entries, prepared)) {
     const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
-    const key = native === null || native instanceof Uint8Array ? native : yield native;
-    if (key === null) continue;
-    if (key.length !== 32) {
-      throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(entry.recipient)} in ${file} is ${key.length} bytes, not 32`);
-    }
-    return key;
+    if (native instanceof Uint8Array) return checkedKey(native, entry.recipient, file);
+    if (native !== null) general.push(native);
+  }
+  for (const g of general) {
+    const key = yield g;
+    if (key !== null) return checkedKey(key, g.recipient, file);
   }
   return null;
+}
+
+function checkedKey(key: Uint8Array, recipient: string, file: string): Uint8Array {
+  if (key.length !== 32) {
+    throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(recipient)} in ${file} is ${key.length} bytes, not 32`);
+  }
+  return key;
 }
 
 /**

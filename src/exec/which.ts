@@ -4,40 +4,11 @@
  * before anything starts, with the shell's exit codes (127 and 126).
  */
 
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
+import { DEFAULT_PATH, probe, searchPath } from '../io/path-search.js';
 
-/**
- * The search path used when the child's environment has no `PATH`: the
- * `_PATH_DEFPATH` of BSD and glibc, which is also what libuv falls back to.
- */
-export const DEFAULT_PATH = '/usr/bin:/bin';
-
-/** What one candidate file turned out to be. */
-type Probe = 'missing' | 'directory' | 'not-executable' | 'executable';
-
-// statSync follows symlinks, so a link to a program counts as the program
-// and a dangling link as missing, as for exec itself.
-function probe(file: string): Probe {
-  let stat;
-  try {
-    // No exception for a missing file: most PATH entries miss, and this runs on every exec.
-    stat = statSync(file, { throwIfNoEntry: false });
-  } catch {
-    return 'missing';
-  }
-  if (stat === undefined) return 'missing';
-  if (stat.isDirectory()) return 'directory';
-  try {
-    // access(2) answers for our real uid and honours ACLs and noexec mounts
-    // better than decoding st_mode ourselves.
-    accessSync(file, constants.X_OK);
-    return 'executable';
-  } catch {
-    return 'not-executable';
-  }
-}
+export { DEFAULT_PATH };
 
 /**
  * Describe the `PATH` that was searched without printing values that may
@@ -50,24 +21,6 @@ function pathHint(env: NodeJS.ProcessEnv, dirs: readonly string[]): string {
   }
   if (env['PATH'] === process.env['PATH']) return `searched PATH=${env['PATH']}`;
   return `searched the ${dirs.length} absolute entries of the PATH the command will get (not shown: it differs from envcrypt's own PATH)`;
-}
-
-/**
- * The directories of a `PATH` value that are searched: the absolute ones.
- * POSIX reads an empty entry as the current directory, and a relative entry
- * is relative to it; neither is searched, so that a file in the current
- * directory (a checked-out repository, say) is never run in place of a
- * command, as Go's `exec.LookPath` refuses since Go 1.19. Returns how many
- * entries were skipped.
- */
-function pathDirs(pathValue: string): { dirs: string[]; skipped: number } {
-  const dirs: string[] = [];
-  let skipped = 0;
-  for (const d of pathValue.split(delimiter)) {
-    if (isAbsolute(d)) dirs.push(d);
-    else skipped++;
-  }
-  return { dirs, skipped };
 }
 
 /**
@@ -99,17 +52,11 @@ export function which(command: string, env: NodeJS.ProcessEnv, cwd: string = pro
   }
   if (command.includes('/')) return checkPath(command, cwd);
 
-  const { dirs, skipped } = pathDirs(env['PATH'] ?? DEFAULT_PATH);
-  let unusable: string | undefined;
-  for (const dir of dirs) {
-    const candidate = join(dir, command);
-    const kind = probe(candidate);
-    if (kind === 'executable') return candidate;
-    // Like execvp, a file we may not execute does not stop the search, but it
-    // decides the error if nothing better turns up. Directories are skipped
-    // silently, as bash and which(1) do.
-    if (kind === 'not-executable') unusable ??= candidate;
-  }
+  // Like execvp, a file we may not execute does not stop the search, but it
+  // decides the error if nothing better turns up. Directories are skipped
+  // silently, as bash and which(1) do.
+  const { found, unusable, dirs, skipped } = searchPath(command, env['PATH']);
+  if (found !== undefined) return found;
 
   const skippedHint = skipped > 0 ? [`${skipped} empty or relative PATH ${skipped === 1 ? 'entry was' : 'entries were'} not searched: envcrypt never looks up a command in the current directory`] : [];
   if (unusable !== undefined) {

@@ -1,7 +1,9 @@
 import { EnvcryptError } from '../errors.js';
+import { parsePluginIdentity } from './plugin/name.js';
 
 /**
  * Parse key-file text in the `age-keygen` format: one identity per line
+ * (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`, or an age plugin's `AGE-PLUGIN-NAME-1…`)
  * (several on one line, separated by whitespace, as sops 3.13 allows),
  * `#` comments and blank lines skipped, a trailing CR dropped. Errors name
  * the line number only, since the line may hold a secret.
@@ -17,11 +19,19 @@ export function parseIdentityText(text: string, source: string): string[] {
         out.push(tok);
         continue;
       }
+      if (tok.startsWith('AGE-PLUGIN-')) {
+        try {
+          out.push(parsePluginIdentity(tok).text);
+          continue;
+        } catch {
+          /* reported below by line number, never quoted */
+        }
+      }
       const hints = tok.startsWith('age1')
         ? ['this looks like a recipient (public key); an identity file holds AGE-SECRET-KEY-1… lines']
         : tok.startsWith('AGE-PLUGIN-')
-          ? ['age plugin identities are not supported']
-          : ['each line must be an AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1… identity, or a # comment'];
+          ? ['an age plugin identity is one AGE-PLUGIN-<NAME>-1… word with a valid bech32 checksum, NAME being letters, digits, "-", "_", "." and "+"']
+          : ['each line must be an AGE-SECRET-KEY-1…, AGE-SECRET-KEY-PQ-1… or AGE-PLUGIN-<NAME>-1… identity, or a # comment'];
       throw new EnvcryptError('BAD_KEY', `invalid identity on line ${i + 1} of ${source}`, { hints });
     }
   }

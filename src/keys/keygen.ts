@@ -24,6 +24,11 @@ export function identityFileText(id: NewIdentity, now: Date = new Date()): strin
 export async function publicKeyOf(text: string, source: string): Promise<string[]> {
   const ids = parseIdentityText(text, source);
   if (ids.length === 0) throw new EnvcryptError('BAD_KEY', `${source} holds no identity`);
+  if (ids.some((i) => i.startsWith('AGE-PLUGIN-'))) {
+    throw new EnvcryptError('BAD_KEY', `${source} holds an age plugin identity, whose recipient only its plugin knows`, {
+      hints: ['the plugin printed the recipient (age1<name>1…) when it made the identity; give that instead'],
+    });
+  }
   const age = await loadAgeLib();
   return Promise.all(ids.map((i) => age.identityToRecipient(i)));
 }

@@ -1,11 +1,12 @@
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../errors.js';
+import { looksLikePluginIdentity, parsePluginRecipient } from './plugin/name.js';
 import { parseSshPublicKey } from './ssh/parse.js';
 
 export { shortRecipient } from './short-recipient.js';
 
 /** The kinds of recipient envcrypt encrypts to. */
-export type RecipientKind = 'x25519' | 'pq' | 'ssh-ed25519' | 'ssh-rsa';
+export type RecipientKind = 'x25519' | 'pq' | 'ssh-ed25519' | 'ssh-rsa' | 'plugin';
 
 /** A validated recipient string and its kind. */
 export interface ParsedRecipient {
@@ -14,7 +15,7 @@ export interface ParsedRecipient {
   text: string;
 }
 
-const ACCEPTED = 'accepted forms are age1… (X25519), age1pq1… (post-quantum hybrid), "ssh-ed25519 AAAA…" and "ssh-rsa AAAA…"';
+const ACCEPTED = 'accepted forms are age1… (X25519), age1pq1… (post-quantum hybrid), age1<plugin>1… (age plugins), "ssh-ed25519 AAAA…" and "ssh-rsa AAAA…"';
 
 function bechOk(s: string, hrp: string): boolean {
   try {
@@ -37,13 +38,16 @@ export function parseRecipient(input: string): ParsedRecipient {
     if (bechOk(s, 'age1pq')) return { kind: 'pq', text: s };
   } else if (s.startsWith('age1')) {
     if (bechOk(s, 'age')) return { kind: 'x25519', text: s };
-    if (/^age1[a-z0-9]+1/.test(s)) {
-      throw new EnvcryptError('UNSUPPORTED', `age plugin recipients are not supported: ${s.slice(0, 16)}…`, { hints: [ACCEPTED] });
-    }
+    // Any other age1<name>1… is a plugin's; the name is checked before it can name a program.
+    if (/^age1[^1]*1/.test(s)) return { kind: 'plugin', text: parsePluginRecipient(s).text };
   } else if (/^ssh-(ed25519|rsa)\s/.test(s)) {
     // Full check of the key blob; the text is kept as given (trimmed), as sops stores it.
     const key = parseSshPublicKey(s);
     return { kind: key.type === 'ssh-rsa' ? 'ssh-rsa' : 'ssh-ed25519', text: s };
+  } else if (looksLikePluginIdentity(s)) {
+    throw new EnvcryptError('BAD_KEY', 'expected a recipient (public key) but got an age plugin identity', {
+      hints: ['give the plugin recipient (age1<name>1…), which the plugin prints when it makes the identity'],
+    });
   } else if (/^age-secret-key-/i.test(s)) {
     throw new EnvcryptError('BAD_KEY', 'expected a recipient (public key) but got an identity (secret key)', {
       hints: ['give the public key: "age-keygen -y key.txt" prints it', 'never share a secret key'],

@@ -12,7 +12,7 @@ export interface PreparedIdentities {
    * post-quantum and unprotected SSH keys, in the order found.
    */
   native: NativeIdentity[];
-  /** Passphrase-protected SSH keys (and keys that failed to parse), for the general `age-encryption` path. */
+  /** Passphrase-protected SSH keys, age plugin identities (and keys that failed to parse), for the general `age-encryption` path. */
   general: FoundIdentity[];
   /**
    * The recipients of the native identities, normalised by
@@ -145,7 +145,11 @@ export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recip
 export async function unwrapGeneral({ file, ids, recipient }: GeneralUnwrap): Promise<Uint8Array | null> {
   const age = await loadAgeLib();
   const d = new age.Decrypter();
-  for (const g of ids.general) d.addIdentity(await generalIdentity(g, ids));
+  const isPlugin = (g: FoundIdentity): g is string => typeof g === 'string' && g.startsWith('AGE-PLUGIN-');
+  for (const g of ids.general) if (!isPlugin(g)) d.addIdentity(await generalIdentity(g, ids));
+  // Plugins last: each try starts a program, which may ask for a PIN.
+  const plugins = ids.general.filter(isPlugin);
+  if (plugins.length > 0) for (const p of (await import('../plugin/identity.js')).pluginIdentities(plugins)) d.addIdentity(p);
   try {
     return await d.decrypt(file);
   } catch (cause) {

@@ -19,7 +19,7 @@ function nativeStanza(fileKey: Uint8Array, recipient: ParsedRecipient): OutStanz
  * recipient whose payload is the raw key, ASCII-armored (SOPS-FORMAT §7).
  * X25519 and SSH recipients are wrapped with `node:crypto` alone (about
  * 0.1 ms each); `age-encryption` is imported, lazily, only for the others
- * (post-quantum).
+ * (post-quantum; age plugins, which it drives through `plugin/recipient.ts`).
  */
 export async function wrapDataKey(dataKey: Uint8Array, recipient: ParsedRecipient): Promise<string> {
   try {
@@ -32,9 +32,10 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: ParsedRecipien
     }
     const age = await loadAgeLib();
     const e = new age.Encrypter();
-    e.addRecipient(recipient.text);
+    e.addRecipient(recipient.kind === 'plugin' ? (await import('../plugin/recipient.js')).pluginRecipient(recipient.text) : recipient.text);
     return age.armor.encode(await e.encrypt(dataKey));
   } catch (cause) {
+    // A plugin's own failure (and any other of ours) says what went wrong, and how.
     if (cause instanceof EnvcryptError) throw cause;
     throw new EnvcryptError('BAD_KEY', `could not encrypt the data key to ${recipient.text.slice(0, 24)}…`, { cause });
   }
