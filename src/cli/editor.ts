@@ -111,7 +111,7 @@ export function canPrompt(io: Io): boolean {
  * and Ctrl-C arrives as a byte), one chunk at a time, until `onData` returns
  * a result. The terminal is restored, also if the process exits meanwhile.
  */
-function readRaw<T>(onData: (chunk: Buffer) => T | undefined, prompt: () => void): Promise<T> {
+export function readRaw<T>(onData: (chunk: Buffer) => T | undefined, prompt: () => void): Promise<T> {
   let fd: number;
   try {
     fd = openSync('/dev/tty', 'r');

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { EnvcryptError, ExitCode } from '../errors.js';
 import { cleanupPendingWrites } from '../io/atomic.js';
 import { allowSymlinksOutsideRepo } from '../io/symlink.js';
+import { askPluginsOnTerminal } from './plugin-prompt.js';
 import { askSshPassphrasesOnTerminal } from './ssh-prompt.js';
 import { sweepStaleTempDirs } from '../io/tempdir.js';
 import { commandName, withCommandGlobals, type Command } from './command.js';
@@ -21,7 +22,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   // A protected SSH key is asked for its passphrase on the terminal (as age does), lazily: only a file with its stanza asks.
   // Not by "git textconv", which git runs under its pager once per file: there the file is shown encrypted.
   if (argv[0] === 'exec') return runExec(argv.slice(1), io);
-  if (!(argv[0] === 'git' && argv[1] === 'textconv')) askSshPassphrasesOnTerminal(io);
+  if (!(argv[0] === 'git' && argv[1] === 'textconv')) {
+    askSshPassphrasesOnTerminal(io);
+    askPluginsOnTerminal(io);
+  }
   // Plaintext a SIGKILLed `edit` left in its private temp dir goes now, not
   // only at the next edit. Not on exec's path, whose start-up is measured.
   sweepStaleTempDirs(io.env);

@@ -3,6 +3,7 @@ import { EXEC_HELP, parseExecArgs, type ExecArgs } from './args.js';
 import { execLoadOptions, launch } from './launch.js';
 import type { Io } from '../output.js';
 import { renderError } from '../render-error.js';
+import { askPluginsOnTerminal } from '../plugin-prompt.js';
 import { askSshPassphrasesOnTerminal } from '../ssh-prompt.js';
 
 /**
@@ -21,8 +22,9 @@ export async function runExec(argv: readonly string[], io: Io): Promise<number> 
       io.stdout(EXEC_HELP);
       return 0;
     }
-    // Before the command starts, as age does: a protected SSH key asks on the terminal.
+    // Before the command starts, as age does: a protected SSH key or an age plugin asks on the terminal.
     askSshPassphrasesOnTerminal(io);
+    askPluginsOnTerminal(io);
     loaded = await loadDetailed(execLoadOptions(a, io));
   } catch (e) {
     return renderError(io, e);

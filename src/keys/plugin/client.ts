@@ -168,6 +168,10 @@ export async function converse(c: Conversation): Promise<ConversationResult> {
       }
     } catch (e) {
       if (e instanceof ProtocolError) return fail(`malformed output: ${e.message}`);
+      // A prompt cancelled (Ctrl-C) or failing: end the plugin before giving up.
+      child.stdin.end();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await closed;
       throw e;
     }
   }

@@ -1,0 +1,79 @@
+// age plugins end to end: the built CLI and the preload with the test plugin
+// (test/fixtures/bin/age-plugin-envcrypttest) on PATH, and the real age 1.1.1
+// CLI wrapping a data key through the same plugin. The protocol itself is
+// tested in process in test/keys/plugin/client.test.ts.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/paths.js';
+import { cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
+
+const CANARY = 'CANARY-plugin-7c1e';
+const BIN_DIR = join(ROOT, 'test', 'fixtures', 'bin');
+const t = tempDir('envcrypt-plugins-');
+const PATH = `${BIN_DIR}:${process.env.PATH}`;
+const recipientOf = (file: string): string => /# recipient: (\S+)/.exec(readFileSync(join(ROOT, 'test', 'fixtures', 'plugin', file), 'utf8'))![1]!;
+const RECIPIENT = recipientOf('identity.txt');
+const PIN_RECIPIENT = recipientOf('identity-pin.txt');
+let identity = '';
+let pinIdentity = '';
+
+beforeAll(() => {
+  for (const f of ['identity.txt', 'identity-pin.txt']) {
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'plugin', f), join(t.dir, f));
+    chmodSync(join(t.dir, f), 0o600);
+  }
+  identity = join(t.dir, 'identity.txt');
+  pinIdentity = join(t.dir, 'identity-pin.txt');
+  put(t.dir, 'app.json', `{"token": "${CANARY}"}\n`);
+  put(t.dir, '.env', `TOKEN=${CANARY}\n`);
+});
+afterAll(t.cleanup);
+
+describe('age plugins through the CLI', () => {
+  it('encrypt -r age1envcrypttest1… writes a sops file; decrypt opens it with SOPS_AGE_KEY_FILE; a stanza age -r made opens too', () => {
+    const env = cleanEnv({ PATH });
+    const enc = runCli(['encrypt', 'app.json', '-r', RECIPIENT, '-o', 'app.enc.json'], { cwd: t.dir, env });
+    expect(enc.stderr).toBe('');
+    expect(enc.code).toBe(0);
+    const text = readFileSync(join(t.dir, 'app.enc.json'), 'utf8');
+    const entry = (JSON.parse(text) as { sops: { age: { recipient: string; enc: string }[] } }).sops.age[0]!;
+    expect(entry.recipient).toBe(RECIPIENT);
+    // Re-wrap the same data key with the real age CLI through the plugin, as a file sops or age made would hold it.
+    const dataKey = execFileSync('age', ['-d', '-i', identity], { input: entry.enc, env: { ...process.env, PATH } });
+    const byAge = execFileSync('age', ['-r', RECIPIENT, '-a'], { input: dataKey, env: { ...process.env, PATH }, encoding: 'utf8' });
+    put(t.dir, 'by-age.enc.json', text.replace(JSON.stringify(entry.enc), JSON.stringify(byAge)));
+    for (const f of ['app.enc.json', 'by-age.enc.json']) {
+      const dec = runCli(['decrypt', f], { cwd: t.dir, env: cleanEnv({ PATH, SOPS_AGE_KEY_FILE: identity }) });
+      expect([dec.code, dec.stderr, JSON.parse(dec.stdout)]).toEqual([0, '', { token: CANARY }]);
+    }
+  });
+
+  it('a PIN the plugin asks for with no terminal: exit 4, the plugin\'s error and why, no hang', () => {
+    const env = cleanEnv({ PATH });
+    expect(runCli(['encrypt', '.env', '-r', PIN_RECIPIENT, '-o', 'pin.env.enc'], { cwd: t.dir, env }).code).toBe(0);
+    // A harness timeout, not a time assertion: a client that waited for an answer would be killed here.
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'envcrypt.js'), 'exec', '-f', 'pin.env.enc', '--', 'true'], {
+      cwd: t.dir,
+      env: cleanEnv({ PATH, ENVCRYPT_AGE_KEY_FILE: pinIdentity }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain('envcrypt: error: pin.env.enc: age plugin age-plugin-envcrypttest failed: a PIN is required\n');
+    expect(r.stderr).toContain('envcrypt: hint: the plugin asked for a PIN or passphrase and there is no terminal to ask on');
+    expect(r.stderr).not.toContain(CANARY);
+  });
+
+  it('the preload opens a plugin stanza through its helper process', () => {
+    mkdirSync(join(t.dir, 'node_modules'), { recursive: true });
+    symlinkSync(ROOT, join(t.dir, 'node_modules', 'envcrypt'));
+    const env = cleanEnv({ PATH });
+    expect(runCli(['encrypt', '.env', '-r', RECIPIENT, '-o', '.env.enc'], { cwd: t.dir, env }).code).toBe(0);
+    put(t.dir, 'app.cjs', 'console.log(process.env.TOKEN === undefined ? "unset" : "set");\n');
+    const r = spawnSync(process.execPath, ['-r', 'envcrypt/config', 'app.cjs'], { cwd: t.dir, env: cleanEnv({ PATH, SOPS_AGE_KEY_FILE: identity }), encoding: 'utf8', timeout: 60_000 });
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'set\n']);
+  });
+});
