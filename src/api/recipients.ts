@@ -45,7 +45,7 @@ export interface RecipientsEntry {
   recipients: string[];
 }
 
-const FORMS = 'give age1…, age1pq1…, "ssh-ed25519 AAAA…", "ssh-rsa AAAA…", or the path of a .pub file or an identity file';
+const FORMS = 'give age1…, age1pq1…, an age plugin recipient age1<name>1…, "ssh-ed25519 AAAA…", "ssh-rsa AAAA…", or the path of a .pub file or an identity file';
 
 /** The public key in the text of a file named as KEY. */
 async function recipientFromFile(path: string): Promise<string> {
