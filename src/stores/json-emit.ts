@@ -14,7 +14,8 @@ import type { Node } from '../tree/types.js';
 export interface JsonEmitOptions {
   /**
    * Spaces per nesting level, from 0 to {@link MAX_JSON_INDENT}; 0 keeps the
-   * line breaks but no indentation (as sops's `--indent 0`).
+   * line breaks but no indentation (as sops's `--indent 0`); -1 is a tab, as
+   * sops's `stores.json.indent: -1` (its default).
    * @defaultValue a tab per level
    */
   indent?: number;
@@ -153,9 +154,9 @@ export function quoteJson(s: string): string {
 }
 
 function indentUnit(indent: number | undefined): string {
-  if (indent === undefined) return '\t';
+  if (indent === undefined || indent === -1) return '\t';
   if (!Number.isInteger(indent) || indent < 0 || indent > MAX_JSON_INDENT) {
-    throw new EnvcryptError('USAGE', `JSON indent must be a whole number from 0 to ${MAX_JSON_INDENT}, got ${String(indent)}`, {
+    throw new EnvcryptError('USAGE', `JSON indent must be a whole number from 0 to ${MAX_JSON_INDENT} (or -1 for a tab), got ${String(indent)}`, {
       hints: ['leave the indent unset for a tab per level, as sops writes by default'],
     });
   }

@@ -76,8 +76,12 @@ describe('layout, as json.Indent writes it', () => {
     expect(emitJson(node)).toBe(text);
   });
 
-  it.each([-1, 1.5, 65, Number.NaN])('refuses indent %s', (indent) => {
+  it.each([-2, 1.5, 65, Number.NaN])('refuses indent %s', (indent) => {
     expect(() => emitJson(sample, { indent })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+
+  it('indent -1 is a tab, as sops reads stores.json.indent -1 (its default)', () => {
+    expect(emitJson(sample, { indent: -1 })).toBe(emitJson(sample));
   });
 });
 

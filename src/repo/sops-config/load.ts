@@ -151,10 +151,10 @@ function bool(ctx: Ctx, e: Entry, what: string): boolean {
   return n.value;
 }
 
-function count(ctx: Ctx, e: Entry, what: string): number {
+function count(ctx: Ctx, e: Entry, what: string, min = 0): number {
   const n = deref(ctx, e.value);
-  if (!isScalar(n) || typeof n.value !== 'number' || !Number.isSafeInteger(n.value) || n.value < 0) {
-    fail(ctx, `${what} must be a whole number, 0 or more`, [n, e.keyNode]);
+  if (!isScalar(n) || typeof n.value !== 'number' || !Number.isSafeInteger(n.value) || n.value < min) {
+    fail(ctx, `${what} must be a whole number, ${min} or more`, [n, e.keyNode]);
   }
   return n.value;
 }
@@ -288,7 +288,9 @@ function readStores(ctx: Ctx, e: Entry): StoresConfig {
     const what = `stores.${s.key}`;
     const fields = mapEntries(ctx, s.value, what);
     checkKnown(ctx, fields, STORE_FIELDS[s.key]!, what);
-    for (const f of fields) out[s.key as keyof StoresConfig] = { indent: count(ctx, f, `${what}.indent`) };
+    // sops reads a JSON indent of -1 as a tab (its default) and refuses a negative YAML indent.
+    const min = s.key === 'yaml' ? 0 : -1;
+    for (const f of fields) out[s.key as keyof StoresConfig] = { indent: count(ctx, f, `${what}.indent`, min) };
   }
   return out;
 }

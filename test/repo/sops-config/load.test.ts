@@ -180,10 +180,12 @@ describe('stores', () => {
     expect(cfg.stores).toEqual({ yaml: { indent: 2 }, json: { indent: 3 } });
   });
 
-  it('rejects a negative indent, unknown stores and unknown store fields', () => {
-    const neg = caught(() => parseConfig('stores:\n  json:\n    indent: -1\n', 'c'));
-    expect(neg.message).toBe('stores.json.indent must be a whole number, 0 or more');
+  it('rejects a negative indent (below -1 for JSON, which sops reads as a tab), unknown stores and unknown store fields', () => {
+    const neg = caught(() => parseConfig('stores:\n  json:\n    indent: -2\n', 'c'));
+    expect(neg.message).toBe('stores.json.indent must be a whole number, -1 or more');
     expect(neg.position).toEqual({ line: 3, column: 13 });
+    expect(parseConfig('stores:\n  json:\n    indent: -1\n', 'c').stores).toEqual({ json: { indent: -1 } });
+    expect(caught(() => parseConfig('stores:\n  yaml:\n    indent: -1\n', 'c')).message).toBe('stores.yaml.indent must be a whole number, 0 or more');
     expect(caught(() => parseConfig('stores:\n  yml: {indent: 2}\n', 'c')).hints).toEqual(['did you mean "yaml"?']);
     expect(caught(() => parseConfig('stores:\n  yaml: {indnet: 2}\n', 'c')).message).toBe('unknown field "indnet" in stores.yaml');
   });
