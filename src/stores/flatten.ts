@@ -41,10 +41,11 @@ type Token = { readonly kind: 'map'; readonly key: string } | { readonly kind: '
  * @returns the flattened entries, keys prefixed with `sops_`
  * @throws EnvcryptError `BAD_METADATA` when a key would not read back as the
  *   same path (it contains `__map_`/`__list_` or ends in a way that merges
- *   with the next separator)
+ *   with the next separator), or would be written twice (a key given twice)
  */
 export function flattenMetadata(tree: MapNode): FlatEntry[] {
   const out: FlatEntry[] = [];
+  const seen = new Set<string>();
   const walk = (node: Node, path: string, tokens: Token[]): void => {
     if (node.kind === 'map') {
       for (const item of node.items) {
@@ -69,6 +70,11 @@ export function flattenMetadata(tree: MapNode): FlatEntry[] {
         hints: ['metadata keys must not contain "__map_" or "__list_"'],
       });
     }
+    // sops refuses a key collision too ("Found key collision … while flattening", stores/flatten.go).
+    if (seen.has(path)) {
+      throw new EnvcryptError('BAD_METADATA', `metadata key ${escapeControls(SOPS_PREFIX + path)} would be written twice`);
+    }
+    seen.add(path);
     out.push({ key: SOPS_PREFIX + path, value: scalarText(node, formatGoFloat) });
   };
   walk(tree, '', []);

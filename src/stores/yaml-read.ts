@@ -164,7 +164,7 @@ class DocReader {
   }
 
   private scalar(n: Scalar.Parsed, meta: boolean): Leaf {
-    const text = scalarText(this.text, n);
+    const text = yamlScalarValue(this.text, n);
     const r = resolveScalar(text, syntaxOf(n));
     if (!r.ok) {
       const where = this.path.length ? `value at ${escapeControls(this.path.join(':'))}` : 'value';
@@ -281,7 +281,7 @@ class DocReader {
  * re-read with go-yaml's rules (`yaml-block.ts`), where the `yaml` package's
  * value can differ (a clip block at the end of the file, whitespace-only lines).
  */
-function scalarText(text: string, n: Scalar.Parsed): string {
+function yamlScalarValue(text: string, n: Scalar.Parsed): string {
   const tok = n.srcToken as CST.Token | undefined;
   if (tok?.type === 'block-scalar') {
     const header = tok.props.find((p) => p.type === 'block-scalar-header');
