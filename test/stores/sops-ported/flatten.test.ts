@@ -31,7 +31,7 @@ describe('sops stores/flatten_test.go', () => {
 
   it('TestTokenizeList: "bar__list_10" is a mapping step then list index 10', () => {
     const out = unflattenMetadata(entries(...numbered(11)));
-    const items = (out.items[0] as { value: { items: unknown[] } }).value.items;
+    const items = (out.items[0] as { value: { items: readonly unknown[] } }).value.items;
     expect(items).toHaveLength(11);
     expect(items[10]).toEqual(str('v10'));
   });
@@ -39,7 +39,7 @@ describe('sops stores/flatten_test.go', () => {
   it('TestTokenizeNested: "bar__list_10__map_baz" is mapping, list index 10, mapping', () => {
     const kv: Array<[string, string]> = [...numbered(10), ['bar__list_10__map_baz', 'z']];
     const out = unflattenMetadata(entries(...kv));
-    const items = (out.items[0] as { value: { items: unknown[] } }).value.items;
+    const items = (out.items[0] as { value: { items: readonly unknown[] } }).value.items;
     expect(items[10]).toEqual(map([pair('baz', str('z'))]));
   });
 
