@@ -14,6 +14,12 @@ export function parseIdentityText(text: string, source: string): string[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/\r$/, '').trim();
     if (line === '' || line.startsWith('#')) continue;
+    if (line === '-----BEGIN AGE ENCRYPTED FILE-----' || line === 'age-encryption.org/v1') {
+      // sops 3.10+ asks for the passphrase of such a file; envcrypt does not read it itself.
+      throw new EnvcryptError('UNSUPPORTED', `${source} is a passphrase-protected (age-encrypted) identity file, which envcrypt cannot open itself`, {
+        hints: [`let age ask for the passphrase: SOPS_AGE_KEY_CMD="age -d <file>" (or ENVCRYPT_AGE_KEY_CMD) runs it when a file needs the key`],
+      });
+    }
     for (const tok of line.split(/\s+/)) {
       if (/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(tok)) {
         out.push(tok);
