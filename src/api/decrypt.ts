@@ -33,6 +33,12 @@ export interface DecryptOptions extends KeyOptions {
    * `ENVCRYPT_REQUIRE_INTEGRITY` variable of `env` is `1` or `true`.
    */
   requireIntegrity?: boolean;
+  /**
+   * Called with the encrypted tree once it is parsed, before the data key is
+   * looked for and anything is decrypted; it may throw to stop there (`exec`
+   * refuses an environment too large for the OS this way).
+   */
+  beforeDecrypt?: (encrypted: readonly Branch[]) => void;
 }
 
 /** A decrypted file, with everything needed to write it back diff-stably. */
@@ -66,6 +72,7 @@ export async function decryptText(text: string, name: string, opts: DecryptOptio
   try {
     const format = opts.format ?? formatFor(name);
     const { branches, md } = parseSops(await storeFor(format), text, name);
+    opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;
     if (!dataKey) {
       const keys = noFallbackFromNamed(opts);
@@ -98,6 +105,7 @@ export function decryptTextSync(text: string, name: string, opts: DecryptOptions
   try {
     const format = opts.format ?? formatFor(name);
     const { branches, md } = parseSops(host.storeFor(format), text, name);
+    opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;
     if (!dataKey) {
       const keys = noFallbackFromNamed(opts);

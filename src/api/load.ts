@@ -6,7 +6,7 @@ import { isLoaderSensitive, removeIdentity } from '../exec/sensitive-names.js';
 import type { Format } from '../stores/store.js';
 import { setOwn, toEnv, type FlattenOptions } from '../tree/env.js';
 import { readTextFile } from '../io/read.js';
-import { decryptFile, decryptTextSync, type DecryptedFile, type SyncHost } from './decrypt.js';
+import { decryptFile, decryptTextSync, type DecryptedFile, type DecryptOptions, type SyncHost } from './decrypt.js';
 
 /** Options for {@link load} and {@link config}. */
 export interface LoadOptions extends KeyOptions, FlattenOptions {
@@ -19,6 +19,8 @@ export interface LoadOptions extends KeyOptions, FlattenOptions {
   optional?: readonly string[];
   /** Input format for every file; by default chosen from each file name. */
   format?: Format;
+  /** Called with each file's encrypted tree before it is decrypted (see {@link DecryptOptions.beforeDecrypt}). */
+  beforeDecrypt?: DecryptOptions['beforeDecrypt'];
 }
 
 /** The values of each file in order, and the merged result. */

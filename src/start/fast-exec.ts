@@ -3,6 +3,8 @@ import { loadDetailedSync, type Loaded } from '../api/load.js';
 import { parseExecArgs, type ExecArgs } from '../cli/exec/args.js';
 import { execLoadOptions, launch } from '../cli/exec/launch.js';
 import { processIo, warning } from '../cli/output.js';
+import { renderError } from '../cli/render-error.js';
+import { EnvcryptError } from '../errors.js';
 import { fastHost, keyCommandSet } from './fast-host.js';
 
 /**
@@ -21,7 +23,11 @@ export async function execFast(argv: readonly string[]): Promise<number | null> 
     const warnings: string[] = [];
     loaded = loadDetailedSync({ ...execLoadOptions(a, io), onWarning: (m) => warnings.push(m) }, fastHost);
     for (const w of warnings) warning(io, w);
-  } catch {
+  } catch (e) {
+    // An environment too large for the OS is found before any decryption,
+    // exactly where the full path finds it: end as it would, without parsing
+    // the file a second time there.
+    if (e instanceof EnvcryptError && e.code === 'CMD_NOT_EXECUTABLE') return renderError(io, e);
     return null;
   }
   return launch(a, loaded, io);

@@ -2,14 +2,29 @@ import type { Loaded, LoadOptions } from '../../api/load.js';
 import { populate } from '../../api/load.js';
 import { parseFormat } from '../../stores/index.js';
 import { removeIdentity } from '../../exec/sensitive-names.js';
+import { envBudget } from '../../exec/env-size.js';
 import { reraise, runChild } from '../../exec/spawn.js';
+import { toEnv } from '../../tree/env.js';
 import type { ExecArgs } from './args.js';
 import { note, warning, type Io } from '../output.js';
 import { renderError } from '../render-error.js';
 
+/** The command's environment before any file value is added: all of it, or `--keep`'s with `--pristine`; no identity unless `--keep-identity`. */
+function baseEnv(a: ExecArgs, io: Io): { env: NodeJS.ProcessEnv; removed: string[] } {
+  // hasOwn, not `!== undefined`: `--keep toString` or `--keep __proto__`
+  // must not pick up a property of the environment object's prototype.
+  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(io.env, k) && io.env[k] !== undefined;
+  const env: NodeJS.ProcessEnv = a.pristine ? Object.fromEntries(a.keep.filter(has).map((k) => [k, io.env[k]])) : { ...io.env };
+  return { env, removed: a.keepIdentity ? [] : removeIdentity(env) };
+}
+
 /** What `exec` decrypts, from its arguments. */
 export function execLoadOptions(a: ExecArgs, io: Io): LoadOptions {
+  const flatten = { ...(a.separator !== undefined ? { separator: a.separator } : {}), ...(a.case ? { case: a.case } : {}) };
+  // An environment the OS would refuse is refused before each file is decrypted, not after (exit 126 either way).
+  const budget = envBudget({ base: baseEnv(a, io).env, override: a.override || a.pristine, argv: a.command });
   return {
+    beforeDecrypt: (encrypted) => budget(toEnv(encrypted, flatten)),
     path: [...a.files, ...a.optional],
     optional: a.optional,
     identityFiles: a.identities,
@@ -28,11 +43,7 @@ export function execLoadOptions(a: ExecArgs, io: Io): LoadOptions {
  */
 export async function launch(a: ExecArgs, loaded: Loaded, io: Io): Promise<number> {
   try {
-    // hasOwn, not `!== undefined`: `--keep toString` or `--keep __proto__`
-    // must not pick up a property of the environment object's prototype.
-    const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(io.env, k) && io.env[k] !== undefined;
-    const env: NodeJS.ProcessEnv = a.pristine ? Object.fromEntries(a.keep.filter(has).map((k) => [k, io.env[k]])) : { ...io.env };
-    const removed = a.keepIdentity ? [] : removeIdentity(env);
+    const { env, removed } = baseEnv(a, io);
     const { unauthenticated } = loaded;
     const set = populate(env, loaded.values, { override: a.override || a.pristine, unauthenticated, onWarning: (m) => warning(io, m) });
     if (a.verbose) {
