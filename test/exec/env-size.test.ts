@@ -27,7 +27,7 @@ describe('plainBytes', () => {
 });
 
 describe('envBudget', () => {
-  const base = { HOME: '/home/u', BIG: 'y'.repeat(100) };
+  const base = { LANG: 'C.UTF-8', BIG: 'y'.repeat(100) };
 
   it('reads no limit while the environment is under 128 KiB', () => {
     envBudget({ base, override: false, argv: ['true'] }, never)({ A: enc('x'.repeat(1000)) });
