@@ -371,16 +371,14 @@ describe('getsops/sops functional-tests/src/lib.rs: exec', () => {
     return file;
   }
 
-  // waits for: exec-file
-  it.skip('exec_file: the decrypted file as JSON at the path "{}" stands for', async () => {
+  it('exec_file: the decrypted file as JSON at the path "{}" stands for', async () => {
     const file = await execFixture('test_exec_file.yaml');
     const r = runCli(['exec-file', '--output-type', 'json', file, '--', 'cat', '{}'], { cwd: t.dir, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('{\n\t"foo": "bar",\n\t"bar": "baz\\nbam"\n}\n');
   });
 
-  // waits for: exec-file
-  it.skip('exec_file_filename: --no-fifo --filename names the file', async () => {
+  it('exec_file_filename: --no-fifo --filename names the file', async () => {
     const file = await execFixture('test_exec_file_filename.yaml');
     const r = runCli(['exec-file', '--no-fifo', '--filename', 'foobar', file, '--', 'echo', '{}'], { cwd: t.dir, env });
     expect(r.code, r.stderr).toBe(0);
