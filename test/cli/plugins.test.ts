@@ -44,9 +44,13 @@ describe('age plugins through the CLI', () => {
     const dataKey = execFileSync('age', ['-d', '-i', identity], { input: entry.enc, env: { ...process.env, PATH } });
     const byAge = execFileSync('age', ['-r', RECIPIENT, '-a'], { input: dataKey, env: { ...process.env, PATH }, encoding: 'utf8' });
     put(t.dir, 'by-age.enc.json', text.replace(JSON.stringify(entry.enc), JSON.stringify(byAge)));
-    for (const f of ['app.enc.json', 'by-age.enc.json']) {
-      const dec = runCli(['decrypt', f], { cwd: t.dir, env: cleanEnv({ PATH, SOPS_AGE_KEY_FILE: identity }) });
-      expect([dec.code, dec.stderr, JSON.parse(dec.stdout)]).toEqual([0, '', { token: CANARY }]);
+    // The second run's plugin also sends a msg, which the CLI shows on stderr in its voice.
+    for (const [f, mode, stderr] of [
+      ['app.enc.json', '', ''],
+      ['by-age.enc.json', 'msg', 'envcrypt: age-plugin-envcrypttest: touch the envcrypttest token\n'],
+    ] as const) {
+      const dec = runCli(['decrypt', f], { cwd: t.dir, env: cleanEnv({ PATH, SOPS_AGE_KEY_FILE: identity, ENVCRYPTTEST_PLUGIN: mode }) });
+      expect([dec.code, dec.stderr, JSON.parse(dec.stdout)]).toEqual([0, stderr, { token: CANARY }]);
     }
   });
 

@@ -8,6 +8,7 @@
  */
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
+import { escapeControls } from '../../io/escape.js';
 
 /** The specification's `NAME = 1*(ALPHA / DIGIT / "-" / "_" / "." / "+")`. */
 const NAME = /^[A-Za-z0-9._+-]+$/;
@@ -48,7 +49,7 @@ export function parsePluginRecipient(input: string): PluginKey {
   const s = input.trim();
   const hrp = decodeHrp(s);
   if (hrp === null || !hrp.startsWith('age1') || hrp.length === 4) {
-    throw new EnvcryptError('BAD_KEY', `malformed age recipient "${s.slice(0, 12)}…": bad bech32 encoding or checksum`, {
+    throw new EnvcryptError('BAD_KEY', `malformed age recipient "${escapeControls(s.slice(0, 12))}…": bad bech32 encoding or checksum`, {
       hints: ['copy the whole age1… line again'],
     });
   }

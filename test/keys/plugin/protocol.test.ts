@@ -1,7 +1,9 @@
 // The wire of the age plugin protocol: stanzas encoded exactly as in an age
 // v1 header (c2sp.org/age, "Header"), and read back strictly.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeStanza, greaseStanza, ProtocolError, StanzaReader } from '../../../src/keys/plugin/protocol.js';
+import { encodeStanza, greaseStanza, ProtocolError, StanzaReader, validArg } from '../../../src/keys/plugin/protocol.js';
+import { RUNS } from '../../helpers/paths.js';
 
 async function read(text: string, end = true): Promise<unknown> {
   const r = new StanzaReader();
@@ -41,5 +43,23 @@ describe('plugin protocol stanzas', () => {
     expect(await read(`-> ok\n${'A'.repeat(68)}\n`)).toBe('error: a stanza body that is not canonical base64 in 64-column lines');
     expect(await read('-> ok\n')).toBe('error: the output ended in the middle of the conversation');
     expect(await read('-> ok\x00\n\n')).toBe('error: a line that is not a "-> command" stanza');
+  });
+
+  it('property: what is encoded reads back; any other output is a stanza or a ProtocolError, never another exception', async () => {
+    const arg = fc.string({ minLength: 1, maxLength: 8 }).filter(validArg);
+    await fc.assert(
+      fc.asyncProperty(arg, fc.array(arg, { maxLength: 3 }), fc.uint8Array({ maxLength: 200 }), async (type, args, body) => {
+        expect(await read(encodeStanza(type, args, body))).toEqual({ type, args, body: Buffer.from(body).toString('hex') });
+      }),
+      { numRuns: RUNS },
+    );
+    await fc.assert(
+      // Half of them start like a stanza, so the body reader is exercised too.
+      fc.asyncProperty(fc.boolean(), fc.uint8Array({ maxLength: 300 }), async (arrow, bytes) => {
+        const r = await read((arrow ? '-> x\n' : '') + Buffer.from(bytes).toString('latin1'));
+        expect(typeof r === 'string' ? r.startsWith('error: ') : typeof r === 'object' && r !== null && 'type' in r).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
