@@ -14,8 +14,7 @@
  * (`test/fixtures/sops/derived/`; see PROVENANCE.md).
  *
  * Differences from sops's CLI that the ports follow (README, SOPS compatibility):
- * `encrypt -i` is `--in-place` (`-i` is `--identity`); `unset --idempotent` is
- * `--ignore-missing`; `set` reads a raw value (with `--type`), not a JSON value,
+ * `encrypt -i` is `--in-place` (`-i` is `--identity`); `set` reads a raw value (with `--type`), not a JSON value,
  * so a JSON value (a mapping) is set through the library's `setValue`.
  *
  * Not ported:
@@ -342,12 +341,12 @@ describe('getsops/sops functional-tests/src/lib.rs: set and unset', () => {
       let content = read(file);
       expect(parse(content).a).toBeUndefined();
       expect(parse(content).b).toBeDefined();
-      await ok('unset', '--ignore-missing', file, '["a"]');
+      await ok('unset', '--idempotent', file, '["a"]');
       expect(read(file)).toBe(content);
       await ok('unset', file, `["c"][${secondIndex}]`);
       content = read(file);
       expect(parse(content).c).toHaveLength(1);
-      await ok('unset', '--ignore-missing', file, '["c"][1]');
+      await ok('unset', '--idempotent', file, '["c"][1]');
       expect(read(file)).toBe(content);
     });
   }
