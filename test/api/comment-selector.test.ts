@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptText } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
 import { encryptWithRules } from '../../src/api/encrypt-file.js';
+import { editFile } from '../../src/api/edit.js';
 import { setValue } from '../../src/api/set.js';
 import { newIdentity, type NewIdentity } from '../../src/keys/keygen.js';
 import { rejected } from '../helpers/errors.js';
@@ -131,6 +132,14 @@ describe('unencrypted_comment_regex: comments nothing authenticates', () => {
     // --allow-selector-change accepts it; so does a file whose record vouches for the comment.
     await setValue(path, 'b', { kind: 'str', value: 'x' }, { env, allowSelectorChange: true });
     expect(readFileSync(path, 'utf8')).toMatch(/\nb: x\n/);
+  });
+
+  it('in edit, a marker the user types is theirs: the value after it is stored in clear, as sops does', async () => {
+    const { path, text } = await encryptUnderRule(RULE, 'a: 1\n');
+    writeFileSync(path, withoutIntegrity(text, 'yaml'));
+    const runEditor = async (p: string) => writeFileSync(p, 'a: 1\n# sops:noenc\nb: x\n');
+    await editFile(path, { env, runEditor, confirmReopen: async () => false, tempRoot: t.dir });
+    expect(readFileSync(path, 'utf8')).toMatch(/\n# sops:noenc\nb: x\n/);
   });
 
   it('with an integrity record the marker is the writer\'s own, and set follows it as sops does', async () => {
