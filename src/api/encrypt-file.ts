@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { readTextFile } from '../io/read.js';
 import { samePath } from '../io/same-path.js';
 import type { KeyOptions } from '../keys/discovery.js';
-import { formatFor, formatFromName } from '../stores/index.js';
+import { formatFor, formatFromName, parseFormat } from '../stores/index.js';
 import type { Selector, SelectorKind } from '../stores/metadata.js';
 import { resolveCreation, type Creation } from '../repo/sops-config/rules.js';
 import type { Format } from '../stores/store.js';
@@ -13,7 +13,7 @@ import { assertInputFile, decryptFile, type DecryptedFile } from './decrypt.js';
 export { assertInputFile } from './decrypt.js';
 import { encryptText, type EncryptTextOptions } from './encrypt.js';
 import { keyPaths } from './keys.js';
-import { parseSops } from '../stores/sniff.js';
+import { parseSops, sniffFormat } from '../stores/sniff.js';
 
 /** Options for {@link encryptFile}. */
 export interface EncryptFileOptions extends Omit<EncryptTextOptions, 'previous'>, KeyOptions {
@@ -61,12 +61,15 @@ export async function encryptFile(path: string, opts: EncryptFileOptions): Promi
     });
   }
   const format = opts.format ?? formatFor(path);
+  const outFormat = opts.outputFormat ?? format;
+  if (out !== undefined && opts.outputFormat !== undefined) refuseNameMismatch(out, opts.outputFormat);
   const text = readTextFile(path);
-  const previous = out !== undefined && !inPlace ? await previousVersion(out, format, opts) : undefined;
-  const held = out !== undefined && !inPlace && !opts.prune ? (previous ? keyPaths(previous.branches) : await encryptedKeysOf(out, format)) : [];
+  const previous = out !== undefined && !inPlace ? await previousVersion(out, outFormat, opts) : undefined;
+  const held = out !== undefined && !inPlace && !opts.prune ? (previous ? keyPaths(previous.branches) : await encryptedKeysOf(out, outFormat)) : [];
   const result = await encryptText(text, path, {
     ...opts,
     format,
+    outputFormat: outFormat,
     ...(previous ? { previous } : {}),
     ...(out !== undefined ? { target: out } : {}),
     ...(out !== undefined && held.length > 0 ? { mustKeep: { file: out, keys: held } } : {}),
@@ -75,6 +78,37 @@ export async function encryptFile(path: string, opts: EncryptFileOptions): Promi
   if (previous && readFileSync(out, 'utf8') === result) return { text: result, unchanged: true };
   writeFileAtomic(out, result);
   return { text: result, unchanged: false };
+}
+
+/**
+ * `--output-type` and an `-o` whose name says another format: refused, since
+ * every tool that goes by the name (envcrypt and sops included) would read
+ * the file as the wrong format.
+ */
+function refuseNameMismatch(out: string, outFormat: Format): void {
+  const named = formatFromName(out);
+  if (named === null || named === outFormat) return;
+  throw new EnvcryptError('USAGE', `--output-type ${outFormat} disagrees with the name of ${out}, which says ${named}`, {
+    hints: [`name the output for its format (e.g. ending in .${outFormat === 'dotenv' ? 'env' : outFormat}), or drop --output-type`],
+  });
+}
+
+/**
+ * An existing encrypted `out` in a format other than the one being written
+ * (its name says nothing, or says what its content is): refused without
+ * `force`, since the whole file would change form. With `force`, its data key
+ * and IVs are still reused.
+ */
+async function existingFormat(out: string, outFormat: Format, force: boolean | undefined): Promise<Format> {
+  const named = formatFromName(out);
+  if (named !== null) return named;
+  const found = (await sniffFormat(readTextFile(out), [])) ?? outFormat;
+  if (found !== outFormat && !force) {
+    throw new EnvcryptError('REFUSED', `refusing to rewrite ${out}, an encrypted ${found} file, as ${outFormat}`, {
+      hints: ['pass --force to replace it in the new format (its data key is kept), or choose another path with -o/--output'],
+    });
+  }
+  return found;
 }
 
 /** The key paths of an encrypted file no key of ours opens (key names are in clear); none for anything else. */
@@ -92,7 +126,7 @@ async function encryptedKeysOf(out: string, format: Format): Promise<string[]> {
 async function previousVersion(out: string, format: Format, opts: EncryptFileOptions): Promise<DecryptedFile | undefined> {
   if (!existsSync(out)) return undefined;
   try {
-    return await decryptFile(out, { ...opts, format: formatFromName(out) ?? format });
+    return await decryptFile(out, { ...opts, format: await existingFormat(out, format, opts.force) });
   } catch (e) {
     // A damaged OUT (ENC values, no metadata) is replaced only with --force, as a plaintext one.
     if (e instanceof EnvcryptError && e.code === 'BAD_METADATA' && opts.force) return undefined;
@@ -108,6 +142,11 @@ async function previousVersion(out: string, format: Format, opts: EncryptFileOpt
     }
     throw e;
   }
+}
+
+/** A `--output-type` value, checked. @throws EnvcryptError `USAGE` for an unknown format */
+export function outputFormat(s: string): Format {
+  return parseFormat(s, '--output-type');
 }
 
 /** The selector flags of `encrypt`, by sops name (sops 3.13 has all six). */
@@ -192,7 +231,8 @@ export async function encryptWithRules(path: string, opts: EncryptWithRulesOptio
   const format = opts.format ?? formatFor(path);
   const selector = flagSelector ?? creation.selector;
   const macOnly = flagMacOnly ?? creation.macOnlyEncrypted;
-  const indent = opts.indent ?? (format === 'yaml' ? creation.stores?.yaml?.indent : format === 'json' ? creation.stores?.json?.indent : undefined);
+  const written = opts.outputFormat ?? format;
+  const indent = opts.indent ?? (written === 'yaml' ? creation.stores?.yaml?.indent : written === 'json' ? creation.stores?.json?.indent : undefined);
   const result = await encryptFile(path, {
     ...rest,
     format,

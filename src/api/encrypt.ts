@@ -8,11 +8,11 @@ import { checkPqMix, normalRecipient, parseRecipient, type ParsedRecipient } fro
 import { formatFor, storeFor } from '../stores/index.js';
 import { damagedError, ENC_MARKER, isEncryptedText } from '../stores/sniff.js';
 import { keyPaths } from './keys.js';
-import type { EmitOptions, Format } from '../stores/store.js';
+import type { EmitOptions, Format, Store } from '../stores/store.js';
 import { coveredOf, integrityRecord } from '../crypto/integrity.js';
 import { ageRecipients } from '../stores/metadata.js';
 import { nodesEqual } from '../tree/equal.js';
-import type { Branch } from '../tree/types.js';
+import type { Branch, Comment, Node, Pair } from '../tree/types.js';
 import type { DecryptedFile } from './decrypt.js';
 import { emitChecked } from './seal.js';
 import { announceGrants, namedBy } from './vouch.js';
@@ -186,6 +186,14 @@ function alreadyEncrypted(name: string): EnvcryptError {
 export interface EncryptTextOptions extends EncryptOptions, EmitOptions {
   format?: Format;
   /**
+   * Write the encrypted file in this format (sops's `encrypt --output-type`):
+   * the plaintext is converted first, as `decrypt --output-type` converts
+   * it, so what cannot be held (a nested value in dotenv) is refused, naming
+   * the key. Comments a JSON file cannot hold are reported through
+   * `onWarning`. Default: the input format.
+   */
+  outputFormat?: Format;
+  /**
    * Where `recipients` came from (`-r/--recipient`, a `.sops.yaml` rule):
    * they are vouched for with this source unless `vouched` is given.
    * @default 'this command'
@@ -201,6 +209,29 @@ export interface EncryptTextOptions extends EncryptOptions, EmitOptions {
    * would drop them silently. Missing ones are refused (`REFUSED`, exit 9).
    */
   mustKeep?: { file: string; keys: readonly string[] };
+}
+
+/** How many comments a tree holds, at any depth. */
+function countComments(nodes: ReadonlyArray<Node | Comment | Pair>): number {
+  let n = 0;
+  for (const it of nodes) {
+    if (it.kind === 'comment') n++;
+    else if (it.kind === 'pair') n += countComments([it.value]);
+    else if (it.kind === 'map' || it.kind === 'list') n += countComments(it.items);
+  }
+  return n;
+}
+
+/**
+ * The plaintext as the output format holds it: emitted by its store and
+ * parsed back, exactly as `decrypt --output-type` would print it, so the
+ * encrypted file decrypts to that text.
+ */
+function convertPlain(plain: Branch[], outStore: Store, outFormat: Format, name: string, onWarning?: (m: string) => void): Branch[] {
+  const converted = outStore.parsePlain(outStore.emitPlain(plain));
+  const lost = countComments(plain) - countComments(converted);
+  if (lost > 0) onWarning?.(`${lost} comment${lost === 1 ? '' : 's'} of ${name} dropped: ${outFormat} cannot hold comments`);
+  return converted;
 }
 
 function refuseDropped(plain: readonly Branch[], keep: { file: string; keys: readonly string[] }): void {
@@ -246,12 +277,14 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
     // ENC[…] values without metadata: a truncated encrypted file, whose
     // ciphertext would be encrypted again and could never be read back.
     if (text.includes(ENC_MARKER)) throw damagedError(name);
+    const outStore = opts.outputFormat !== undefined && opts.outputFormat !== format ? await storeFor(opts.outputFormat) : store;
+    if (outStore !== store) plain = convertPlain(plain, outStore, opts.outputFormat!, name, opts.onWarning);
     if (opts.mustKeep) refuseDropped(plain, opts.mustKeep);
     const vouched = opts.vouched ?? namedBy(opts.recipients.map(normalRecipient), opts.recipientSource ?? 'this command');
     const enc = await encryptBranches(plain, { ...opts, vouched });
     const target = opts.target ?? name;
     announceGrants(target, enc.grants, opts.onWarning, enc.firstRecord);
-    return emitChecked(store, enc, plain, target, opts.indent !== undefined ? { indent: opts.indent } : {});
+    return emitChecked(outStore, enc, plain, target, opts.indent !== undefined ? { indent: opts.indent } : {});
   } catch (e) {
     if (e instanceof EnvcryptError) e.inFile(name);
     throw e;

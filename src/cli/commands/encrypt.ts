@@ -1,4 +1,4 @@
-import { assertInputFile, encryptWithRules, SELECTOR_FLAGS } from '../../api/encrypt-file.js';
+import { assertInputFile, encryptWithRules, outputFormat, SELECTOR_FLAGS } from '../../api/encrypt-file.js';
 import { EnvcryptError } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { inputFormat, withIdentity, withInputType, withRecipientFiles } from '../shared-options.js';
@@ -18,6 +18,7 @@ export const encryptCommand: Command = {
       .option('prune', { type: 'boolean', default: false, describe: 'let the write drop keys an existing encrypted OUT holds and FILE lacks (refused otherwise, exit 9)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from FILE)' })
       .option('mac-only-encrypted', { type: 'boolean', describe: 'hash only encrypted values into the MAC' })
+      .option('output-type', { type: 'string', requiresArg: true, describe: 'write the encrypted file as dotenv, yaml or json (default: the input format); must agree with the name of OUT' })
       .option('indent', { type: 'number', requiresArg: true, describe: 'YAML/JSON indentation' })
       .option('verbose', { type: 'boolean', default: false, describe: 'say where recipients came from' })
       .conflicts('output', 'in-place');
@@ -38,6 +39,7 @@ export const encryptCommand: Command = {
     }
     const kind = selectors[0];
     const config = optString(args.config);
+    const outputType = optString(args['output-type']);
     const result = await encryptWithRules(file, {
       format,
       recipients: strings(args.recipient),
@@ -46,6 +48,7 @@ export const encryptCommand: Command = {
       ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : {}),
       ...(args.indent !== undefined ? { indent: Number(args.indent) } : {}),
       ...(config !== undefined ? { configPath: config } : {}),
+      ...(outputType !== undefined ? { outputFormat: outputFormat(outputType) } : {}),
       ...(out !== undefined ? { output: out } : {}),
       inPlace: !!args['in-place'],
       force: !!args.force,
