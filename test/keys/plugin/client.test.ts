@@ -4,7 +4,7 @@
 // CLI talking to the same plugin: what envcrypt wraps, age opens, and what
 // age wraps, envcrypt opens.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bech32 } from '@scure/base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,7 @@ import { EnvcryptError } from '../../../src/errors.js';
 import { wrapDataKey } from '../../../src/keys/age/wrap.js';
 import type { IdentitySource } from '../../../src/keys/discovery.js';
 import { parseIdentityText } from '../../../src/keys/identity-text.js';
+import { newIdentity } from '../../../src/keys/keygen.js';
 import { setPluginUi, type PluginUi } from '../../../src/keys/plugin/ui.js';
 import { parseRecipient } from '../../../src/keys/recipient.js';
 import { DEFAULT_SELECTOR } from '../../../src/crypto/selector.js';
@@ -92,6 +93,18 @@ describe('age plugins: round trip and interop with the age CLI', () => {
     const e = await rejected(open(PIN_RECIPIENT, PIN_ENC, [IDENTITY]));
     expect(e.code).toBe('NO_IDENTITY');
     expect(e.message).toMatch(/^no identity matched/);
+  });
+
+  it('a plain X25519 key of the same source opens the file before any plugin starts (no PIN asked)', async () => {
+    const x = await newIdentity(false);
+    const md = metadata(PIN_RECIPIENT, PIN_ENC);
+    // Stored under another recipient, so that ordering by stored recipient does not help: every stanza is tried natively first.
+    const other = (await newIdentity(false)).recipient;
+    md.groups[0]!.age.push({ recipient: other, enc: await wrapDataKey(KEY, parseRecipient(x.recipient)) });
+    const log = join(t.dir, 'x25519-first.log');
+    vi.stubEnv('ENVCRYPTTEST_PLUGIN_LOG', log);
+    expect(Buffer.from(await recoverDataKey(md, 'f.env', { sources: sources([PIN_IDENTITY, x.identity]) }))).toEqual(Buffer.from(KEY));
+    expect(existsSync(log)).toBe(false);
   });
 
   it('answers msg through the UI and an unknown command with "unsupported", and carries on', async () => {
