@@ -16,6 +16,8 @@ export const ExitCode = {
   notEncrypted: 8,
   refused: 9,
   conflict: 10,
+  /** `audit --check`: a value breaks the lifecycle policy (too old, or still known to a removed recipient too long). */
+  policy: 11,
   cmdNotExecutable: 126,
   cmdNotFound: 127,
 } as const;

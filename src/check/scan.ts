@@ -12,11 +12,11 @@ import { loadConfig, matchRule, type SopsConfig } from '../repo/sops-config/rule
 import { checkBuildContext, checkDockerfile, isDockerfileName } from './docker.js';
 import { isPlainEnvName } from './env-names.js';
 import { compareFindings, type Finding } from './finding.js';
-import { compileExcludes } from './glob.js';
+import { compileExcludes } from '../repo/glob.js';
 import { checkSopsFile, type GoverningRule } from './rules-check.js';
 import { isBinary, scanSecrets } from './secret-patterns.js';
 import { ENC_MARKER, parseSops } from '../stores/sniff.js';
-import { readBlobs } from './staged.js';
+import { readBlobs } from '../repo/git.js';
 import { findTargets, type GitState, type Target } from './targets.js';
 
 /** Content beyond this many bytes of a file is not scanned (default 5 MiB). */

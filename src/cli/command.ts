@@ -36,7 +36,7 @@ export function commandName(c: Pick<Command, 'command'>): string {
  * (writing through a symbolic link that leads out of the repository) means
  * anything.
  */
-export const WRITING_COMMANDS: ReadonlySet<string> = new Set(['init', 'encrypt', 'decrypt', 'edit', 'set', 'unset', 'recipients', 'rotate', 'keygen', 'export', 'git']);
+export const WRITING_COMMANDS: ReadonlySet<string> = new Set(['init', 'encrypt', 'decrypt', 'edit', 'set', 'unset', 'recipients', 'rotate', 'keygen', 'export', 'git', 'audit']);
 
 /**
  * The options envcrypt adds to a command besides its builder's own (yargs

@@ -1,7 +1,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBlobs, stagedEntries, type BlobContent } from '../../src/check/staged.js';
+import { readBlobs, type BlobContent } from '../../src/repo/git.js';
+import { stagedEntries } from '../../src/check/staged.js';
 import { git } from '../helpers/git.js';
 import { tempDir } from '../helpers/run-cli.js';
 

@@ -26,6 +26,7 @@ const table: Entry[] = [
   { name: 'git', load: async () => (await import('./git.js')).gitCommand },
   { name: 'check', load: async () => (await import('./check.js')).checkCommand },
   { name: 'status', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'audit', load: async () => (await import('./audit.js')).auditCommand },
   { name: 'completion', load: async () => (await import('./completion.js')).completionCommand },
 ];
 

@@ -1,6 +1,7 @@
 /**
- * `--exclude` patterns for `envcrypt check`: a small glob dialect matched
- * against paths relative to the scan root, with `/` separators.
+ * Path globs: `envcrypt check --exclude` and the `files:` of an audit policy.
+ * A small dialect matched against paths relative to the repository root (or
+ * scan root), with `/` separators.
  */
 
 /** A compiled set of exclude patterns. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileExcludes } from '../../src/check/glob.js';
+import { compileExcludes } from '../../src/repo/glob.js';
 
 describe('compileExcludes', () => {
   it('matches a bare name at any depth', () => {
