@@ -6,6 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
+// `--audit`: only the audit case (scripts/bench-audit.mjs), not the start-up figures.
+if (process.argv.includes('--audit')) {
+  const { benchAudit } = await import('./bench-audit.mjs');
+  for (const l of await benchAudit()) console.log(l);
+  process.exit(0);
+}
+
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'envcrypt.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 31);
@@ -116,3 +123,5 @@ console.log(`envcrypt bench — ${new Date().toISOString().slice(0, 10)}, ${cpus
 console.log(`baselines: launcher floor ${tFloor.toFixed(1)} ms, bare node ${tBare.toFixed(1)} ms`);
 for (const l of lines) console.log(l);
 rmSync(dir, { recursive: true, force: true });
+// The audit case: a 50-key file with 500 commits of history, and 250.
+for (const l of await (await import('./bench-audit.mjs')).benchAudit()) console.log(l);

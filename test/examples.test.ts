@@ -90,6 +90,7 @@ describe('examples/github-actions', () => {
   const steps = wf.jobs.test.steps as Step[];
   const SECRET = '${{ secrets.ENVCRYPT_AGE_KEY }}';
   const decrypting = steps.filter((s) => !!s.run && /envcrypt (exec|export|decrypt|get)\b/.test(s.run));
+  const auditing = steps.filter((s) => !!s.run && /envcrypt audit\b/.test(s.run));
 
   it('parses, and gives the key from a repository secret only to the steps that decrypt (step-level env)', () => {
     expect(steps.length).toBeGreaterThan(3);
@@ -98,7 +99,8 @@ describe('examples/github-actions', () => {
     expect(wf.env).toBeUndefined();
     expect(wf.jobs.test.env).toBeUndefined();
     for (const s of decrypting) expect(s.env).toEqual({ ENVCRYPT_AGE_KEY: SECRET });
-    for (const s of steps.filter((x) => !decrypting.includes(x))) expect(JSON.stringify(s)).not.toMatch(/AGE_KEY|secrets\./);
+    for (const s of auditing) expect(s.env).toEqual({ ENVCRYPT_AGE_KEY: SECRET });
+    for (const s of steps.filter((x) => !decrypting.includes(x) && !auditing.includes(x))) expect(JSON.stringify(s)).not.toMatch(/AGE_KEY|secrets\./);
     expect(wf.permissions).toEqual({ contents: 'read' });
   });
 
@@ -115,6 +117,25 @@ describe('examples/github-actions', () => {
       expect(runLine(step.run!, ROOT, cleanEnv({ GITHUB_ENV: ghEnv })).status).toBe(4);
     }
     expect(readFileSync(ghEnv, 'utf8')).toMatch(/^API_TOKEN=/m);
+  });
+
+  it('audits with --check and a Markdown job summary, the policy from the base branch, on the full history', () => {
+    expect(auditing).toHaveLength(1);
+    const line = auditing[0]!.run!;
+    expect(line).toMatch(/ --check --format markdown --policy-ref \$\{\{ github\.event\.pull_request\.base\.sha \|\| github\.sha \}\} >> "\$GITHUB_STEP_SUMMARY"$/);
+    expect((steps[0] as { with?: Record<string, unknown> }).with).toEqual({ 'fetch-depth': 0 });
+    // Run it in a repository holding the example file, the expression and the redirection done as Actions and bash would.
+    const repo = join(t.dir, 'audit-repo');
+    mkdirSync(join(repo, 'examples'), { recursive: true });
+    writeFileSync(join(repo, 'examples/app.env.enc'), readFileSync(join(EX, 'app.env.enc')));
+    spawnSync('git', ['init', '-q'], { cwd: repo });
+    spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'add', '-A'], { cwd: repo });
+    spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'x'], { cwd: repo });
+    const key = readFileSync(join(EX, 'keys/demo-key.txt'), 'utf8');
+    const r = runLine(line.replace(/\$\{\{.*?\}\}/, 'HEAD').replace(/ >> .*$/, ''), repo, cleanEnv({ ENVCRYPT_AGE_KEY: key }));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^## envcrypt audit\n\nPolicy `HEAD:\.envcrypt\.yaml`: \*\*ok\*\*/);
+    expect(r.stdout).toContain('| examples/app.env.enc | API\\_TOKEN | ok |');
   });
 });
 

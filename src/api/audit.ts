@@ -8,7 +8,7 @@ import { EnvcryptError } from '../errors.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { compilePolicy, loadPolicy, type PolicySource } from '../repo/audit-policy.js';
 import { shownPath, resolveTargets } from '../repo/files.js';
-import { repoTop } from '../repo/git.js';
+import { git, repoTop } from '../repo/git.js';
 import { fileHistories, readVersions } from '../repo/history.js';
 import { MAX_SOPS_FILE_BYTES, sopsFormatOf } from '../stores/sniff.js';
 import { VersionOpener } from './audit/open.js';
@@ -58,6 +58,12 @@ export async function runAudit(opts: AuditOptions = {}): Promise<AuditReport> {
     if (rel.startsWith('..') || rel === '') throw new EnvcryptError('USAGE', `${shownPath(a, cwd)} is not inside the repository at ${top}`);
     return rel.split(sep).join('/');
   });
+  // A shallow clone's oldest commit would look like the creation of every value in it: refuse rather than guess.
+  if (git(['rev-parse', '--is-shallow-repository'], top).trim() === 'true') {
+    throw new EnvcryptError('UNSUPPORTED', `${top} is a shallow clone: audit needs the whole history`, {
+      hints: ['fetch it with "git fetch --unshallow" (in GitHub Actions: actions/checkout with fetch-depth: 0)'],
+    });
+  }
   const histories = fileHistories(top, rels, opts.rev ?? 'HEAD');
   const opener = new VersionOpener(opts);
   const files: FileReport[] = [];

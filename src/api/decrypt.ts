@@ -191,7 +191,12 @@ function checkIntegrity(branches: Branch[], md: Metadata, dataKey: Uint8Array, o
   return 'verified';
 }
 
-function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions): DecryptedFile {
+/**
+ * Decrypt an already parsed SOPS tree with its data key: every value, the MAC
+ * and the integrity record checked as {@link decryptText} checks them (for
+ * callers that parsed the file to find its key, e.g. `audit`).
+ */
+export function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions): DecryptedFile {
   const stash = new IvStash(!opts.readOnly);
   const plain = decryptTree(branches, md, dataKey, {
     stash,

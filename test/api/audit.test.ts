@@ -115,6 +115,13 @@ describe('runAudit: timelines from git history', () => {
     await expect(runAudit({ cwd: repo.dir, env: repo.env, policy: { ref: 'no-such-branch' } })).rejects.toThrow(/no such git revision/);
   });
 
+  it('a shallow clone is refused: its oldest commit would look like the creation of every value', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const shallow = join(t.dir, 'shallow');
+    spawnSync('git', ['clone', '-q', '--depth', '2', `file://${repo.dir}`, shallow], { env: repo.env });
+    await expect(runAudit({ cwd: shallow, env: repo.env, files: ['.env.enc'] })).rejects.toThrow(/is a shallow clone: audit needs the whole history/);
+  });
+
   it('no output format holds a value, or a fragment or hash of one', async () => {
     const { createHash } = await import('node:crypto');
     const text = [renderJson(report), renderTable(report), renderMarkdown(report)].join('\n');

@@ -12,7 +12,7 @@ import { parseSops, sopsFormatOf } from '../../stores/sniff.js';
 import type { Format } from '../../stores/store.js';
 import { scalarText } from '../../tree/scalar-text.js';
 import type { Branch, Node } from '../../tree/types.js';
-import { decryptText } from '../decrypt.js';
+import { decryptParsed } from '../decrypt.js';
 
 /** A version that opened and verified. */
 export interface OpenVersion {
@@ -106,8 +106,9 @@ export class VersionOpener {
     const text = data.toString('utf8');
     const format = sopsFormatOf(name, text) ?? fallback;
     let md: Metadata;
+    let parsed: Awaited<ReturnType<typeof parseSops>>;
     try {
-      const parsed = await parseSops(name, text, format);
+      parsed = await parseSops(name, text, format);
       if (parsed.kind !== 'encrypted') return { kind: 'gap', reason: parsed.kind === 'plain' ? 'not encrypted in this version' : 'damaged in this version', recipients: [] };
       md = readMetadata(parsed.metadata);
     } catch {
@@ -122,7 +123,7 @@ export class VersionOpener {
     }
     if (key === null) return { kind: 'gap', reason: md.groups.length !== 1 ? 'uses key groups, which envcrypt does not read' : 'not encrypted to your identity', recipients };
     try {
-      const d = await decryptText(text, name, { ...this.opts, ...(format ? { format } : {}), dataKey: key, readOnly: true });
+      const d = decryptParsed(parsed.format, parsed.branches, md, key, { ...this.opts, readOnly: true });
       return { kind: 'open', values: flatValues(d.branches), recipients, keyId: this.keyId(key), integrity: d.integrity };
     } catch (err) {
       const why = err instanceof EnvcryptError && err.code === 'MAC_MISMATCH' ? 'fails verification (MAC or integrity record)' : 'fails verification';

@@ -4,11 +4,12 @@
  * ciphertext churns), recipient events, data key rotations, and for each
  * current value who has seen its current plaintext.
  *
- * Plaintext is compared through an HMAC under a key made for this run and
- * kept in memory only, so the timelines hold no value, and no digest outlives
- * the process.
+ * Plaintexts are compared as they are, in memory: the tracks below hold the
+ * plaintext of each value's versions while the walk runs (as `decrypt` holds
+ * a file's), and nothing derived from one ever reaches the report. A digest
+ * would protect nothing more (it would sit in the same memory) and cost a
+ * hash per value per version.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import type { CommitInfo } from '../../repo/history.js';
 import type { VersionState } from './open.js';
 import type { EventRef, Gap, RecipientEvent, ValueEvent } from './types.js';
@@ -23,13 +24,13 @@ export interface TimelineInput {
 /** Per current-or-past key: its events and what is known of its current plaintext. */
 export interface KeyTrack {
   events: ValueEvent[];
-  /** Digest of the plaintext in the newest open version holding the key. */
+  /** The plaintext in the newest open version holding the key (memory only). */
   digest: string;
   /** Index of the version whose event gave it that plaintext. */
   since: number;
   /** Index of the open version before `since` (-1 when none): the change lies after it. */
   before: number;
-  /** Per digest: the recipients of every open version that held the key with that plaintext. */
+  /** Per plaintext: the recipients of every open version that held the key with it. */
   seenBy: Map<string, Set<string>>;
 }
 
@@ -53,8 +54,6 @@ export function eventRef(c: CommitInfo): EventRef {
 
 /** Build the timelines of one file's versions, oldest first. */
 export function buildTimeline(versions: readonly TimelineInput[]): Timeline {
-  const run = randomBytes(32);
-  const digest = (v: string) => createHmac('sha256', run).update(v).digest('base64');
   const keys = new Map<string, KeyTrack>();
   const recipientEvents: RecipientEvent[] = [];
   const gaps: Gap[] = [];
@@ -85,7 +84,7 @@ export function buildTimeline(versions: readonly TimelineInput[]): Timeline {
     for (const r of now) holders.add(r);
     const before = prevOpen?.index ?? -1;
     for (const [key, plain] of values) {
-      const d = digest(plain);
+      const d = plain;
       let t = keys.get(key);
       const wasThere = prevOpen?.values.has(key) ?? false;
       if (!t || !wasThere) {
