@@ -6,13 +6,14 @@
  * stack of `walkBranch`/`walkSlice`); the expected layout is the one of
  * sops.go's own TestUnencryptedCommentRegex, written as YAML.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptText } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
 import { encryptWithRules } from '../../src/api/encrypt-file.js';
 import { editFile } from '../../src/api/edit.js';
+import { mergeFile } from '../../src/api/merge-file.js';
 import { setValue } from '../../src/api/set.js';
 import { newIdentity, type NewIdentity } from '../../src/keys/keygen.js';
 import { rejected } from '../helpers/errors.js';
@@ -132,6 +133,19 @@ describe('unencrypted_comment_regex: comments nothing authenticates', () => {
     // --allow-selector-change accepts it; so does a file whose record vouches for the comment.
     await setValue(path, 'b', { kind: 'str', value: 'x' }, { env, allowSelectorChange: true });
     expect(readFileSync(path, 'utf8')).toMatch(/\nb: x\n/);
+  });
+
+  it('in a merge, no comment of a side without a record counts: their new value after the marker is refused', async () => {
+    const { path: ours, text } = await encryptUnderRule(RULE, 'a: 1\n# sops:noenc\n');
+    writeFileSync(ours, withoutIntegrity(text, 'yaml'));
+    const base = ours.replace('secret.enc.yaml', 'base.enc.yaml');
+    const theirs = ours.replace('secret.enc.yaml', 'theirs.enc.yaml');
+    copyFileSync(ours, base);
+    copyFileSync(ours, theirs);
+    await setValue(theirs, 'b', { kind: 'str', value: 'CANARY-comment-sel' }, { env, allowSelectorChange: true });
+    const e = await rejected(mergeFile(base, ours, theirs, { name: ours, env }));
+    expect(e.code).toBe('SELECTOR_DRIFT');
+    expect(e.message).not.toContain('CANARY');
   });
 
   it('in edit, a marker the user types is theirs: the value after it is stored in clear, as sops does', async () => {
