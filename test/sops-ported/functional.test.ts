@@ -113,9 +113,10 @@ describe('getsops/sops functional-tests/src/lib.rs: encrypt', () => {
     expect(isEnc(data.foo) && isEnc(data.bar)).toBe(true);
   });
 
-  // waits for: encrypt --output-type
-  it.skip('encrypt_from_stdin: YAML on stdin, JSON out', () => {
-    const r = runCli(['encrypt', '/dev/stdin', '--input-type', 'yaml', '--output-type', 'json'], { cwd: t.dir, env, input: 'foo: 2\nbar: baz\n' });
+  it('encrypt_from_stdin: YAML on stdin, JSON out, keys from the .sops.yaml named with --config (sops: --filename-override)', () => {
+    // .sops.yaml is looked for from the file's directory (/dev here), so it is named; its catch-all rule applies.
+    const config = join(t.dir, '.sops.yaml');
+    const r = runCli(['encrypt', '/dev/stdin', '--config', config, '--input-type', 'yaml', '--output-type', 'json'], { cwd: t.dir, env, input: 'foo: 2\nbar: baz\n' });
     expect(r.code, r.stderr).toBe(0);
     const data = JSON.parse(r.stdout);
     expect(data.sops).toBeDefined();
