@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { withLock } from '../io/lock.js';
 import { readTextFile } from '../io/read.js';
 import { formatFor, storeFor } from '../stores/index.js';
+import { parseJsonObject } from '../stores/json-parse.js';
 import { isDotenvKey } from '../stores/dotenv-syntax.js';
 import type { Format } from '../stores/store.js';
 import { nodesEqual } from '../tree/equal.js';
@@ -169,15 +170,40 @@ export async function valueText(node: Node, format: Format): Promise<string> {
   return node.kind === 'list' ? text : text.replace(/\n$/, '');
 }
 
-/** The `--type` choices of `set`. */
-export type ValueKind = 'str' | 'int' | 'float' | 'bool';
+/** The `--type` choices of `set`; `json` is sops's value syntax (`{"a": 1}`, `"text"`, `[1, 2]`). */
+export type ValueKind = 'str' | 'int' | 'float' | 'bool' | 'json';
+
+/**
+ * A JSON value, as sops's `set` reads its value: any JSON text (a mapping,
+ * list, string, number, boolean or null), with the JSON store's rules
+ * (duplicate keys and integers beyond 64 bits are refused).
+ *
+ * @throws EnvcryptError `USAGE` saying only that it is not one JSON value (never the text)
+ */
+export function jsonValue(text: string): Node {
+  const bad = () => new EnvcryptError('USAGE', 'the value is not one valid JSON value', { hints: ['--type json takes JSON text: "text" (quoted), 42, true, null, [1, 2] or {"key": "value"}'] });
+  let root: Branch;
+  try {
+    root = parseJsonObject(`{"v":${text}\n}`, { trailing: 'error' });
+  } catch {
+    throw bad();
+  }
+  const only = root.items[0];
+  if (root.items.length !== 1 || only?.kind !== 'pair') throw bad();
+  return only.value;
+}
+
+/** {@link typedLeaf}, or with `json` any {@link jsonValue}. */
+export function typedValue(text: string, type: ValueKind): Node {
+  return type === 'json' ? jsonValue(text) : typedLeaf(text, type);
+}
 
 /**
  * Turn typed text into a leaf, the way sops reads typed values back.
  *
  * @throws EnvcryptError `USAGE` naming the type (never the text) when it does not parse
  */
-export function typedLeaf(text: string, type: ValueKind): Leaf {
+export function typedLeaf(text: string, type: Exclude<ValueKind, 'json'>): Leaf {
   const bad = () => new EnvcryptError('USAGE', `the value is not a valid ${type}`, { hints: ['int: 64-bit decimal; float: decimal or exponent form; bool: true or false'] });
   switch (type) {
     case 'str':

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptFile } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
-import { CHARSETS, generateSecret, getValue, keySteps, setValue, typedLeaf, unsetValue, valueText, type ChangeOptions } from '../../src/api/set.js';
+import { CHARSETS, generateSecret, getValue, jsonValue, keySteps, setValue, typedLeaf, unsetValue, valueText, type ChangeOptions } from '../../src/api/set.js';
 import { EnvcryptError } from '../../src/errors.js';
 import { deleteAt, setAt } from '../../src/tree/mutate.js';
 import { getPath, type PathStep } from '../../src/tree/path.js';
@@ -176,6 +176,44 @@ describe('setValue', () => {
     expect(changed).toContain('sops_envcrypt_integrity');
     expect(changed).toContain('sops_envcrypt_unverified');
     expect(await getValue(file, firstKey, kopts)).toEqual(str('changed'));
+  });
+});
+
+// Ported from getsops/sops functional-tests/src/lib.rs (3.13.2): set_json_file_update, set_json_file_insert,
+// set_yaml_file_update, set_yaml_file_insert, set_yaml_file_string and set_json_file_update_idempotent_nowrite.
+// sops takes the value as JSON; here that is --type json (jsonValue).
+describe('set with a JSON value, as sops set', () => {
+  const encKey = (node: Node | undefined, k: string) => node?.kind === 'map' && node.items.some((i) => i.kind === 'pair' && i.key === k);
+  for (const [name, plain] of [['json', '{"a": 2, "b": "ba"}'], ['yaml', 'a: 2\nb: ba']] as const) {
+    it(`set_${name}_file_update, set_${name}_file_insert: a mapping replaces a scalar at the path, or is inserted; its values are encrypted`, async () => {
+      const file = await encrypted(`upd.${name}`, plain);
+      await setValue(file, '["a"]', jsonValue('{"aa": "aaa"}'), opts);
+      await setValue(file, '["c"]', jsonValue('{"cc": "ccc"}'), opts);
+      const raw = readFileSync(file, 'utf8');
+      expect(raw).toMatch(name === 'json' ? /"aa": "ENC\[AES256_GCM,/ : /aa: ENC\[AES256_GCM,/);
+      expect(raw).toMatch(name === 'json' ? /"cc": "ENC\[AES256_GCM,/ : /cc: ENC\[AES256_GCM,/);
+      const root = (await plainOf(file))[0]!;
+      expect(root).toEqual(map([pair('a', map([pair('aa', str('aaa'))])), pair('b', str('ba')), pair('c', map([pair('cc', str('ccc'))]))]));
+      expect(encKey(getPath(root, ['a']), 'aa')).toBe(true);
+    });
+  }
+
+  it('set_yaml_file_string: a JSON string sets a string; set_json_file_update_idempotent_nowrite: the same value writes nothing', async () => {
+    const file = await encrypted('str.yaml', 'a: 2\nb: ba');
+    await setValue(file, '["a"]', jsonValue('"aaa"'), opts);
+    expect(getPath((await plainOf(file))[0]!, ['a'])).toEqual(str('aaa'));
+    const before = readFileSync(file);
+    expect(await setValue(file, '["b"]', jsonValue('"ba"'), opts)).toEqual({ changed: false });
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('jsonValue: every JSON kind; anything but one JSON value is a usage error that never repeats the text', () => {
+    expect(jsonValue(' [1, "x", true, null, 1.5] ')).toEqual(list([int(1n), str('x'), { kind: 'bool', value: true }, nul, { kind: 'float', value: 1.5 }]));
+    for (const bad of [CANARY, `"${CANARY}`, `1, "w": "${CANARY}"`, `{"a": 1}}, "w": {"x": "${CANARY}"`, '', '{"a": 1, "a": 2}']) {
+      const e = (() => { try { jsonValue(bad); } catch (x) { return x as EnvcryptError; } return undefined; })();
+      expect(e?.code).toBe('USAGE');
+      expect(JSON.stringify({ m: e?.message, h: e?.hints })).not.toContain(CANARY);
+    }
   });
 });
 

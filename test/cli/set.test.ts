@@ -105,9 +105,18 @@ describe('envcrypt set / get / unset', () => {
     expect(cli(['get', f, 'A']).code).toBe(6);
   });
 
-  // Ported from getsops/sops functional-tests/src/lib.rs set_yaml_file_update (3.13.2), with a scalar value:
-  // sops replaces the scalar a: 2 with a mapping; envcrypt asks for --force and names the path, never a value.
-  it('set_yaml_file_update: a path through a scalar is refused (exit 9) without --force, replaced with it and a warning', () => {
+  // Ported from getsops/sops functional-tests/src/lib.rs set_yaml_file_update (3.13.2): `set FILE '["a"]' '{"aa": "aaa"}'`.
+  it('set_yaml_file_update: --type json sets a mapping read from stdin, as sops set reads its JSON value', () => {
+    const f = encrypted('upd.yaml', 'a: 2\nb: ba', 'yaml');
+    const r = cli(['set', f, '["a"]', '--type', 'json'], '{"aa": "aaa"}\n');
+    expect(r.stderr).toBe('');
+    expect(readFileSync(join(t.dir, f), 'utf8')).toMatch(/^a:\n {4}aa: ENC\[AES256_GCM,data:/);
+    expect(cli(['decrypt', f]).stdout).toBe('a:\n    aa: aaa\nb: ba\n');
+  });
+
+  // sops (Tree.Set's default case) replaces the scalar a: 2 on the way with a mapping, silently; envcrypt asks
+  // for --force and names the path, never a value (README Decisions, "set paths").
+  it('a path through a scalar is refused (exit 9) without --force, replaced with it and a warning', () => {
     const f = encrypted('through.yaml', 'a: 2\nb: ba\n', 'yaml');
     const refused = cli(['set', f, '["a"]["aa"]'], `${CANARY}\n`);
     expect(refused.code).toBe(9);

@@ -1,11 +1,11 @@
-import { generateSecret, getValue, setValue, splitAssignment, typedLeaf, unsetValue, valueText, type ChangeOptions, type Format, type ValueKind } from '../../api/set.js';
+import { generateSecret, getValue, setValue, splitAssignment, typedValue, unsetValue, valueText, type ChangeOptions, type Format, type ValueKind } from '../../api/set.js';
 import { EnvcryptError } from '../../errors.js';
 import { optString, strings, type Args, type Command } from '../command.js';
 import { readHidden } from '../editor.js';
 import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';
 
-const TYPES: readonly ValueKind[] = ['str', 'int', 'float', 'bool'];
+const TYPES: readonly ValueKind[] = ['str', 'int', 'float', 'bool', 'json'];
 
 /** The options every one of these commands shares. */
 function common(args: Args, io: Io, format: Format): ChangeOptions {
@@ -70,7 +70,7 @@ export const setCommand: Command = {
       .positional('key', { type: 'string', describe: `KEY, a path (db.password or '["db"]["password"]'), or KEY=VALUE` })
       .option('generate', { type: 'string', describe: 'store a random secret: --generate[=N], N bytes as base64url (default 32), or N characters with --charset' })
       .option('charset', { type: 'string', requiresArg: true, describe: 'with --generate: alnum, hex, base64url, or the characters to use (default length: 256 bits)' })
-      .option('type', { type: 'string', choices: TYPES as string[], default: 'str', describe: 'YAML/JSON value type' })
+      .option('type', { type: 'string', choices: TYPES as string[], default: 'str', describe: 'YAML/JSON value type; json reads a JSON value as sops set does ({"a": 1}, "text", [1, 2])' })
       .option('force', { type: 'boolean', default: false, describe: 'replace a value in the way, as sops does: a scalar the path goes through (a: 1, then set a.b) or a whole mapping or list at KEY' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' })
       .option('allow-selector-change', { type: 'boolean', default: false, describe: 'store the value as the file\'s selector says even when it differs from its .sops.yaml rule (or the default) and leaves it in plaintext' })
@@ -91,7 +91,7 @@ export const setCommand: Command = {
     const split = splitAssignment(arg);
     const key = split?.key ?? arg;
     const text = await valueFor(args, io, key, split?.value);
-    const value = typedLeaf(text, String(args.type) as ValueKind);
+    const value = typedValue(text, String(args.type) as ValueKind);
     const result = await setValue(file, key, value, { ...common(args, io, format), force: !!args.force });
     if (!result.changed) note(io, `${key} already has this value; ${file} was not written`);
     return 0;
