@@ -8,6 +8,10 @@ import { runAudit, type AuditReport, type FileReport } from '../../src/api/audit
 import { fixGenerated } from '../../src/api/audit-fix.js';
 import { renderJson, renderMarkdown, renderTable } from '../../src/api/audit/render.js';
 import { decryptFile } from '../../src/api/decrypt.js';
+import { VersionOpener } from '../../src/api/audit/open.js';
+import { fileReport } from '../../src/api/audit/report.js';
+import { buildTimeline, type TimelineInput } from '../../src/api/audit/timeline.js';
+import { compilePolicy, emptyPolicy } from '../../src/repo/audit-policy.js';
 import { parseLog } from '../../src/repo/history.js';
 import { buildAuditRepo, CANARIES, type AuditRepo } from '../helpers/audit-history.js';
 import { runCli, tempDir } from '../helpers/run-cli.js';
@@ -79,7 +83,7 @@ describe('runAudit: timelines from git history', () => {
     ]);
   });
 
-  it('exposure: a removed recipient still knows every value unchanged since; a gap after the last change makes it "possible", never certain', () => {
+  it('exposure: a removed recipient still knows every value unchanged since; a gap after the last change makes it possible, never certain', () => {
     const { bob, carol } = repo;
     const bobX = file.exposures.find((x) => x.recipient === bob.recipient)!;
     expect(bobX).toEqual({ recipient: bob.recipient, removed: at('6', 'alice', '2024-06-01'), days: 122, keys: [{ key: 'API_TOKEN', certain: true }, { key: 'SESSION_SECRET', certain: true }], dataKeyKnown: false, overdue: true });
@@ -115,6 +119,19 @@ describe('runAudit: timelines from git history', () => {
     await expect(runAudit({ cwd: repo.dir, env: repo.env, policy: { ref: 'no-such-branch' } })).rejects.toThrow(/no such git revision/);
   });
 
+  it('a version that fails verification is a gap, never trusted; versions sharing a stanza are unwrapped once', async () => {
+    const text = readFileSync(join(repo.dir, '.env.enc'), 'utf8');
+    const opener = new VersionOpener({ env: repo.env });
+    expect((await opener.open(Buffer.from(text), '.env.enc', 'dotenv')).kind).toBe('open');
+    // Another value's ciphertext under API_TOKEN: GCM (the key path is the AAD) refuses it.
+    const lines = text.split('\n');
+    const token = lines.findIndex((l) => l.startsWith('API_TOKEN='));
+    const db = lines.find((l) => l.startsWith('DB_PASSWORD='))!;
+    lines[token] = `API_TOKEN=${db.slice('DB_PASSWORD='.length)}`;
+    expect(await opener.open(Buffer.from(lines.join('\n')), '.env.enc', 'dotenv')).toEqual({ kind: 'gap', reason: 'fails verification (a value, the MAC or the integrity record)', recipients: [repo.alice.recipient] });
+    expect(opener.unwraps).toBe(1);
+  });
+
   it('a shallow clone is refused: its oldest commit would look like the creation of every value', async () => {
     const { spawnSync } = await import('node:child_process');
     const shallow = join(t.dir, 'shallow');
@@ -133,6 +150,33 @@ describe('runAudit: timelines from git history', () => {
         expect(text).not.toContain(d.toString('base64').slice(0, 8));
       }
     }
+  });
+});
+
+describe('exposure without a rotation (synthetic versions)', () => {
+  const commit = (n: number) => ({ sha: `c${n}`, date: 1_700_000_000 + n * 86_400, author: 'a', email: 'a@x', merge: false });
+  const open = (values: [string, string][], recipients: string[], keyId: number) => ({ kind: 'open' as const, values: new Map(values), recipients, keyId, integrity: 'verified' as const });
+
+  it('a recipient removed while the data key stayed can read the current file: every value, even one changed since', () => {
+    const versions: TimelineInput[] = [
+      { commit: commit(0), path: 'f', state: open([['A', 'str:1'], ['B', 'str:1']], ['r1', 'r2'], 0) },
+      { commit: commit(1), path: 'f', state: open([['A', 'str:1'], ['B', 'str:1']], ['r1'], 0) }, // r2 dropped, no rotation (as sops rm-age can leave it)
+      { commit: commit(2), path: 'f', state: open([['A', 'str:1'], ['B', 'str:2']], ['r1'], 0) },
+    ];
+    const { report } = fileReport('f', 'f', versions, buildTimeline(versions), compilePolicy(emptyPolicy()), new Date((1_700_000_000 + 10 * 86_400) * 1000));
+    expect(report.exposures).toEqual([{ recipient: 'r2', removed: expect.objectContaining({ commit: 'c1' }), days: 9, keys: [{ key: 'A', certain: true }, { key: 'B', certain: true }], dataKeyKnown: true, overdue: false }]);
+    expect(report.recipientEvents.map((e) => e.kind)).toEqual(['recipient-added', 'recipient-added', 'recipient-removed']);
+  });
+
+  it('a value changed back to an old plaintext is known to whoever saw that plaintext', () => {
+    const versions: TimelineInput[] = [
+      { commit: commit(0), path: 'f', state: open([['A', 'str:old']], ['r1', 'r2'], 0) },
+      { commit: commit(1), path: 'f', state: open([['A', 'str:new']], ['r1'], 1) },
+      { commit: commit(2), path: 'f', state: open([['A', 'str:old']], ['r1'], 1) },
+    ];
+    const { report } = fileReport('f', 'f', versions, buildTimeline(versions), compilePolicy(emptyPolicy()), new Date((1_700_000_000 + 3 * 86_400) * 1000));
+    expect(report.values[0]!.events.map((e) => e.kind)).toEqual(['created', 'changed', 'changed']);
+    expect(report.exposures.map((x) => [x.recipient, x.keys, x.dataKeyKnown])).toEqual([['r2', [{ key: 'A', certain: true }], false]]);
   });
 });
 
@@ -179,6 +223,8 @@ describe('the CLI (envcrypt audit)', () => {
     expect(r.stdout).toMatch(/^FILE +KEY +STATUS/);
     expect(r.stdout).toMatch(/API_TOKEN +exposed, overdue/);
     expect(r.stderr).toMatch(/envcrypt: \.env\.enc: 10 versions, 1 gaps/);
+    // One unwrap per distinct stanza set: the first key, the rotation, carol's stanza (refused), alice's new one.
+    expect(r.stderr).toMatch(/envcrypt: 4 data key unwraps for 10 versions/);
     expect(r.stderr).toMatch(/hint: a removed recipient keeps every value/);
     noValue(r.stdout + r.stderr);
   });

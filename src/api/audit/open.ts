@@ -125,9 +125,9 @@ export class VersionOpener {
     try {
       const d = decryptParsed(parsed.format, parsed.branches, md, key, { ...this.opts, readOnly: true });
       return { kind: 'open', values: flatValues(d.branches), recipients, keyId: this.keyId(key), integrity: d.integrity };
-    } catch (err) {
-      const why = err instanceof EnvcryptError && err.code === 'MAC_MISMATCH' ? 'fails verification (MAC or integrity record)' : 'fails verification';
-      return { kind: 'gap', reason: why, recipients };
+    } catch {
+      // A value, the MAC or the integrity record does not verify (tampering, a bad merge): its content is not evidence.
+      return { kind: 'gap', reason: 'fails verification (a value, the MAC or the integrity record)', recipients };
     }
   }
 }
