@@ -28,7 +28,8 @@ const cases: { name: string; file: string; key?: string; vectors: string }[] = [
   { name: 'sops comments YAML (PGP)', file: 'getsops-sops/functional-tests/res/comments.enc.yaml', vectors: 'sops-comments.enc.yaml' },
   { name: 'sops 3.13 dotenv (PGP)', file: 'getsops-sops/functional-tests/res/format.enc.env', vectors: 'sops-format.enc.env' },
   { name: 'sops 3.13 JSON (PGP)', file: 'getsops-sops/functional-tests/res/format.enc.json', vectors: 'sops-format.enc.json' },
-  { name: 'sops 3.13 YAML (PGP)', file: 'getsops-sops/functional-tests/res/format.enc.yaml', vectors: 'sops-format.enc.yaml' },
+  { name: 'sops 3.13 YAML (PGP)', file: 'getsops-sops/functional-tests/res/format.enc.yaml', vectors: 'sops-format.enc.yaml' },  { name: 'sops 3.13.2 INI (PGP)', file: 'getsops-sops/functional-tests/res/format.enc.ini', vectors: 'sops-format.enc.ini' },
+  { name: 'sops 3.13.1 INI, multi-line quoted metadata (PGP)', file: 'getsops-sops/functional-tests/res/format-2.enc.ini', vectors: 'sops-format-2.enc.ini' },
 ];
 
 const isolated = { HOME: '/nonexistent', XDG_CONFIG_HOME: '/nonexistent' };

@@ -70,7 +70,7 @@ export interface DecryptedFile {
  */
 export async function decryptText(text: string, name: string, opts: DecryptOptions = {}): Promise<DecryptedFile> {
   try {
-    const format = opts.format ?? formatFor(name);
+    const format = opts.format ?? formatFor(name, undefined, undefined, text);
     const { branches, md } = parseSops(await storeFor(format), text, name);
     opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;
@@ -103,7 +103,7 @@ export interface SyncHost {
  */
 export function decryptTextSync(text: string, name: string, opts: DecryptOptions, host: SyncHost): DecryptedFile {
   try {
-    const format = opts.format ?? formatFor(name);
+    const format = opts.format ?? formatFor(name, undefined, undefined, text);
     const { branches, md } = parseSops(host.storeFor(format), text, name);
     opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;

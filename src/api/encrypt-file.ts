@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readTextFile } from '../io/read.js';
+import { readExactText, readTextFile } from '../io/read.js';
 import { samePath } from '../io/same-path.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { formatFor, formatFromName, parseFormat } from '../stores/index.js';
 import type { Selector, SelectorKind } from '../stores/metadata.js';
-import { resolveCreation, type Creation } from '../repo/sops-config/rules.js';
+import { resolveCreation, storeIndent, type Creation } from '../repo/sops-config/rules.js';
 import type { Format } from '../stores/store.js';
 import { assertInputFile, decryptFile, type DecryptedFile } from './decrypt.js';
 
@@ -63,7 +63,7 @@ export async function encryptFile(path: string, opts: EncryptFileOptions): Promi
   const format = opts.format ?? formatFor(path);
   const outFormat = opts.outputFormat ?? format;
   if (out !== undefined && opts.outputFormat !== undefined) refuseNameMismatch(out, opts.outputFormat);
-  const text = readTextFile(path);
+  const text = format === 'binary' ? readExactText(path) : readTextFile(path);
   const previous = out !== undefined && !inPlace ? await previousVersion(out, outFormat, opts) : undefined;
   const held = out !== undefined && !inPlace && !opts.prune ? (previous ? keyPaths(previous.branches) : await encryptedKeysOf(out, outFormat)) : [];
   const result = await encryptText(text, path, {
@@ -232,7 +232,7 @@ export async function encryptWithRules(path: string, opts: EncryptWithRulesOptio
   const selector = flagSelector ?? creation.selector;
   const macOnly = flagMacOnly ?? creation.macOnlyEncrypted;
   const written = opts.outputFormat ?? format;
-  const indent = opts.indent ?? (written === 'yaml' ? creation.stores?.yaml?.indent : written === 'json' ? creation.stores?.json?.indent : undefined);
+  const indent = opts.indent ?? (creation.stores ? storeIndent(creation.stores, written) : undefined);
   const result = await encryptFile(path, {
     ...rest,
     format,

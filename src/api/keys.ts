@@ -74,7 +74,7 @@ export async function listKeys(file: string, opts: ListKeysOptions = {}): Promis
 
 async function readKeys(file: string, opts: ListKeysOptions): Promise<KeyList> {
   const text = readTextFile(file, opts.env ?? process.env);
-  const format = opts.format ?? formatFor(file);
+  const format = opts.format ?? formatFor(file, undefined, undefined, text);
   const parsed = await parseSops(file, text, format);
   if (parsed.kind === 'broken') {
     throw damagedError(file, parsed.reason === NO_METADATA_REASON ? parsed.reason : `it holds encrypted values but does not parse: ${parsed.reason}`, parsed.position);

@@ -163,6 +163,7 @@ function notReplacing(file: string, name: string, what: string): string {
  * refused before anything is layered.
  */
 function layer(files: readonly [string, DecryptedFile][], opts: LoadOptions): Loaded {
+  for (const [file, dec] of files) if (dec.format === 'binary') throw binaryNotEnv(file);
   const flat = files.map(([file, dec]) => {
     const env = toEnv(dec.branches, opts);
     return { file, env, weak: weakValues(dec, env, opts) };
@@ -188,6 +189,18 @@ function layer(files: readonly [string, DecryptedFile][], opts: LoadOptions): Lo
     }
   }
   return { values, origin, unauthenticated };
+}
+
+/**
+ * A binary file holds one whole file, not variables. sops's `exec-env` would
+ * set one variable named `data` to it; a variable of that name holding a
+ * private key is never what was meant, so envcrypt refuses (README "Decisions").
+ */
+function binaryNotEnv(file: string): EnvcryptError {
+  return new EnvcryptError('UNSUPPORTED', `${file} is a binary file (one whole file stored as one value), which has no variables`, {
+    file,
+    hints: [`write it where the program reads it: envcrypt decrypt ${file} -o PATH`, 'keep variables in a .env, YAML, JSON or INI file'],
+  });
 }
 
 /**

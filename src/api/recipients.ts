@@ -117,7 +117,7 @@ interface ReadEncrypted {
 
 async function readEncrypted(file: string): Promise<ReadEncrypted> {
   const text = readTextFile(file);
-  const format = formatFor(file);
+  const format = formatFor(file, undefined, undefined, text);
   const store = await storeFor(format);
   try {
     const parsed = store.parseEncrypted(text);
@@ -140,7 +140,7 @@ async function readEncrypted(file: string): Promise<ReadEncrypted> {
  */
 async function addToFile(file: string, r: ParsedRecipient, opts: RekeyOptions): Promise<FilePlan> {
   const text = readTextFile(file);
-  const format = formatFor(file);
+  const format = formatFor(file, undefined, undefined, text);
   const store = await storeFor(format);
   const dec = await decryptText(text, file, { ...opts, format });
   const md = dec.metadata;

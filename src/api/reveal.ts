@@ -15,7 +15,7 @@ export { assertInputFile } from './decrypt.js';
 
 /** Options for {@link revealFile}. */
 export interface RevealOptions extends DecryptOptions {
-  /** `--output-type`: dotenv, yaml or json; by default from `output`'s name, else the input format. */
+  /** `--output-type`: dotenv, yaml, json, ini or binary; by default from `output`'s name, else the input format. */
   outputType?: string;
   /** `--extract`: one value, by sops path (`["db"]["password"]`) or dotted path. */
   extract?: string;
@@ -61,7 +61,8 @@ export async function revealFile(file: string, opts: RevealOptions): Promise<str
     const node = dec.branches[0] ? getPath(dec.branches[0], steps) : undefined;
     // Exit 6, as "envcrypt get" of a missing key.
     if (!node) throw new EnvcryptError('NOT_FOUND', `${file} has no value at ${formatPath(steps)}`, { hints: [`"envcrypt keys ${file}" lists its keys (names only, no values)`] });
-    text = node.kind === 'str' ? node.value : node.kind === 'map' ? store.emitPlain([node], emit) : store.emitValue(node, format === 'json' ? emit : {});
+    // A mapping is a document of its own, except in INI, where a document is made of sections: there it is a section's lines.
+    text = node.kind === 'str' ? node.value : node.kind === 'map' && store.format !== 'ini' ? store.emitPlain([node], emit) : store.emitValue(node, format === 'json' ? emit : {});
   } else {
     text = store.emitPlain(dec.branches, emit);
   }

@@ -124,7 +124,7 @@ export function encryptedKeyPaths(branches: readonly Branch[]): string[] {
  */
 export async function rekeyFile(file: string, opts: RekeyOptions, next: (current: readonly string[]) => string[] | string): Promise<FilePlan> {
   const before = readTextFile(file);
-  const format = formatFor(file);
+  const format = formatFor(file, undefined, undefined, before);
   const dec = await decryptText(before, file, { ...opts, format });
   const other = dec.metadata.groups.flatMap((g) => g.other.map((p) => p.key));
   if (other.length > 0) {

@@ -10,7 +10,7 @@ import { EnvcryptError } from '../errors.js';
 import type { LockOptions } from '../io/lock.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { findConfig } from '../repo/sops-config/find.js';
-import { loadConfig } from '../repo/sops-config/rules.js';
+import { loadConfig, storeIndent } from '../repo/sops-config/rules.js';
 import { ageRecipients } from '../stores/metadata.js';
 import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';
@@ -57,7 +57,7 @@ export function indentFor(file: string, format: Format, opts: ChangeOptions): nu
   const env = envOf(opts);
   const path = findConfig(file, { env, ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}) });
   if (path === null) return undefined;
-  return loadConfig(path).stores[format]?.indent;
+  return storeIndent(loadConfig(path).stores, format);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { formatFor } from '../stores/index.js';
+import { readPrefixOf } from '../io/read.js';
+import { formatFor, formatFromName } from '../stores/index.js';
 import type { Format } from '../stores/store.js';
 import { optString, type Args } from './command.js';
 
@@ -16,12 +17,23 @@ export function withIdentity(y: Argv): Argv {
 
 /** `--input-type`, shared by every command that reads one file. */
 export function withInputType(y: Argv): Argv {
-  return y.option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: from the file name)' });
+  return y.option('input-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml, json, ini or binary (default: from the file name)' });
 }
 
 /** The format of `file`: `--input-type` when given, else from the name. */
 export function inputFormat(args: Args, file: string): Format {
   return formatFor(file, optString(args['input-type']));
+}
+
+/**
+ * The format of an encrypted `file`: `--input-type` when given, else from
+ * the name, else `binary` when the file is in sops's binary layout (sops
+ * writes a whole file of any other name that way).
+ */
+export function encryptedInputFormat(args: Args, file: string): Format {
+  const explicit = optString(args['input-type']);
+  if (explicit !== undefined || formatFromName(file) !== null) return formatFor(file, explicit);
+  return formatFor(file, undefined, '--input-type', readPrefixOf(file, 4096) ?? undefined);
 }
 
 /** `-R/--recipients-file FILE`, as age takes it: a file holding a recipient (`.pub`, an identity file). */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
 import { decodeStrictBase64 } from '../keys/ssh/base64.js';
@@ -91,14 +92,16 @@ export function encryptValue(key: Uint8Array, text: string, aad: string, type: s
 /**
  * Decrypt parsed ENC fields. Throws `DECRYPT_FAILED` when authentication
  * fails, which means a wrong key, a changed value or a value moved to another
- * key path. Returns the plaintext as UTF-8 text.
+ * key path. Returns the plaintext as UTF-8 text; bytes that are not UTF-8 are refused
+ * (`UNSUPPORTED`), never decoded with replacement characters.
  */
 export function decryptParts(key: Uint8Array, p: EncParts, aad: string, where: string): string {
+  let plain: Buffer;
   try {
     const d = createDecipheriv('aes-256-gcm', key, p.iv, { authTagLength: 16 });
     d.setAAD(Buffer.from(aad, 'utf8'));
     d.setAuthTag(p.tag);
-    return Buffer.concat([d.update(p.data), d.final()]).toString('utf8');
+    plain = Buffer.concat([d.update(p.data), d.final()]);
   } catch (cause) {
     throw new EnvcryptError('DECRYPT_FAILED', `could not authenticate the value at ${where}`, {
       cause,
@@ -108,4 +111,12 @@ export function decryptParts(key: Uint8Array, p: EncParts, aad: string, where: s
       ],
     });
   }
+  // sops's binary store encrypts a file's raw bytes; envcrypt's values are
+  // text, and decoding other bytes would replace them silently.
+  if (!isUtf8(plain)) {
+    throw new EnvcryptError('UNSUPPORTED', `the value at ${where} is not UTF-8 text`, {
+      hints: ['sops can store any bytes (a binary file); envcrypt holds UTF-8 text only: decrypt this file with sops'],
+    });
+  }
+  return plain.toString('utf8');
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
 
@@ -193,6 +194,24 @@ export function readTextFile(path: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 /**
+ * Read an input file that must come back byte for byte as text (the binary
+ * store's whole-file value): any UTF-8, NUL bytes included; other bytes are
+ * refused, since decoding them would replace them silently.
+ *
+ * @throws EnvcryptError as {@link readInputFile}; `UNSUPPORTED` for bytes that are not UTF-8
+ */
+export function readExactText(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  const buf = readInputFile(path, env);
+  if (!isUtf8(buf)) {
+    throw new EnvcryptError('UNSUPPORTED', `${path} is not UTF-8 text, so envcrypt cannot store it byte for byte`, {
+      file: path,
+      hints: ['envcrypt values are UTF-8 text (PEM keys, kubeconfigs and JSON are); encode other bytes first, e.g. base64 FILE > FILE.b64'],
+    });
+  }
+  return buf.toString('utf8');
+}
+
+/**
  * Read the first `want` bytes of an open file: fewer when the file ends
  * sooner (it may have shrunk since it was measured).
  */
@@ -206,6 +225,27 @@ export function readPrefix(fd: number, want: number): Buffer {
     got += n;
   }
   return buf.subarray(0, got);
+}
+
+/**
+ * The first `want` bytes of the file at `path` as text, for telling its
+ * format from its content; null when it cannot be read (the command's own
+ * read then reports why).
+ */
+export function readPrefixOf(path: string, want: number): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    return readPrefix(fd, want).toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** How much of a file {@link isBinary} looks at, as git does. */

@@ -5,7 +5,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
-import { formatFromName } from '../stores/index.js';
+import { encryptedFormatOf } from '../stores/index.js';
 import { claimsSopsMetadata, MAX_SOPS_FILE_BYTES } from '../stores/sniff.js';
 import { gitTopLevel } from './git.js';
 import { walkFiles } from './walk.js';
@@ -65,8 +65,6 @@ export function repoRoot(cwd: string, opts: RepoOptions = {}): string {
  * operation is concerned.
  */
 export async function hasSopsMetadata(path: string): Promise<boolean> {
-  const format = formatFromName(path);
-  if (format === null) return false;
   let text: string;
   try {
     if (lstatSync(path).size > MAX_SOPS_FILE_BYTES) return false;
@@ -74,6 +72,9 @@ export async function hasSopsMetadata(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+  // The name says the format, or the text is in sops's binary layout (a whole file of any name).
+  const format = encryptedFormatOf(path, text);
+  if (format === null) return false;
   // Cheap filter first: every store writes the word "sops" into its metadata.
   return text.includes('sops') && claimsSopsMetadata(text, format);
 }

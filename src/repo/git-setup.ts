@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { EnvcryptError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { isEncryptedText, MAX_SOPS_FILE_BYTES } from '../stores/sniff.js';
-import { formatFromName } from '../stores/index.js';
+import { readPrefixOf } from '../io/read.js';
+import { encryptedFormatOf, formatFromName, looksBinarySops } from '../stores/index.js';
 import { git, gitPath, listFiles, repoTop, runGit, shellQuote } from './git.js';
 import { globMatches, regexToGlobs } from './regex-glob.js';
 import { CONFIG_NAME } from './sops-config/find.js';
@@ -22,7 +23,7 @@ import { loadConfig } from './sops-config/load.js';
  * on purpose, since such files are often binary and not envcrypt's. Files
  * with other names are listed one by one (found by their sops metadata).
  */
-export const ATTRIBUTE_PATTERNS: readonly string[] = ['*.env.enc', '.env.*.enc', '*.enc.env', '*.enc.yaml', '*.enc.yml', '*.enc.json'];
+export const ATTRIBUTE_PATTERNS: readonly string[] = ['*.env.enc', '.env.*.enc', '*.enc.env', '*.enc.yaml', '*.enc.yml', '*.enc.json', '*.enc.ini'];
 
 /** The attributes every pattern gets. */
 export const ATTRIBUTES = 'diff=envcrypt merge=envcrypt';
@@ -206,19 +207,22 @@ function ruleGlobs(root: string, files: readonly string[]): string[] {
 async function encryptedFiles(root: string, files: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const rel of files) {
-    const format = formatFromName(rel);
-    if (format === null) continue;
+    // A name envcrypt knows, or (binary files) any name: only those read as one.
+    const named = formatFromName(rel);
     const abs = join(root, rel);
     let text: string;
     try {
       const st = statSync(abs);
       if (!st.isFile() || st.size > MAX_SOPS_FILE_BYTES) continue;
+      // For other names, a look at the first bytes first: most files of a repository are not sops files.
+      if (named === null && !looksBinarySops(readPrefixOf(abs, 4096) ?? '')) continue;
       text = readFileSync(abs, 'utf8');
     } catch {
       // Listed by git but gone or unreadable: not a file we could diff anyway.
       continue;
     }
-    if (text.includes('sops') && (await isEncryptedText(text, format))) out.push(rel);
+    const format = named ?? encryptedFormatOf(rel, text);
+    if (format !== null && text.includes('sops') && (await isEncryptedText(text, format))) out.push(rel);
   }
   return out;
 }

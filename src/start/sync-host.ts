@@ -45,6 +45,10 @@ export function preloadHost(bin: string): SyncHost {
           return jsonStore;
         case 'yaml':
           return (require('../stores/yaml.js') as typeof import('../stores/yaml.js')).yamlStore;
+        case 'ini':
+          return (require('../stores/ini.js') as typeof import('../stores/ini.js')).iniStore;
+        case 'binary':
+          return (require('../stores/binary.js') as typeof import('../stores/binary.js')).binaryStore;
       }
     },
     unwrapGeneral(req: GeneralUnwrap): Uint8Array | null {

@@ -3,13 +3,13 @@
  * command: the guard, `status`, `rotate` and `recipients` over the
  * repository, `git setup`, the merge driver and textconv. A file is encrypted
  * when its store finds sops metadata in it that reads as valid metadata;
- * files whose name says nothing are tried as sops's JSON layout (how sops
- * stores binary files), or, where git hands over a temporary file, as each
- * format in turn.
+ * files whose name says nothing are tried as sops's binary layout
+ * (`{"data": …, "sops": …}`, how sops stores a file of any other name), then
+ * as JSON, or, where git hands over a temporary file, as each format in turn.
  */
 import { basename } from 'node:path';
 import { EnvcryptError, type Position } from '../errors.js';
-import { formatFromName, storeFor } from './index.js';
+import { encryptedFormatOf, formatFromName, storeFor } from './index.js';
 import type { Format } from './store.js';
 import type { Branch, MapNode } from '../tree/types.js';
 import { readMetadata } from './metadata.js';
@@ -46,10 +46,14 @@ export function damagedError(name: string, reason: string = NO_METADATA_REASON, 
   });
 }
 
-/** The format to parse `path` with: from its name, else JSON when the text is a JSON object. */
+/**
+ * The format to parse `path` with: from its name, else binary when the text
+ * is in sops's binary layout (see `looksBinarySops`), else JSON when the text
+ * is a JSON object.
+ */
 export function sopsFormatOf(path: string, text: string): Format | null {
-  const byName = formatFromName(path);
-  if (byName) return byName;
+  const f = encryptedFormatOf(path, text);
+  if (f) return f;
   return /^\s*\{/.test(text) ? 'json' : null;
 }
 
@@ -94,8 +98,9 @@ export async function sniffFormat(text: string, names: readonly string[]): Promi
     const f = formatFromName(n);
     if (f) return f;
   }
-  // JSON first: it is the strictest, and YAML would also read a JSON file.
-  for (const f of ['json', 'yaml', 'dotenv'] as const satisfies readonly Format[]) {
+  // Binary first: it is JSON with one member. Then JSON, the strictest (YAML
+  // would also read a JSON file); INI before dotenv, which reads neither.
+  for (const f of ['binary', 'json', 'yaml', 'ini', 'dotenv'] as const satisfies readonly Format[]) {
     if (await isEncryptedText(text, f)) return f;
   }
   return null;

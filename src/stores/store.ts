@@ -1,10 +1,13 @@
 import type { Branch, MapNode, Node } from '../tree/types.js';
 
-/** The file formats envcrypt reads and writes. */
-export type Format = 'dotenv' | 'yaml' | 'json';
+/**
+ * The file formats envcrypt reads and writes: sops's five. `binary` is one
+ * whole file stored as a single value (`{"data": "ENC[…]", "sops": …}`).
+ */
+export type Format = 'dotenv' | 'yaml' | 'json' | 'ini' | 'binary';
 
 /** Every format, in the order error messages list them. */
-export const FORMATS: readonly Format[] = ['dotenv', 'yaml', 'json'];
+export const FORMATS: readonly Format[] = ['dotenv', 'yaml', 'json', 'ini', 'binary'];
 
 /** Options a store may honour when emitting. */
 export interface EmitOptions {

@@ -181,7 +181,7 @@ describe('envcrypt completion (CLI)', () => {
   });
 
   it('bash: completes fixed values, actions and file names', () => {
-    expect(complete(['envcrypt', 'decrypt', 'x', '--output-type', ''])).toEqual(['dotenv', 'yaml', 'json']);
+    expect(complete(['envcrypt', 'decrypt', 'x', '--output-type', ''])).toEqual(['dotenv', 'yaml', 'json', 'ini', 'binary']);
     expect(complete(['envcrypt', 'recipients', 'a'])).toEqual(['add']);
     expect(complete(['envcrypt', 'completion', ''])).toEqual(['bash', 'zsh']);
     expect(complete(['envcrypt', 'decrypt', 'files/a'])).toEqual(['files/app.env.enc']);

@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { readMetadata, type AgeEntry } from '../../src/stores/metadata.js';
 import { storeFor } from '../../src/stores/index.js';
-import type { Format } from '../../src/stores/store.js';
 import { ROOT } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir, type CliResult } from '../helpers/run-cli.js';
 import { withoutIntegrity } from '../helpers/sops-like.js';
 
-export type { Format };
+/** The stores every attack runs in; INI and binary have one variation each (attacks-stores.test.ts). */
+export type Format = 'dotenv' | 'yaml' | 'json';
 export const FORMATS: readonly Format[] = ['dotenv', 'yaml', 'json'];
 
 /** `npm run test:long` sets this: every variation in every store. */

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptText } from '../../src/api/decrypt.js';
 import { encryptText } from '../../src/api/encrypt.js';
 import { EnvcryptError } from '../../src/errors.js';
-import type { Format } from '../../src/stores/store.js';
+/** The matrix runs in the three text stores; INI and binary: test/security/attacks-stores.test.ts. */
+type Format = 'dotenv' | 'yaml' | 'json';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
 
 const CANARY = 'CANARY-tamper-0d5e';

@@ -24,7 +24,7 @@ export interface Sub {
   args: { actions?: readonly string[]; files: boolean };
 }
 
-const FORMATS = ['dotenv', 'yaml', 'json'] as const;
+const FORMATS = ['dotenv', 'yaml', 'json', 'ini', 'binary'] as const;
 
 /** Options whose value is a file name (the rest take free text, or a choice). */
 const FILE_OPTIONS = new Set(['identity', 'output', 'config', 'file', 'optional-file', 'y', 'recipients-file']);

@@ -1,6 +1,6 @@
 import { assertInputFile, revealFile } from '../../api/reveal.js';
 import { optString, strings, type Command } from '../command.js';
-import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
+import { encryptedInputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { warning } from '../output.js';
 import { checkOutputPath } from '../paths.js';
 
@@ -21,7 +21,7 @@ export const decryptCommand: Command = {
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write the plaintext to OUT with mode 0600 (refuses to overwrite without --force)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace an existing OUT' })
       .option('extract', { type: 'string', requiresArg: true, describe: `print one value: '["db"]["password"]' or db.password` })
-      .option('output-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml or json (default: the input format, or from OUT)' })
+      .option('output-type', { type: 'string', requiresArg: true, describe: 'dotenv, yaml, json, ini or binary (default: the input format, or from OUT)' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting; default: searched upward from FILE)' })
       .option('ignore-mac', { type: 'boolean', default: false, describe: 'skip the MAC check (recovery only: accepts forged values)' }),
   async handler(args, io) {
@@ -34,7 +34,7 @@ export const decryptCommand: Command = {
     const extract = optString(args.extract);
     const configPath = optString(args.config);
     const text = await revealFile(file, {
-      format: inputFormat(args, file),
+      format: encryptedInputFormat(args, file),
       identityFiles: strings(args.identity),
       env: io.env,
       ignoreMac: !!args['ignore-mac'],

@@ -2,7 +2,7 @@ import { editFile } from '../../api/edit.js';
 import { recipientsFromFiles } from '../../api/encrypt-file.js';
 import { optString, strings, type Command } from '../command.js';
 import { askReopen, canPrompt, editorRunner, resolveEditor } from '../editor.js';
-import { inputFormat, withIdentity, withInputType, withRecipientFiles } from '../shared-options.js';
+import { encryptedInputFormat, withIdentity, withInputType, withRecipientFiles } from '../shared-options.js';
 import { note, warning } from '../output.js';
 
 /** `envcrypt edit FILE [-r R…]`. */
@@ -22,7 +22,7 @@ export const editCommand: Command = {
       ),
   async handler(args, io) {
     const file = String(args.file);
-    const format = inputFormat(args, file);
+    const format = encryptedInputFormat(args, file);
     // Before decrypting: without an editor there is nothing to do.
     const editor = resolveEditor(io.env);
     const configPath = optString(args.config);

@@ -1,6 +1,6 @@
 import { listKeys } from '../../api/keys.js';
 import { type Command } from '../command.js';
-import { inputFormat, withInputType } from '../shared-options.js';
+import { encryptedInputFormat, withInputType } from '../shared-options.js';
 
 /**
  * `envcrypt keys FILE [--json]`: the key names a file holds, one a line,
@@ -16,7 +16,7 @@ export const keysCommand: Command = {
       .option('json', { type: 'boolean', default: false, describe: 'print {"file", "format", "encrypted", "keys"} as JSON' }),
   async handler(args, io) {
     const file = String(args.file);
-    const list = await listKeys(file, { format: inputFormat(args, file), env: io.env, terminal: io.stdoutIsTTY && !args.json });
+    const list = await listKeys(file, { format: encryptedInputFormat(args, file), env: io.env, terminal: io.stdoutIsTTY && !args.json });
     if (args.json) io.stdout(`${JSON.stringify(list, null, 2)}\n`);
     else io.stdout(list.keys.map((k) => `${k}\n`).join(''));
     return 0;

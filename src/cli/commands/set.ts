@@ -2,7 +2,7 @@ import { generateSecret, getValue, setValue, splitAssignment, typedValue, unsetV
 import { EnvcryptError } from '../../errors.js';
 import { optString, strings, type Args, type Command } from '../command.js';
 import { readHidden } from '../editor.js';
-import { inputFormat, withIdentity, withInputType } from '../shared-options.js';
+import { encryptedInputFormat, withIdentity, withInputType } from '../shared-options.js';
 import { note, warning, type Io } from '../output.js';
 
 const TYPES: readonly ValueKind[] = ['str', 'int', 'float', 'bool', 'json'];
@@ -86,7 +86,7 @@ export const setCommand: Command = {
         hints: [`pipe it on stdin ("envcrypt set ${file} ${splitAssignment(String(args.key))?.key ?? String(args.key)} < value.txt") or run without it to be asked without echo; --generate makes a random one`],
       });
     }
-    const format = inputFormat(args, file);
+    const format = encryptedInputFormat(args, file);
     const arg = String(args.key);
     const split = splitAssignment(arg);
     const key = split?.key ?? arg;
@@ -110,7 +110,7 @@ export const unsetCommand: Command = {
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (for its stores indent setting)' }),
   async handler(args, io) {
     const file = String(args.file);
-    const format = inputFormat(args, file);
+    const format = encryptedInputFormat(args, file);
     const result = await unsetValue(file, String(args.key), { ...common(args, io, format), ignoreMissing: !!args['ignore-missing'] });
     if (!result.changed) note(io, `${file} has no value at ${String(args.key)}; nothing to remove`);
     return 0;
@@ -128,7 +128,7 @@ export const getCommand: Command = {
       .option('newline', { type: 'boolean', default: false, describe: 'end the output with a newline (by default a string is printed as is)' }),
   async handler(args, io) {
     const file = String(args.file);
-    const format = inputFormat(args, file);
+    const format = encryptedInputFormat(args, file);
     const node = await getValue(file, String(args.key), common(args, io, format));
     const text = await valueText(node, format);
     io.stdout(args.newline && !text.endsWith('\n') ? `${text}\n` : text);

@@ -110,7 +110,7 @@ Options:
       --shell              run COMMAND through /bin/sh -c (explicit opt-in)
       --redact             replace decrypted values in the command's stdout/stderr
                            with [REDACTED:KEY]; its stdout/stderr become pipes
-      --input-type TYPE    dotenv, yaml or json (default: from each file name)
+      --input-type TYPE    dotenv, yaml, json or ini (default: from each file name)
       --flatten-separator S  joins nested names (default _)
       --flatten-case CASE  upper (default) or preserve, for nested names
   -v, --verbose            name the variables set (never their values)

@@ -8,6 +8,7 @@ import { compileRe2, SELECTOR_KINDS, type Re2Regex, type Selector, type Selector
 import { EnvcryptError, type ErrorCode, type Position } from '../../errors.js';
 import { readTextFile } from '../../io/read.js';
 import { parseRecipient } from '../../keys/recipient.js';
+import type { Format } from '../../stores/store.js';
 
 /** A creation rule as matched for one file (SOPS-FORMAT §12). */
 export interface MatchedRule {
@@ -37,6 +38,23 @@ export interface StoresConfig {
   yaml?: { indent?: number };
   json?: { indent?: number };
   json_binary?: { indent?: number };
+}
+
+/**
+ * The `stores.<format>.indent` setting that applies to `format`: the binary
+ * store is sops's JSON layout and reads `json_binary`, as sops does; dotenv
+ * and INI have none.
+ */
+export function storeIndent(stores: StoresConfig, format: Format): number | undefined {
+  switch (format) {
+    case 'yaml':
+    case 'json':
+      return stores[format]?.indent;
+    case 'binary':
+      return stores.json_binary?.indent;
+    default:
+      return undefined;
+  }
 }
 
 /** A validated `.sops.yaml`. */

@@ -12,7 +12,7 @@ import { loadConfig, type MatchedRule, type SopsConfig, type StoresConfig } from
 import { explicitConfig, findConfig } from './find.js';
 
 // Loading moved to config-load.ts; re-exported so existing importers of rules.ts keep working.
-export { loadConfig, parseConfig } from './load.js';
+export { loadConfig, parseConfig, storeIndent } from './load.js';
 export type { CreationRule, MatchedRule, SopsConfig, StoresConfig } from './load.js';
 
 /**
