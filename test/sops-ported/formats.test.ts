@@ -6,8 +6,7 @@
  *
  * Not ported as sops has it: an unknown type string or file name meaning
  * "binary". envcrypt refuses to guess (README "Decisions": stricter than sops on
- * input; SOPS compatibility list), so those assertions check the refusal. The
- * INI and binary parts wait for those stores.
+ * input; SOPS compatibility list), so those assertions check the refusal.
  */
 import { describe, expect, it } from 'vitest';
 import { formatFor, formatFromName, parseFormat } from '../../src/stores/index.js';
@@ -21,8 +20,7 @@ describe('getsops/sops cmd/sops/formats/formats_test.go', () => {
     expect(caught(() => parseFormat('foobar', '--input-type')).code).toBe('USAGE');
   });
 
-  // waits for: the INI store
-  it.skip('TestFormatFromString: ini', () => {
+  it('TestFormatFromString: ini', () => {
     expect(parseFormat('ini', '--input-type')).toBe('ini');
   });
 
@@ -34,8 +32,7 @@ describe('getsops/sops cmd/sops/formats/formats_test.go', () => {
     expect(formatFromName('/path/to/foobar.yaml')).toBe('yaml');
   });
 
-  // waits for: the INI store
-  it.skip('TestFormatForPath: .ini', () => {
+  it('TestFormatForPath: .ini', () => {
     expect(formatFromName('/path/to/foobar.ini')).toBe('ini');
   });
 
@@ -49,8 +46,7 @@ describe('getsops/sops cmd/sops/formats/formats_test.go', () => {
     expect(formatFor('/path/to/foobar.yml', '')).toBe('yaml');
   });
 
-  // waits for: the INI and binary stores
-  it.skip('TestFormatForPathOrString: ini and binary', () => {
+  it('TestFormatForPathOrString: ini and binary', () => {
     expect(formatFor('/path/to/foobar', 'ini')).toBe('ini');
     expect(formatFor('/path/to/foobar.ini', '')).toBe('ini');
     expect(formatFor('/path/to/foobar.yml', 'ini')).toBe('ini');
