@@ -170,7 +170,8 @@ describe('every command on both stores (in process)', () => {
     });
     const after = readFileSync(at('app.enc.ini'), 'utf8');
     const changed = after.split('\n').filter((l, i) => l !== before.split('\n')[i]).map((l) => l.split(' ')[0]);
-    expect(changed).toEqual(['timeout', 'envcrypt_integrity', 'lastmodified', 'mac']);
+    // lastmodified changes too, unless the previous write was in the same second.
+    expect(changed.filter((k) => k !== 'lastmodified')).toEqual(['timeout', 'envcrypt_integrity', 'mac']);
   });
 
   it('recipients add and rotate, then decrypt with the other key', async () => {
