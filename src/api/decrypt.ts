@@ -39,6 +39,8 @@ export interface DecryptOptions extends KeyOptions {
    * refuses an environment too large for the OS this way).
    */
   beforeDecrypt?: (encrypted: readonly Branch[]) => void;
+  /** Called with the file's text and format before it is parsed; it may throw to stop there. */
+  beforeParse?: (text: string, format: Format) => void;
 }
 
 /** A decrypted file, with everything needed to write it back diff-stably. */
@@ -71,6 +73,7 @@ export interface DecryptedFile {
 export async function decryptText(text: string, name: string, opts: DecryptOptions = {}): Promise<DecryptedFile> {
   try {
     const format = opts.format ?? formatFor(name, undefined, undefined, text);
+    opts.beforeParse?.(text, format);
     const { branches, md } = parseSops(await storeFor(format), text, name);
     opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;
@@ -104,6 +107,7 @@ export interface SyncHost {
 export function decryptTextSync(text: string, name: string, opts: DecryptOptions, host: SyncHost): DecryptedFile {
   try {
     const format = opts.format ?? formatFor(name, undefined, undefined, text);
+    opts.beforeParse?.(text, format);
     const { branches, md } = parseSops(host.storeFor(format), text, name);
     opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;

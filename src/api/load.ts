@@ -21,6 +21,8 @@ export interface LoadOptions extends KeyOptions, FlattenOptions {
   format?: Format;
   /** Called with each file's encrypted tree before it is decrypted (see {@link DecryptOptions.beforeDecrypt}). */
   beforeDecrypt?: DecryptOptions['beforeDecrypt'];
+  /** Called with each file's text before it is parsed (see {@link DecryptOptions.beforeParse}). */
+  beforeParse?: DecryptOptions['beforeParse'];
 }
 
 /** The values of each file in order, and the merged result. */

@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
 import { builtin } from '../io/builtin.js';
+import { SOPS_PREFIX } from '../stores/flatten.js';
 
 /** The size limits of `execve` on this system. */
 export interface ExecLimits {
@@ -64,15 +65,22 @@ export function execLimits(): ExecLimits | null {
   return cached;
 }
 
+const ENC_DATA = 'ENC[AES256_GCM,data:';
+
+/** Bytes the value at text[from, to) holds once decrypted (see {@link plainBytes}), without copying it. */
+function plainBytesAt(text: string, from: number, to: number): number {
+  if (!text.startsWith(ENC_DATA, from)) return Buffer.byteLength(from === 0 && to === text.length ? text : text.slice(from, to));
+  const end = text.lastIndexOf(',iv:', to);
+  const b64 = end - from - ENC_DATA.length;
+  // A malformed value fails when it is decrypted; here it only counts as small.
+  if (end < 0 || b64 <= 0) return 0;
+  const pad = text.charCodeAt(end - 1) === 0x3d ? (text.charCodeAt(end - 2) === 0x3d ? 2 : 1) : 0;
+  return Math.floor((b64 * 3) / 4) - pad;
+}
+
 /** Bytes of a value once decrypted: an `ENC[…]` value's data length, else its own UTF-8 length. */
 export function plainBytes(stored: string): number {
-  if (!stored.startsWith('ENC[AES256_GCM,data:')) return Buffer.byteLength(stored);
-  const end = stored.lastIndexOf(',iv:');
-  const b64 = end < 0 ? 0 : end - 'ENC[AES256_GCM,data:'.length;
-  // A malformed value fails when it is decrypted; here it only counts as small.
-  if (b64 <= 0) return 0;
-  const pad = stored[end - 1] === '=' ? (stored[end - 2] === '=' ? 2 : 1) : 0;
-  return Math.floor((b64 * 3) / 4) - pad;
+  return plainBytesAt(stored, 0, stored.length);
 }
 
 /** What the command's environment starts from, and how file values join it (see `populate`). */
@@ -87,6 +95,18 @@ export interface EnvPlan {
 
 const entryBytes = (name: string, valueBytes: number): number => Buffer.byteLength(name) + valueBytes + 2 + POINTER;
 
+/** Checks one file's values against the budget (see {@link envBudget}). */
+export interface EnvBudget {
+  /** Adds a parsed file's values, as `toEnv` names them (still encrypted); throws when the total cannot fit. */
+  add(stored: Readonly<Record<string, string>>): void;
+  /**
+   * Throws when the values of a sops dotenv file, read straight from its
+   * text (no parse), cannot fit; adds nothing (the parsed file is added by
+   * {@link EnvBudget.add}). An oversized file is refused without being parsed.
+   */
+  peekDotenv(text: string): void;
+}
+
 /**
  * A running estimate of the command's argument and environment size, fed
  * one file at a time (still encrypted) as `exec` loads them; it throws as
@@ -95,8 +115,9 @@ const entryBytes = (name: string, valueBytes: number): number => Buffer.byteLeng
  * @param plan - The environment the values join.
  * @param limits - The limits to hold to (default: this system's, read only when the estimate passes 128 KiB).
  */
-export function envBudget(plan: EnvPlan, limits: () => ExecLimits | null = execLimits): (stored: Readonly<Record<string, string>>) => void {
+export function envBudget(plan: EnvPlan, limits: () => ExecLimits | null = execLimits): EnvBudget {
   const command = plan.argv[0] ?? '';
+  const hasOwn = Object.prototype.hasOwnProperty;
   let baseTotal = 0;
   for (const [k, v] of Object.entries(plan.base)) if (v !== undefined) baseTotal += entryBytes(k, Buffer.byteLength(v));
   for (const a of plan.argv) baseTotal += Buffer.byteLength(a) + 1 + POINTER;
@@ -104,26 +125,55 @@ export function envBudget(plan: EnvPlan, limits: () => ExecLimits | null = execL
   // Each name's size once all files so far are layered (a later file's value wins).
   const fromFiles = new Map<string, number>();
   let extra = 0;
-  return (stored) => {
-    for (const [k, v] of Object.entries(stored)) {
-      const had = Object.prototype.hasOwnProperty.call(plan.base, k) && plan.base[k] !== undefined;
-      if (had && !plan.override) continue;
-      const size = entryBytes(k, plainBytes(v));
-      extra += size - (fromFiles.get(k) ?? (had ? entryBytes(k, Buffer.byteLength(plan.base[k]!)) : 0));
-      fromFiles.set(k, size);
-    }
-    const total = baseTotal + extra;
+  /** What adding a variable of `size` bytes (see entryBytes) changes in the total; with `commit`, recorded. */
+  const delta = (k: string, size: number, commit: boolean): number => {
+    const had = hasOwn.call(plan.base, k) && plan.base[k] !== undefined;
+    if (had && !plan.override) return 0;
+    const d = size - (fromFiles.get(k) ?? (had ? entryBytes(k, Buffer.byteLength(plan.base[k]!)) : 0));
+    if (commit) fromFiles.set(k, size);
+    return d;
+  };
+  const judge = (total: number, count: number, biggest: () => [string, number] | undefined): void => {
     // Under the floor every system allows, so is every single string: the common launch stops here.
     if (total <= FLOOR) return;
     const lim = limits();
     if (lim === null) return;
-    if (lim.perString !== undefined) {
-      for (const [k, size] of fromFiles) {
-        if (size - POINTER > lim.perString) throw tooLongVariable(command, k, size - POINTER, lim.perString);
-      }
-    }
-    if (total > lim.total) throw tooLarge(command, total, lim, fromFiles.size);
+    const big = lim.perString === undefined ? undefined : biggest();
+    if (big !== undefined && lim.perString !== undefined && big[1] - POINTER > lim.perString) throw tooLongVariable(command, big[0], big[1] - POINTER, lim.perString);
+    if (total > lim.total) throw tooLarge(command, total, lim, count);
   };
+  return {
+    add(stored) {
+      for (const k in stored) if (hasOwn.call(stored, k)) extra += delta(k, entryBytes(k, plainBytes(stored[k]!)), true);
+      judge(baseTotal + extra, fromFiles.size, () => largest(fromFiles));
+    },
+    peekDotenv(text) {
+      // The sops dotenv dialect (stores/dotenv.ts): one KEY=VALUE or #comment per line, metadata as sops_ keys.
+      let d = 0;
+      let count = 0;
+      let big: [string, number] | undefined;
+      for (let at = 0; at < text.length; ) {
+        let nl = text.indexOf('\n', at);
+        if (nl < 0) nl = text.length;
+        const eq = text.indexOf('=', at);
+        if (eq > at && eq < nl && text.charCodeAt(at) !== 0x23 && !text.startsWith(SOPS_PREFIX, at)) {
+          const k = text.slice(at, eq);
+          const size = entryBytes(k, plainBytesAt(text, eq + 1, nl));
+          d += delta(k, size, false);
+          count++;
+          if (big === undefined || size > big[1]) big = [k, size];
+        }
+        at = nl + 1;
+      }
+      judge(baseTotal + extra + d, count, () => big);
+    },
+  };
+}
+
+function largest(sizes: ReadonlyMap<string, number>): [string, number] | undefined {
+  let big: [string, number] | undefined;
+  for (const [k, s] of sizes) if (big === undefined || s > big[1]) big = [k, s];
+  return big;
 }
 
 // No toLocaleString: its first call loads ICU, which costs more than the whole check.

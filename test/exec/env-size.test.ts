@@ -30,11 +30,11 @@ describe('envBudget', () => {
   const base = { LANG: 'C.UTF-8', BIG: 'y'.repeat(100) };
 
   it('reads no limit while the environment is under 128 KiB', () => {
-    envBudget({ base, override: false, argv: ['true'] }, never)({ A: enc('x'.repeat(1000)) });
+    envBudget({ base, override: false, argv: ['true'] }, never).add({ A: enc('x'.repeat(1000)) });
   });
 
   it('refuses, naming the sizes and the limit, once the estimate is over the total', () => {
-    const check = envBudget({ base, override: false, argv: ['node', 'app.js'] }, limits(200 * 1024));
+    const check = envBudget({ base, override: false, argv: ['node', 'app.js'] }, limits(200 * 1024)).add;
     check({ A: enc(`${CANARY}${'x'.repeat(100 * 1024)}`) });
     const e = caught(() => check({ B: enc('x'.repeat(100 * 1024)) }));
     expect(e.code).toBe('CMD_NOT_EXECUTABLE');
@@ -45,22 +45,45 @@ describe('envBudget', () => {
   it('counts a variable already set once, as populate keeps it (or replaces it with --override)', () => {
     const big = { ...base, A: 'z'.repeat(150 * 1024) };
     // Without override the inherited 150 KiB value stays: the file's 100 KiB one adds nothing.
-    envBudget({ base: big, override: false, argv: ['true'] }, limits(200 * 1024))({ A: enc('x'.repeat(100 * 1024)) });
+    envBudget({ base: big, override: false, argv: ['true'] }, limits(200 * 1024)).add({ A: enc('x'.repeat(100 * 1024)) });
     // With override it replaces it: 120 KiB instead of 150, still under.
-    envBudget({ base: big, override: true, argv: ['true'] }, limits(200 * 1024))({ A: enc('x'.repeat(120 * 1024)) });
-    expect(caught(() => envBudget({ base: big, override: true, argv: ['true'] }, limits(200 * 1024))({ A: enc('x'.repeat(60 * 1024)), B: enc('x'.repeat(150 * 1024)) })).code).toBe('CMD_NOT_EXECUTABLE');
+    envBudget({ base: big, override: true, argv: ['true'] }, limits(200 * 1024)).add({ A: enc('x'.repeat(120 * 1024)) });
+    expect(caught(() => envBudget({ base: big, override: true, argv: ['true'] }, limits(200 * 1024)).add({ A: enc('x'.repeat(60 * 1024)), B: enc('x'.repeat(150 * 1024)) })).code).toBe('CMD_NOT_EXECUTABLE');
   });
 
   it('a later file replaces an earlier value of the same name instead of adding to it', () => {
-    const check = envBudget({ base, override: false, argv: ['true'] }, limits(200 * 1024));
+    const check = envBudget({ base, override: false, argv: ['true'] }, limits(200 * 1024)).add;
     check({ A: enc('x'.repeat(150 * 1024)) });
     check({ A: enc('x'.repeat(150 * 1024)) });
   });
 
   it('refuses one variable over the per-string limit, naming it and not its value', () => {
-    const e = caught(() => envBudget({ base, override: false, argv: ['true'] }, limits(1 << 30, 128 * 1024))({ HUGE: enc(`${CANARY}${'x'.repeat(128 * 1024)}`) }));
+    const e = caught(() => envBudget({ base, override: false, argv: ['true'] }, limits(1 << 30, 128 * 1024)).add({ HUGE: enc(`${CANARY}${'x'.repeat(128 * 1024)}`) }));
     expect(e.message).toMatch(/^cannot start true: the variable HUGE would take 129 KiB, over the system's limit of 128 KiB for one variable \(MAX_ARG_STRLEN\)$/);
     expect(JSON.stringify(e)).not.toContain(CANARY);
+  });
+
+  it("peekDotenv sizes a sops dotenv file's text as add sizes the parsed file, and adds nothing", async () => {
+    const owner = await newIdentity(false);
+    const text = await encryptText(`A=${'a'.repeat(70 * 1024)}\nB=\nC_unencrypted=${'c'.repeat(70 * 1024)}\n# a comment\n`, 'x.env', { recipients: [owner.recipient] });
+    const { dotenvStore } = await import('../../src/stores/dotenv.js');
+    const { toEnv } = await import('../../src/tree/env.js');
+    const stored = toEnv(dotenvStore.parseEncrypted(text).branches);
+    const sized = (check: (b: ReturnType<typeof envBudget>) => void): string => {
+      try {
+        check(envBudget({ base, override: false, argv: ['true'] }, limits(100 * 1024)));
+        return 'fits';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const peeked = sized((b) => b.peekDotenv(text));
+    expect(peeked).toMatch(/would take 14\d KiB \(3 variables/);
+    expect(sized((b) => b.add(stored))).toBe(peeked);
+    const b = envBudget({ base, override: false, argv: ['true'] }, limits(200 * 1024));
+    b.peekDotenv(text);
+    b.peekDotenv(text);
+    b.add(stored);
   });
 
   it.runIf(process.platform === 'linux')('on Linux, the limit is getconf ARG_MAX (a quarter of the stack limit) capped at 6 MiB, and 128 KiB per string', () => {

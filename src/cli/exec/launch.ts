@@ -24,7 +24,9 @@ export function execLoadOptions(a: ExecArgs, io: Io): LoadOptions {
   // An environment the OS would refuse is refused before each file is decrypted, not after (exit 126 either way).
   const budget = envBudget({ base: baseEnv(a, io).env, override: a.override || a.pristine, argv: a.command });
   return {
-    beforeDecrypt: (encrypted) => budget(toEnv(encrypted, flatten)),
+    // A dotenv file is sized from its text before it is even parsed; every file once parsed.
+    beforeParse: (text, format) => (format === 'dotenv' ? budget.peekDotenv(text) : undefined),
+    beforeDecrypt: (encrypted) => budget.add(toEnv(encrypted, flatten)),
     path: [...a.files, ...a.optional],
     optional: a.optional,
     identityFiles: a.identities,
