@@ -8,6 +8,12 @@ import { ROOT } from '../helpers/paths.js';
 import { ageKeygen, cleanEnv, tempDir } from '../helpers/run-cli.js';
 import { rejected } from '../helpers/errors.js';
 
+// getsops/sops cmd/sops/subcommand/exec/exec_unix_test.go (3.13.2) does not apply: its four tests
+// (TestUserEnvReturnsCorrectVars, TestUserEnvDoesNotModifyProcessEnv, TestExecWithFilePassesUserEnvToChild,
+// TestExecWithEnvPassesUserEnvToChild) test `--user`, which envcrypt does not have (README Decisions).
+// What exec_unix.go does that envcrypt keeps (a 0600 FIFO, written by the parent; the command's status) is
+// tested below, with sops's functional tests exec_file and exec_file_filename.
+
 const CANARY = 'CANARY-execfile-5d1c-secret';
 const READ_PATH = join(ROOT, 'test', 'fixtures', 'bin', 'read-path.sh');
 let t: ReturnType<typeof tempDir>;
