@@ -62,6 +62,12 @@ export interface DecryptedFile {
    * A record that is present but does not verify is an error, never `absent`.
    */
   integrity: 'verified' | 'absent';
+  /**
+   * With several key groups: the Shamir share of each group the identities
+   * opened (group index → share), so one group's share can be wrapped for a
+   * new member without re-splitting the data key.
+   */
+  shares?: ReadonlyMap<number, Uint8Array>;
 }
 
 /**
@@ -77,15 +83,16 @@ export async function decryptText(text: string, name: string, opts: DecryptOptio
     const { branches, md } = parseSops(await storeFor(format), text, name);
     opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;
+    const shares = new Map<number, Uint8Array>();
     if (!dataKey) {
       const keys = noFallbackFromNamed(opts);
       try {
-        dataKey = await recoverDataKey(md, name, keys.opts);
+        dataKey = await recoverDataKey(md, name, keys.opts, shares);
       } catch (e) {
         throw namedFailure(e, keys.failure());
       }
     }
-    return decryptParsed(format, branches, md, dataKey, opts);
+    return decryptParsed(format, branches, md, dataKey, opts, shares);
   } catch (e) {
     throw inFile(e, name);
   }
@@ -111,15 +118,16 @@ export function decryptTextSync(text: string, name: string, opts: DecryptOptions
     const { branches, md } = parseSops(host.storeFor(format), text, name);
     opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;
+    const shares = new Map<number, Uint8Array>();
     if (!dataKey) {
       const keys = noFallbackFromNamed(opts);
       try {
-        dataKey = recoverDataKeySync(md, name, keys.opts, (req) => host.unwrapGeneral(req), host.otherOpeners);
+        dataKey = recoverDataKeySync(md, name, keys.opts, (req) => host.unwrapGeneral(req), host.otherOpeners, shares);
       } catch (e) {
         throw namedFailure(e, keys.failure());
       }
     }
-    return decryptParsed(format, branches, md, dataKey, opts);
+    return decryptParsed(format, branches, md, dataKey, opts, shares);
   } catch (e) {
     throw inFile(e, name);
   }
@@ -200,7 +208,7 @@ function checkIntegrity(branches: Branch[], md: Metadata, dataKey: Uint8Array, o
  * and the integrity record checked as {@link decryptText} checks them (for
  * callers that parsed the file to find its key, e.g. `audit`).
  */
-export function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions): DecryptedFile {
+export function decryptParsed(format: Format, branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions, shares: ReadonlyMap<number, Uint8Array> = new Map()): DecryptedFile {
   const stash = new IvStash(!opts.readOnly);
   const plain = decryptTree(branches, md, dataKey, {
     stash,
@@ -211,7 +219,9 @@ export function decryptParsed(format: Format, branches: Branch[], md: Metadata, 
   // key path; the record then covers what they cannot see (names, structure,
   // empty and unencrypted values, selector, recipients).
   const integrity = checkIntegrity(branches, md, dataKey, opts);
-  return { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash, integrity };
+  const out: DecryptedFile = { format, branches: plain, encrypted: branches, metadata: md, dataKey, stash, integrity };
+  if (md.groups.length > 1 && shares.size > 0) out.shares = shares;
+  return out;
 }
 
 /** Read and decrypt a file. See {@link decryptText}. */

@@ -10,9 +10,10 @@ import { damagedError, ENC_MARKER, isEncryptedText } from '../stores/sniff.js';
 import { keyPaths } from './keys.js';
 import type { EmitOptions, Format, Store } from '../stores/store.js';
 import { coveredOf, integrityRecord } from '../crypto/integrity.js';
-import { ageRecipients } from '../stores/metadata.js';
 import { nodesEqual } from '../tree/equal.js';
 import type { Branch, Comment, Node, Pair } from '../tree/types.js';
+import { shamirSplit } from '../crypto/shamir.js';
+import { checkLayout, inGroup, recordThreshold, recordVouches, THRESHOLD_MARK, thresholdFor, unvouchedThreshold, vouchedByRecord as recordVouchedKeys, vouchKey } from './key-layout.js';
 import type { DecryptedFile } from './decrypt.js';
 import { emitChecked } from './seal.js';
 import { announceGrants, namedBy } from './vouch.js';
@@ -42,6 +43,16 @@ export interface EncryptOptions {
    * (`UNVOUCHED`, exit 3).
    */
   vouched?: ReadonlyMap<string, string>;
+  /**
+   * Key groups (sops `key_groups`): one list of recipients per group. With
+   * several, the data key is split with Shamir and each group's recipients
+   * wrap its share. Replaces `recipients` when given.
+   */
+  groups?: readonly (readonly string[])[];
+  /** How many groups rebuild the data key (default: the previous version's, else every group). */
+  shamirThreshold?: number;
+  /** The threshold this command or the `.sops.yaml` rule vouches for (see `key-layout.ts`). */
+  vouchedThreshold?: number;
   /** Clock, for tests. */
   now?: Date;
 }
@@ -76,31 +87,28 @@ function sameTree(a: readonly Branch[], b: readonly Branch[]): boolean {
   return a.length === b.length && a.every((x, i) => nodesEqual(x, b[i]!));
 }
 
-async function wrapAll(key: Uint8Array, recipients: ParsedRecipient[], keep: Map<string, AgeEntry>): Promise<AgeEntry[]> {
-  const out: AgeEntry[] = [];
-  for (const r of recipients) out.push(keep.get(r.text) ?? { recipient: r.text, enc: await wrapDataKey(key, r) });
-  return out;
-}
-
 /**
  * The recipients a decrypted file's integrity record vouches for: every one
- * it lists but those marked unverified. None when it has no record.
+ * it lists but those marked unverified (`N/recipient` in group N of a file
+ * with several key groups). None when it has no record.
  */
-export function vouchedByRecord(dec: DecryptedFile): Set<string> {
-  if (dec.integrity !== 'verified') return new Set();
-  const unverified = new Set(dec.metadata.unverified.map(normalRecipient));
-  return new Set(ageRecipients(dec.metadata).map(normalRecipient).filter((r) => !unverified.has(r)));
-}
+export const vouchedByRecord = recordVouchedKeys;
 
 function unvouched(r: string, prev: DecryptedFile | undefined): EnvcryptError {
   return new EnvcryptError('UNVOUCHED', `refusing to give the data key to ${r}: nothing vouches for this recipient`, {
     hints: [
       prev?.integrity === 'verified'
-        ? 'the file lists it, but envcrypt never wrapped the key for it (it was there, unauthenticated, before the file had an integrity record)'
+        ? 'the file lists it, but envcrypt never wrapped the key for it (it was there, unauthenticated, before the file had an integrity record, or it was in another key group)'
         : 'the file lists it, but the file has no integrity record, so anyone who can push to the repository could have added it',
-      `if it belongs to a teammate, confirm it with "envcrypt recipients add ${r}"; otherwise remove it with "envcrypt recipients remove ${r}"`,
+      `if it belongs to a teammate, confirm it with "envcrypt recipients add ${r.replace(/ \(key group (\d+)\)$/, ' --group $1')}"; otherwise remove it with "envcrypt recipients remove ${r.replace(/ \(key group \d+\)$/, '')}"`,
     ],
   });
+}
+
+// The previous version's stanzas of group i by recipient; none when the layout differs in size.
+function previousGroup(prev: DecryptedFile | undefined, n: number, i: number): Map<string, AgeEntry> {
+  const g = prev && prev.metadata.groups.length === n ? prev.metadata.groups[i] : undefined;
+  return new Map((g?.age ?? []).map((e) => [e.recipient, e] as const));
 }
 
 /**
@@ -108,50 +116,77 @@ function unvouched(r: string, prev: DecryptedFile | undefined): EnvcryptError {
  * tree and its metadata. See {@link EncryptOptions.previous} for diff stability.
  */
 export async function encryptBranches(plain: readonly Branch[], opts: EncryptOptions): Promise<EncryptedTree> {
-  const parsed = [...new Map(opts.recipients.map((r) => parseRecipient(r)).map((p) => [p.text, p])).values()];
-  if (parsed.length === 0) {
+  const parsed = (opts.groups ?? [opts.recipients]).map((g) => [...new Map(g.map((r) => parseRecipient(r)).map((p) => [p.text, p])).values()]);
+  const all = parsed.flat();
+  if (all.length === 0) {
     throw new EnvcryptError('NO_RECIPIENTS', 'no recipients to encrypt to', {
       hints: ['pass -r/--recipient age1…, set ENVCRYPT_AGE_RECIPIENTS, or add a creation rule to .sops.yaml'],
     });
   }
-  checkPqMix(parsed);
+  checkPqMix(all);
+  checkLayout(parsed.map((g) => g.map((p) => p.text)));
+  const n = parsed.length;
   const prev = opts.previous;
+  const prevN = prev?.metadata.groups.length ?? 0;
+  const threshold = thresholdFor(n, opts.shamirThreshold, prev?.metadata);
   const selector = opts.selector ?? prev?.metadata.selector ?? DEFAULT_SELECTOR;
   const macOnlyEncrypted = opts.macOnlyEncrypted ?? prev?.metadata.macOnlyEncrypted ?? false;
-  const prevEntries = new Map((prev?.metadata.groups[0]?.age ?? []).map((e) => [e.recipient, e] as const));
-  const removed = [...prevEntries.keys()].some((r) => !parsed.some((p) => p.text === r));
-  const reuseKey = prev !== undefined && !opts.rotate && !removed && prev.metadata.groups.length === 1;
-  const otherKeys = prev?.metadata.groups.flatMap((g) => g.other) ?? [];
-  if (prev && !reuseKey && otherKeys.length > 0) {
-    throw new EnvcryptError('UNSUPPORTED', `cannot rotate the data key: the file also has ${otherKeys.map((p) => p.key).join(', ')} master keys, which envcrypt cannot wrap a new key for`, {
+  const prevGroups = parsed.map((_, i) => previousGroup(prev, n, i));
+  // Whoever held a part of the old key and holds less now (removed, or moved
+  // between groups; a new number of groups or threshold) must not keep it.
+  const sameShape = prev !== undefined && prevN === n && (n === 1 || prev.metadata.shamirThreshold === threshold);
+  const removed = !sameShape || prevGroups.some((m, i) => [...m.keys()].some((r) => !parsed[i]!.some((p) => p.text === r)));
+  const reuseKey = prev !== undefined && !opts.rotate && !removed;
+  const otherKeys = prev?.metadata.groups.map((g) => g.other) ?? [];
+  const key = reuseKey ? prev.dataKey : newDataKey();
+  // Each group's part: the data key itself, or its Shamir share. With the key
+  // kept, a group's share is kept too when its stanzas stay or when this
+  // process opened it (so it can be wrapped for a new member); else the key
+  // is split afresh and every stanza is new.
+  const added = (i: number) => parsed[i]!.some((p) => !prevGroups[i]!.has(p.text));
+  const keepSplit = reuseKey && (n === 1 || parsed.every((_, i) => !added(i) || prev.shares?.has(i)));
+  if (prev && !keepSplit && otherKeys.some((o) => o.length > 0)) {
+    throw new EnvcryptError('UNSUPPORTED', `cannot rotate the data key: the file also has ${otherKeys.flat().map((p) => p.key).join(', ')} master keys, which envcrypt cannot wrap a new key for`, {
       hints: ['rotate it with sops, or remove those keys first'],
     });
   }
-  const key = reuseKey ? prev.dataKey : newDataKey();
+  const parts = n === 1 ? [key] : keepSplit ? parsed.map((_, i) => prev!.shares?.get(i)) : shamirSplit(key, n, threshold!);
   // Stanzas of the previous version are written again as they are when the
-  // data key stays: that grants nothing new, whoever made them.
-  const keep = reuseKey ? prevEntries : new Map<string, AgeEntry>();
-  const fromRecord = prev ? vouchedByRecord(prev) : new Set<string>();
+  // group's part stays: that grants nothing new, whoever made them.
+  const keep = parsed.map((_, i) => (keepSplit ? prevGroups[i]! : new Map<string, AgeEntry>()));
+  const fromRecord = prev ? recordVouchedKeys(prev) : new Set<string>();
   const grants: Grant[] = [];
-  for (const r of parsed) {
-    if (fromRecord.has(r.text)) continue;
-    const source = opts.vouched?.get(r.text);
-    if (source === undefined) {
-      // Kept stanzas stay unverified; a new file is encrypted only to what this command named.
-      if (keep.has(r.text) || !prev) continue;
-      throw unvouched(r.text, prev);
+  const unverified: string[] = [];
+  for (const [i, group] of parsed.entries()) {
+    for (const r of group) {
+      if (recordVouches(fromRecord, prevN, n, i, r.text)) continue;
+      const source = opts.vouched?.get(vouchKey(n, i, r.text));
+      if (source === undefined) {
+        // Kept stanzas stay unverified; a new file is encrypted only to what this command named.
+        if (keep[i]!.has(r.text) || !prev) {
+          if (prev) unverified.push(r.text);
+          continue;
+        }
+        throw unvouched(inGroup(n, i, r.text), prev);
+      }
+      if (prev) grants.push({ recipient: inGroup(n, i, r.text), source, added: !prevGroups[i]!.has(r.text), wrapped: !keep[i]!.has(r.text) });
     }
-    if (prev) grants.push({ recipient: r.text, source, added: !prevEntries.has(r.text), wrapped: !keep.has(r.text) });
   }
-  const entries = await wrapAll(key, parsed, keep);
+  const thresholdMark = n > 1 && prev !== undefined && !thresholdVouched(threshold!, prev, opts);
+  if (thresholdMark && !keepSplit) throw unvouchedThreshold(threshold!, prev.metadata.shamirThreshold);
+  const entries: AgeEntry[][] = [];
+  for (const [i, group] of parsed.entries()) {
+    const out: AgeEntry[] = [];
+    for (const r of group) out.push(keep[i]!.get(r.text) ?? { recipient: r.text, enc: await wrapDataKey(parts[i]!, r) });
+    entries.push(out);
+  }
   const unchanged =
     reuseKey &&
     sameTree(plain, prev.branches) &&
     selector.kind === prev.metadata.selector.kind &&
     selector.value === prev.metadata.selector.value &&
     macOnlyEncrypted === prev.metadata.macOnlyEncrypted &&
-    entries.length === prevEntries.size &&
-    entries.every((e) => prevEntries.get(e.recipient) === e);
+    entries.every((g, i) => g.length === prevGroups[i]!.size && g.every((e) => prevGroups[i]!.get(e.recipient) === e));
   const lastmodified = unchanged ? prev.metadata.lastmodified : nowLastModified(opts.now);
   const { branches, mac } = encryptTree(plain, key, {
     selector,
@@ -160,19 +195,25 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
     ...(prev ? { stash: prev.stash } : {}),
   });
   const metadata: Metadata = {
-    // With the same data key, other master keys (pgp, kms, …) still open it: keep them.
-    groups: [{ age: entries, other: reuseKey ? otherKeys : [] }],
+    // With the same parts, other master keys (pgp, kms, …) still open them: keep them.
+    groups: entries.map((age, i) => ({ age, other: keepSplit ? (otherKeys[i] ?? []) : [] })),
     lastmodified,
     mac,
     selector,
     macOnlyEncrypted,
     version: unchanged ? prev.metadata.version : SOPS_VERSION,
     // Stanzas kept as they were, for recipients nothing vouches for, stay marked.
-    unverified: prev ? parsed.filter((r) => !fromRecord.has(r.text) && !opts.vouched?.has(r.text)).map((r) => r.text) : [],
+    unverified: thresholdMark ? [...unverified, THRESHOLD_MARK] : unverified,
     extra: prev?.metadata.extra ?? [],
   };
+  if (threshold !== undefined) metadata.shamirThreshold = threshold;
   metadata.integrity = integrityRecord(branches, coveredOf(metadata), key);
   return { branches, metadata, dataKey: key, grants, firstRecord: prev !== undefined && prev.integrity !== 'verified' };
+}
+
+// A threshold is vouched for by this command or rule, or by the previous record.
+function thresholdVouched(t: number, prev: DecryptedFile, opts: EncryptOptions): boolean {
+  return opts.vouchedThreshold === t || recordThreshold(prev) === t;
 }
 
 function alreadyEncrypted(name: string): EnvcryptError {

@@ -5,6 +5,7 @@ import { byRecipient, prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, ty
 import { identitySources, safeRecipientText, type FoundIdentity, type IdentitySource, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from '../stores/metadata.js';
+import { DATA_KEY_BYTES, dataKeyFrom, groupsNeeded, tooFewGroups } from './key-groups.js';
 
 /** A fresh 32-byte data key from the CSPRNG. */
 export function newDataKey(): Uint8Array {
@@ -15,10 +16,15 @@ export function newDataKey(): Uint8Array {
  * Find the data key: try each identity source in the documented order against
  * every age stanza, and stop at the first that opens. Sources after that are
  * not read. When none opens, the error lists the recipients and every place
- * searched, with what was found there.
+ * searched, with what was found there. A file with several key groups needs
+ * `shamir_threshold` of them opened (see `key-groups.ts`).
+ *
+ * @param found - receives what each opened group's stanza held (group index →
+ *   data key, or Shamir share with several groups), for re-wrapping one
+ *   group's share without re-splitting
  */
-export async function recoverDataKey(md: Metadata, file: string, opts: KeyOptions = {}): Promise<Uint8Array> {
-  const search = searchDataKey(md, file, { ...opts, openers: otherOpeners });
+export async function recoverDataKey(md: Metadata, file: string, opts: KeyOptions = {}, found?: Map<number, Uint8Array>): Promise<Uint8Array> {
+  const search = searchDataKey(md, file, { ...opts, openers: otherOpeners }, found);
   let step = search.next();
   while (!step.done) step = search.next(await unwrapGeneral(step.value));
   return step.value;
@@ -31,8 +37,8 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
  * passphrase); a stanza that needs the general path is handed to `general`,
  * which must open it synchronously (the preload runs a helper process).
  */
-export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions, general: (req: GeneralUnwrap) => Uint8Array | null, openers?: OtherOpeners): Uint8Array {
-  const search = searchDataKey(md, file, openers ? { ...opts, openers } : opts);
+export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions, general: (req: GeneralUnwrap) => Uint8Array | null, openers?: OtherOpeners, found?: Map<number, Uint8Array>): Uint8Array {
+  const search = searchDataKey(md, file, openers ? { ...opts, openers } : opts, found);
   let step = search.next();
   while (!step.done) step = search.next(general(step.value));
   return step.value;
@@ -40,14 +46,13 @@ export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions,
 
 // The search itself, once for both drivers above: it yields each stanza that
 // only the general path can try, and is resumed with that attempt's result.
-function* searchDataKey(md: Metadata, file: string, opts: SearchOptions): Generator<GeneralUnwrap, Uint8Array, Uint8Array | null> {
-  if (md.groups.length > 1) {
-    throw new EnvcryptError('UNSUPPORTED', `${file} uses ${md.groups.length} key groups (Shamir secret sharing), which envcrypt does not read yet`);
-  }
-  const entries = md.groups[0]!.age;
+// Each source is tried on every key group not yet opened (one group, for most
+// files); the search stops after the first source that brings the number of
+// opened groups to what the file needs (see key-groups.ts).
+function* searchDataKey(md: Metadata, file: string, opts: SearchOptions, found?: Map<number, Uint8Array>): Generator<GeneralUnwrap, Uint8Array, Uint8Array | null> {
   // Nothing to search for: say so before reading any key source.
-  const others = md.groups[0]!.other.map((p) => p.key);
-  if (entries.length === 0) {
+  if (md.groups.every((g) => g.age.length === 0)) {
+    const others = [...new Set(md.groups.flatMap((g) => g.other.map((p) => p.key)))];
     throw new EnvcryptError('NO_IDENTITY', `${file} has no age recipients (only ${others.join(', ')} keys), which envcrypt cannot use`, {
       file,
       hints: [
@@ -56,29 +61,47 @@ function* searchDataKey(md: Metadata, file: string, opts: SearchOptions): Genera
       ],
     });
   }
+  const need = groupsNeeded(md);
+  const whole = md.groups.length === 1;
+  const opened = found ?? new Map<number, Uint8Array>();
   const searched: string[] = [];
   for (const source of opts.sources ?? identitySources(opts)) {
+    const before = opened.size;
+    let report: string;
     if (source.perRecipient) {
-      const outcome = yield* askPerRecipient(source, entries, file, opts);
-      if (outcome instanceof Uint8Array) return outcome;
-      searched.push(`${source.label} (${outcome})`);
-      continue;
+      report = '';
+      for (const [g, group] of md.groups.entries()) {
+        if (opened.has(g) || group.age.length === 0) continue;
+        const outcome = yield* askPerRecipient(source, group.age, file, opts, whole);
+        if (outcome instanceof Uint8Array) opened.set(g, outcome);
+        else report ||= outcome;
+      }
+    } else {
+      let ids: FoundIdentity[] | null;
+      try {
+        ids = source.load();
+      } catch (e) {
+        searched.push(`${source.label} (${e instanceof EnvcryptError ? e.message : 'unreadable'})`);
+        continue;
+      }
+      if (ids === null) {
+        searched.push(`${source.label} (${source.absent})`);
+        continue;
+      }
+      for (const [g, group] of md.groups.entries()) {
+        if (opened.has(g)) continue;
+        const part = yield* tryIdentities(ids, group.age, file, opts, whole);
+        if (part) opened.set(g, part);
+      }
+      report = `${countIds(ids.length)}, none matched`;
     }
-    let ids: FoundIdentity[] | null;
-    try {
-      ids = source.load();
-    } catch (e) {
-      searched.push(`${source.label} (${e instanceof EnvcryptError ? e.message : 'unreadable'})`);
-      continue;
-    }
-    if (ids === null) {
-      searched.push(`${source.label} (${source.absent})`);
-      continue;
-    }
-    const key = yield* tryIdentities(ids, entries, file, opts);
-    if (key) return key;
-    searched.push(`${source.label} (${countIds(ids.length)}, none matched)`);
+    if (opened.size >= need) return dataKeyFrom(md, opened, file);
+    const matched = opened.size - before;
+    searched.push(`${source.label} (${matched > 0 ? `opened ${matched} key group${matched === 1 ? '' : 's'}` : report})`);
   }
+  // sops combines whatever opened when a file with several groups states no threshold.
+  if (!whole && md.shamirThreshold === undefined && opened.size >= 2) return dataKeyFrom(md, opened, file);
+  if (!whole) throw tooFewGroups(md, opened, file, searched);
   const recipients = ageRecipients(md);
   throw new EnvcryptError('NO_IDENTITY', `no identity matched any of the ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${file}`, {
     file,
@@ -98,29 +121,31 @@ type SearchOptions = KeyOptions & { openers?: OtherOpeners };
 const countIds = (n: number) => `${n} ${n === 1 ? 'identity' : 'identities'}`;
 
 /**
- * Try identities against every stanza (those stored for our recipients
- * first), natively first and then on the general path: a key opened
- * in-process that opens a later stanza wins before an age plugin or a
- * protected SSH key asks for a PIN. The data key, or null.
+ * Try identities against every stanza of one group (those stored for our
+ * recipients first), natively first and then on the general path: a key
+ * opened in-process that opens a later stanza wins before an age plugin or a
+ * protected SSH key asks for a PIN. What the stanza held (the data key, or
+ * with several groups a share), or null.
  */
-function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: SearchOptions): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
+function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: SearchOptions, whole = true): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
   const prepared = prepareIdentities(ids, opts.sshPassphrase, opts.openers);
   const general: GeneralUnwrap[] = [];
   for (const entry of byRecipient(entries, prepared)) {
     const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
-    if (native instanceof Uint8Array) return checkedKey(native, entry.recipient, file);
+    if (native instanceof Uint8Array) return checkedKey(native, entry.recipient, file, whole);
     if (native !== null) general.push(native);
   }
   for (const g of general) {
     const key = yield g;
-    if (key !== null) return checkedKey(key, g.recipient, file);
+    if (key !== null) return checkedKey(key, g.recipient, file, whole);
   }
   return null;
 }
 
-function checkedKey(key: Uint8Array, recipient: string, file: string): Uint8Array {
-  if (key.length !== 32) {
-    throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(recipient)} in ${file} is ${key.length} bytes, not 32`);
+function checkedKey(key: Uint8Array, recipient: string, file: string, whole = true): Uint8Array {
+  // A share's length is checked when the shares are combined (key-groups.ts).
+  if (whole && key.length !== DATA_KEY_BYTES) {
+    throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(recipient)} in ${file} is ${key.length} bytes, not ${DATA_KEY_BYTES}`);
   }
   return key;
 }
@@ -135,10 +160,10 @@ function checkedKey(key: Uint8Array, recipient: string, file: string): Uint8Arra
  *
  * @returns the data key, or what to report for this source
  */
-function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: SearchOptions): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
+function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: SearchOptions, whole = true): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
   const earlier = source.loaded?.() ?? [];
   if (earlier.length > 0) {
-    const key = yield* tryIdentities(earlier, entries, file, opts);
+    const key = yield* tryIdentities(earlier, entries, file, opts, whole);
     if (key) return key;
   }
   const asks = [...new Set(entries.map((e) => e.recipient).filter(safeRecipientText))];
@@ -154,7 +179,7 @@ function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], fil
     }
     if (ids === null) return source.absent;
     found += ids.length;
-    const key = yield* tryIdentities(ids, entries, file, opts);
+    const key = yield* tryIdentities(ids, entries, file, opts, whole);
     if (key) return key;
   }
   if (failure !== undefined && found === 0) return failure;

@@ -43,6 +43,14 @@ export interface CoveredMetadata {
   readonly shamirThreshold: number;
   /** Non-age master keys and unknown metadata fields, as read. */
   readonly other: readonly Pair[];
+  /**
+   * With several key groups only: which keys are in which group (age
+   * recipients in any order, other key types as read). The flat lists above
+   * cannot see a recipient moved from one group to another, which changes
+   * who holds which share. Absent for one group, so the records of
+   * single-group files are unchanged.
+   */
+  readonly layout?: readonly { readonly recipients: readonly string[]; readonly other: readonly Pair[] }[];
 }
 
 // Netstring-style pieces: a tag, then for text its length in UTF-16 code units
@@ -117,6 +125,19 @@ export function integrityInput(branches: readonly Branch[], md: CoveredMetadata)
     text(out, 'k', p.key);
     encodeNode(out, p.value, true);
   }
+  if (md.layout !== undefined) {
+    out.push('G', String(md.layout.length), ';');
+    for (const g of md.layout) {
+      const gr = sorted(g.recipients);
+      out.push('r', String(gr.length), ';');
+      for (const r of gr) text(out, 'r', r);
+      out.push('x', String(g.other.length), ';');
+      for (const p of g.other) {
+        text(out, 'k', p.key);
+        encodeNode(out, p.value, true);
+      }
+    }
+  }
   return Buffer.from(out.join(''), 'utf16le');
 }
 
@@ -133,6 +154,7 @@ export function coveredOf(md: Metadata): CoveredMetadata {
     groups: md.groups.length,
     shamirThreshold: md.shamirThreshold ?? 0,
     other: [...md.groups.flatMap((g) => g.other), ...md.extra],
+    ...(md.groups.length > 1 ? { layout: md.groups.map((g) => ({ recipients: g.age.map((e) => e.recipient), other: g.other })) } : {}),
   };
 }
 

@@ -192,14 +192,25 @@ function groupPairs(g: KeyGroup): Pair[] {
   return out;
 }
 
+// A group inside `key_groups`, as sops 3.13.2 writes it: its Go struct
+// (`keygroup` in stores/stores.go) has no omitempty on `age` and `hc_vault`,
+// so both are always there, as empty lists when the group has none.
+function keyGroupPairs(g: KeyGroup): Pair[] {
+  const out = groupPairs(g);
+  if (g.age.length === 0) out.push(pair('age', list([])));
+  if (!g.other.some((p) => p.key === 'hc_vault')) out.push(pair('hc_vault', list([])));
+  return sortPairs(out);
+}
+
 /**
  * The metadata tree as sops 3.13 writes it: keys in alphabetical order at
- * every level, empty lists omitted, `key_groups` only for several groups.
+ * every level, empty lists omitted (but `age` and `hc_vault` inside
+ * `key_groups`), `key_groups` only for several groups.
  */
 export function writeMetadata(md: Metadata): MapNode {
   const items: Pair[] = [...md.extra];
   if (md.groups.length === 1) items.push(...groupPairs(md.groups[0]!));
-  else items.push(pair('key_groups', list(md.groups.map((g) => map(sortPairs(groupPairs(g)))))));
+  else items.push(pair('key_groups', list(md.groups.map((g) => map(keyGroupPairs(g))))));
   items.push(pair('lastmodified', str(md.lastmodified)));
   items.push(pair('mac', str(md.mac)));
   if (md.macOnlyEncrypted) items.push(pair('mac_only_encrypted', bool(true)));

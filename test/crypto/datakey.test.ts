@@ -116,9 +116,9 @@ describe('recoverDataKey', async () => {
     expect(read).toEqual([]);
   });
 
-  it('refuses Shamir key groups (UNSUPPORTED)', async () => {
-    const e = await rejected(recoverDataKey(metadata([await entry(alice)], 2), 'f.env', { sources: [source('A', [alice.identity], [])] }));
-    expect([e.code, e.exitCode, e.message]).toEqual(['UNSUPPORTED', 1, 'f.env uses 2 key groups (Shamir secret sharing), which envcrypt does not read yet']);
+  it('with two key groups and one opened, says how many opened of how many needed (NO_IDENTITY, exit 4)', async () => {
+    const e = await rejected(recoverDataKey(metadata([await entry(alice)], 2), 'f.env', { sources: [source('C', [carol.identity], [])] }));
+    expect([e.code, e.exitCode, e.message]).toEqual(['NO_IDENTITY', 4, 'your identities opened 0 of the 2 key groups of f.env; 2 are needed (shamir_threshold)']);
   });
 
   it('opens a post-quantum stanza on the general path', async () => {
