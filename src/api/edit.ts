@@ -116,6 +116,7 @@ async function prepare(s: Session, text: string): Promise<string | EnvcryptError
     if (s.previous) return await reencryptText(plain, s.previous, s.store, s.indent, s.file, s.opts);
     const enc = await encryptBranches(plain, {
       recipients: s.creation!.recipients,
+      ...(s.creation!.groups ? { groups: s.creation!.groups, ...(s.creation!.shamirThreshold !== undefined ? { shamirThreshold: s.creation!.shamirThreshold } : {}) } : {}),
       ...(s.creation!.selector ? { selector: s.creation!.selector } : {}),
       ...(s.creation!.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: s.creation!.macOnlyEncrypted } : {}),
     });

@@ -204,7 +204,7 @@ export interface EncryptWithRulesResult extends EncryptFileResult {
  * @throws EnvcryptError `NO_RECIPIENTS` when no source gives any; see {@link encryptFile}
  */
 export async function encryptWithRules(path: string, opts: EncryptWithRulesOptions): Promise<EncryptWithRulesResult> {
-  const { recipients: flagged, recipientFiles, selector: flagSelector, macOnlyEncrypted: flagMacOnly, configPath, ...rest } = opts;
+  const { recipients: flagged, recipientFiles, selector: flagSelector, macOnlyEncrypted: flagMacOnly, configPath, shamirThreshold: flagThreshold, ...rest } = opts;
   assertInputFile(path);
   for (const r of flagged ?? []) {
     // age's rule: -r takes a key, -R a file holding one; say so rather than "invalid recipient".
@@ -233,11 +233,14 @@ export async function encryptWithRules(path: string, opts: EncryptWithRulesOptio
   const macOnly = flagMacOnly ?? creation.macOnlyEncrypted;
   const written = opts.outputFormat ?? format;
   const indent = opts.indent ?? (creation.stores ? storeIndent(creation.stores, written) : undefined);
+  // Key groups come only from a rule; the threshold flag replaces the rule's.
+  const threshold = creation.groups ? (flagThreshold ?? creation.shamirThreshold ?? creation.groups.length) : undefined;
   const result = await encryptFile(path, {
     ...rest,
     format,
     recipients: creation.recipients,
     recipientSource: creation.source,
+    ...(creation.groups ? { groups: creation.groups, shamirThreshold: threshold!, vouchedThreshold: threshold! } : {}),
     ...(selector ? { selector } : {}),
     ...(macOnly !== undefined ? { macOnlyEncrypted: macOnly } : {}),
     ...(indent !== undefined ? { indent } : {}),

@@ -321,7 +321,13 @@ export async function encryptText(text: string, name: string, opts: EncryptTextO
     const outStore = opts.outputFormat !== undefined && opts.outputFormat !== format ? await storeFor(opts.outputFormat) : store;
     if (outStore !== store) plain = convertPlain(plain, outStore, opts.outputFormat!, name, opts.onWarning);
     if (opts.mustKeep) refuseDropped(plain, opts.mustKeep);
-    const vouched = opts.vouched ?? namedBy(opts.recipients.map(normalRecipient), opts.recipientSource ?? 'this command');
+    const source = opts.recipientSource ?? 'this command';
+    const groups = opts.groups;
+    const vouched =
+      opts.vouched ??
+      (groups && groups.length > 1
+        ? new Map(groups.flatMap((g, i) => g.map((r) => [vouchKey(groups.length, i, normalRecipient(r)), source] as const)))
+        : namedBy(opts.recipients.map(normalRecipient), source));
     const enc = await encryptBranches(plain, { ...opts, vouched });
     const target = opts.target ?? name;
     announceGrants(target, enc.grants, opts.onWarning, enc.firstRecord);

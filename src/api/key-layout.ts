@@ -25,6 +25,11 @@ export function layoutOf(md: Metadata): string[][] {
   return md.groups.map((g) => g.age.map((e) => e.recipient));
 }
 
+/** `{ groups }` for {@link encryptBranches} options: a file's layout when it has several groups. */
+export function groupsOf(dec: DecryptedFile): { groups?: string[][] } {
+  return dec.metadata.groups.length > 1 ? { groups: layoutOf(dec.metadata) } : {};
+}
+
 /**
  * The key under which a recipient is vouched for: the recipient itself in a
  * single-group file, `N/recipient` (N 1-based) in group N of several.
@@ -106,7 +111,7 @@ export function unvouchedThreshold(t: number, was: number | undefined): Envcrypt
   return new EnvcryptError('UNVOUCHED', `refusing to split the data key with shamir_threshold ${t}: nothing vouches for it`, {
     hints: [
       `the file says ${was ?? 'nothing'}, but it has no verified integrity record, so anyone who can push to the repository could have changed it`,
-      'set shamir_threshold in the .sops.yaml creation rule for this file (or pass --shamir-secret-sharing-threshold) to confirm it',
+      'set shamir_threshold in the .sops.yaml creation rule for this file to confirm it (encrypt also takes --shamir-secret-sharing-threshold)',
     ],
   });
 }

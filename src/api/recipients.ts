@@ -26,9 +26,12 @@ import type { Branch } from '../tree/types.js';
 import { emitOptionsFor, rekeyFile, type ChangePlan, type ConfigPlan, type FilePlan, type RekeyOptions } from './rotate.js';
 import { shareKeySources } from '../keys/discovery.js';
 import { decryptText } from './decrypt.js';
-import { vouchedByRecord, type Grant } from './encrypt.js';
+import { encryptBranches, vouchedByRecord, type Grant } from './encrypt.js';
+import { layoutOf, vouchKey } from './key-layout.js';
+import { describeGroups, groupsNeeded } from '../crypto/key-groups.js';
+import type { DecryptedFile } from './decrypt.js';
 import { emitChecked } from './seal.js';
-import { announceGrants, governingRule } from './vouch.js';
+import { announceGrants, governingRule, type GoverningRule } from './vouch.js';
 
 // How the CLI names a recipient in its messages.
 export { shortRecipient } from '../keys/recipient.js';
@@ -43,6 +46,18 @@ export interface RecipientPlan extends ChangePlan {
 export interface RecipientsEntry {
   file: string;
   recipients: string[];
+  /** With several key groups: each group's recipients, and how many groups rebuild the data key. */
+  groups?: string[][];
+  shamirThreshold?: number;
+}
+
+/** Options for {@link planAddRecipient}. */
+export interface AddOptions extends RekeyOptions {
+  /**
+   * The key group (1-based) the recipient joins. Required for a file with
+   * several groups; a file with one group takes 1 or nothing.
+   */
+  group?: number;
 }
 
 const FORMS = 'give age1…, age1pq1…, an age plugin recipient age1<name>1…, "ssh-ed25519 AAAA…", "ssh-rsa AAAA…", or the path of a .pub file or an identity file';
@@ -101,7 +116,10 @@ export async function resolveRecipient(key: string): Promise<ParsedRecipient> {
 export async function listRecipients(files: readonly string[], opts: TargetOptions = {}): Promise<RecipientsEntry[]> {
   const targets = await resolveTargets(files, opts);
   const out: RecipientsEntry[] = [];
-  for (const file of targets.files) out.push({ file, recipients: ageRecipients((await readEncrypted(file)).md) });
+  for (const file of targets.files) {
+    const { md } = await readEncrypted(file);
+    out.push({ file, recipients: ageRecipients(md), ...(md.groups.length > 1 ? { groups: layoutOf(md), shamirThreshold: groupsNeeded(md) } : {}) });
+  }
   return out;
 }
 
@@ -138,23 +156,25 @@ async function readEncrypted(file: string): Promise<ReadEncrypted> {
  * integrity record and MAC verified, so that a tampered file is never signed.
  * Values, the MAC and `lastmodified` stay as they are (like sops updatekeys).
  */
-async function addToFile(file: string, r: ParsedRecipient, opts: RekeyOptions): Promise<FilePlan> {
+async function addToFile(file: string, r: ParsedRecipient, opts: AddOptions): Promise<FilePlan> {
   const text = readTextFile(file);
   const format = formatFor(file, undefined, undefined, text);
   const store = await storeFor(format);
   const dec = await decryptText(text, file, { ...opts, format });
   const md = dec.metadata;
-  const current = ageRecipients(md).map(normalRecipient);
+  const n = md.groups.length;
+  const g = groupFor(file, md, r, opts.group);
   const fromRecord = vouchedByRecord(dec);
-  const listed = current.some((c) => recipientKey(c) === recipientKey(r.text));
-  if (listed && [...fromRecord].some((c) => recipientKey(c) === recipientKey(r.text))) {
-    return { file, before: text, after: null, note: `${file} already lists ${shortRecipient(r.text)}`, keys: [] };
+  const listed = md.groups[g]!.age.some((e) => recipientKey(normalRecipient(e.recipient)) === recipientKey(r.text));
+  if (listed && [...fromRecord].some((c) => c === vouchKey(n, g, r.text) || (n === 1 && recipientKey(c) === recipientKey(r.text)))) {
+    return { file, before: text, after: null, note: `${file} already lists ${shortRecipient(r.text)}${n > 1 ? ` in key group ${g + 1}` : ''}`, keys: [] };
   }
-  checkPqMix([...current.flatMap((c) => { try { return [parseRecipient(c)]; } catch { return []; } }), r]);
+  checkPqMix([...ageRecipients(md).map(normalRecipient).flatMap((c) => { try { return [parseRecipient(c)]; } catch { return []; } }), r]);
+  const rule = governingRule(file, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
+  if (n > 1) return addToGroup(file, text, dec, g, r, rule, opts);
   const fresh = { recipient: r.text, enc: await wrapDataKey(dec.dataKey, r) };
   const g0 = md.groups[0]!;
   const age = listed ? g0.age.map((e) => (recipientKey(normalRecipient(e.recipient)) === recipientKey(r.text) ? fresh : e)) : [...g0.age, fresh];
-  const rule = governingRule(file, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
   const grants: Grant[] = [{ recipient: r.text, source: '"envcrypt recipients add"', added: !listed, wrapped: true }];
   const unverified: string[] = [];
   for (const x of age.map((e) => normalRecipient(e.recipient))) {
@@ -163,12 +183,57 @@ async function addToFile(file: string, r: ParsedRecipient, opts: RekeyOptions): 
     if (source === undefined) unverified.push(x);
     else grants.push({ recipient: x, source, added: false, wrapped: false });
   }
-  const next: Metadata = { ...md, groups: [{ ...g0, age }, ...md.groups.slice(1)], unverified };
+  const next: Metadata = { ...md, groups: [{ ...g0, age }], unverified };
   next.integrity = integrityRecord(dec.encrypted, coveredOf(next), dec.dataKey);
   announceGrants(file, grants, opts.onWarning, dec.integrity !== 'verified');
   // The encrypted branches as read: no value, MAC or lastmodified changes.
   const after = emitChecked(store, { branches: dec.encrypted, metadata: next, dataKey: dec.dataKey, grants, firstRecord: dec.integrity !== 'verified' }, dec.branches, file, emitOptionsFor(file, format, opts));
   return { file, before: text, after, keys: [], grants };
+}
+
+/** Which key group (0-based) a recipient joins: `--group N`, or the only one. */
+function groupFor(file: string, md: Metadata, r: ParsedRecipient, group: number | undefined): number {
+  const n = md.groups.length;
+  if (group === undefined) {
+    if (n === 1) return 0;
+    throw new EnvcryptError('USAGE', `${file} has ${n} key groups: say which one ${shortRecipient(r.text)} joins with --group N`, {
+      file,
+      hints: [...describeGroups(md), `a member of a group can open only that group's share; ${md.shamirThreshold ?? n} groups together rebuild the data key`],
+    });
+  }
+  if (!Number.isInteger(group) || group < 1 || group > n) {
+    throw new EnvcryptError('USAGE', `--group ${group} does not exist in ${file}, which has ${n} key group${n === 1 ? '' : 's'}`, { file, hints: describeGroups(md) });
+  }
+  return group - 1;
+}
+
+/**
+ * Add `r` to key group `g` of a file with several: its share is wrapped for
+ * `r` (a listed but unvouched stanza is replaced by a fresh wrap). When this
+ * process did not open that group, the same data key is split afresh, which
+ * needs every member and the threshold vouched for. Values keep their
+ * ciphertext; `lastmodified` and the MAC change.
+ */
+async function addToGroup(file: string, text: string, dec: DecryptedFile, g: number, r: ParsedRecipient, rule: GoverningRule | null, opts: AddOptions): Promise<FilePlan> {
+  const md = dec.metadata;
+  const same = (e: { recipient: string }) => recipientKey(normalRecipient(e.recipient)) === recipientKey(r.text);
+  // Drop a listed stanza from the previous version, so that it is wrapped afresh rather than kept.
+  const previous: DecryptedFile = { ...dec, metadata: { ...md, groups: md.groups.map((G, i) => (i === g ? { ...G, age: G.age.filter((e) => !same(e)) } : G)) } };
+  const layout = layoutOf(previous.metadata);
+  layout[g]!.push(r.text);
+  const vouched = new Map(rule?.vouched ?? []);
+  vouched.set(vouchKey(md.groups.length, g, r.text), '"envcrypt recipients add"');
+  const enc = await encryptBranches(dec.branches, {
+    recipients: layout.flat(),
+    groups: layout,
+    previous,
+    vouched,
+    ...(rule?.threshold !== undefined ? { vouchedThreshold: rule.threshold } : {}),
+  });
+  announceGrants(file, enc.grants, opts.onWarning, enc.firstRecord);
+  const format = formatFor(file);
+  const after = emitChecked(await storeFor(format), enc, dec.branches, file, emitOptionsFor(file, format, opts));
+  return { file, before: text, after, keys: [], grants: enc.grants };
 }
 
 function configPlans(scan: RepoScan, edit: (text: string, file: string, rules: number[]) => { text: string; changed: number[] }, rulesOf: (config: string) => number[]): ConfigPlan[] {
@@ -196,8 +261,8 @@ function configPlans(scan: RepoScan, edit: (text: string, file: string, rules: n
  * @param key - see {@link resolveRecipient}
  * @throws EnvcryptError before anything is written, on any file's failure
  */
-export async function planAddRecipient(key: string, files: readonly string[], options: RekeyOptions = {}): Promise<RecipientPlan> {
-  const opts = shareKeySources(options);
+export async function planAddRecipient(key: string, files: readonly string[], options: AddOptions = {}): Promise<RecipientPlan> {
+  const opts: AddOptions = { ...shareKeySources(options), ...(options.group !== undefined ? { group: options.group } : {}) };
   const r = await resolveRecipient(key);
   const targets = await resolveTargets(files, opts);
   const plans: FilePlan[] = [];
@@ -207,7 +272,7 @@ export async function planAddRecipient(key: string, files: readonly string[], op
   const scan = targets.scan;
   if (scan) {
     const matched = (config: string) => [...new Set(scan.files.filter((f) => f.configPath === config).map((f) => f.rule))];
-    configs = configPlans(scan, (text, file, rules) => addRecipientToRules(text, file, r.text, rules), matched);
+    configs = configPlans(scan, (text, file, rules) => addRecipientToRules(text, file, r.text, rules, opts.group), matched);
     for (const [path, config] of scan.configs) {
       for (const rule of config.creationRules ?? []) {
         if (rule.recipients.length > 0 && !rule.recipients.some((x) => recipientKey(x) === recipientKey(r.text)) && !matched(path).includes(rule.index)) {
@@ -242,12 +307,20 @@ export async function planRemoveRecipient(key: string, files: readonly string[],
     plans.push(
       await rekeyFile(f, opts, (current) => {
         const gone = recipientKey(r.text);
-        if (!current.some((c) => recipientKey(c) === gone)) return `${f} does not list ${shortRecipient(r.text)}`;
-        const rest = current.filter((c) => recipientKey(c) !== gone);
-        if (rest.length === 0) {
+        if (!current.some((g) => g.some((c) => recipientKey(c) === gone))) return `${f} does not list ${shortRecipient(r.text)}`;
+        // Out of every group that lists it.
+        const rest = current.map((g) => g.filter((c) => recipientKey(c) !== gone));
+        if (rest.every((g) => g.length === 0)) {
           throw new EnvcryptError('REFUSED', `refusing to remove ${shortRecipient(r.text)}, the last recipient of ${f}: nobody could decrypt it`, {
             file: f,
             hints: ['add the new owner first with "envcrypt recipients add <key>", then remove this one', 'or delete the file if its secrets are no longer needed'],
+          });
+        }
+        const empty = rest.findIndex((g) => g.length === 0);
+        if (empty >= 0) {
+          throw new EnvcryptError('REFUSED', `refusing to remove ${shortRecipient(r.text)}, the last recipient of key group ${empty + 1} of ${f}: that group's share of the data key would be lost`, {
+            file: f,
+            hints: [`add someone to key group ${empty + 1} first with "envcrypt recipients add <key> --group ${empty + 1} ${f}", then remove this one`],
           });
         }
         return rest;

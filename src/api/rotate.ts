@@ -4,7 +4,6 @@
  * `recipients add|remove` share: every file's new text is computed in memory
  * first, and only then written, as one batch.
  */
-import { ageRecipients } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { writeBatch, type BatchOptions, type PlannedWrite } from '../io/batch-write.js';
 import { readTextFile } from '../io/read.js';
@@ -20,6 +19,7 @@ import { encryptBranches, type Grant } from './encrypt.js';
 import { emitChecked } from './seal.js';
 import { announceGrants, governingRule } from './vouch.js';
 import { indentFor } from './write-back.js';
+import { layoutOf } from './key-layout.js';
 
 /** What will happen to one file. */
 export interface FilePlan {
@@ -114,15 +114,16 @@ export function encryptedKeyPaths(branches: readonly Branch[]): string[] {
 
 /**
  * Re-encrypt one file under a new data key to the recipients `next` returns
- * for its current ones. The file is decrypted first with its MAC verified;
+ * for its current ones, key group by key group (one list per group; with
+ * several, the new key is split afresh with the file's threshold). The file is decrypted first with its MAC verified;
  * values, comments, selector and `mac_only_encrypted` are kept.
  *
- * @param next - the new recipients, or a string saying why the file stays as it is
+ * @param next - the new recipients of each group, or a string saying why the file stays as it is
  * @throws EnvcryptError from decryption (`NO_IDENTITY`, `MAC_MISMATCH`, …);
  *   `UNSUPPORTED` for a file with non-age master keys, which a new data key
  *   would lock out
  */
-export async function rekeyFile(file: string, opts: RekeyOptions, next: (current: readonly string[]) => string[] | string): Promise<FilePlan> {
+export async function rekeyFile(file: string, opts: RekeyOptions, next: (current: readonly (readonly string[])[]) => string[][] | string): Promise<FilePlan> {
   const before = readTextFile(file);
   const format = formatFor(file, undefined, undefined, before);
   const dec = await decryptText(before, file, { ...opts, format });
@@ -133,11 +134,17 @@ export async function rekeyFile(file: string, opts: RekeyOptions, next: (current
       hints: ['use sops for this file ("sops rotate -i"), or re-encrypt it to age keys only'],
     });
   }
-  const recipients = next(ageRecipients(dec.metadata));
+  const layout = next(layoutOf(dec.metadata));
   const keys = encryptedKeyPaths(dec.encrypted);
-  if (typeof recipients === 'string') return { file, before, after: null, note: recipients, keys: [] };
+  if (typeof layout === 'string') return { file, before, after: null, note: layout, keys: [] };
   const rule = governingRule(file, { env: opts.env ?? process.env, ...(opts.configPath ? { configPath: opts.configPath } : {}) });
-  const enc = await encryptBranches(dec.branches, { recipients, previous: dec, rotate: true, ...(rule ? { vouched: rule.vouched } : {}) });
+  const enc = await encryptBranches(dec.branches, {
+    recipients: layout.flat(),
+    ...(layout.length > 1 ? { groups: layout } : {}),
+    previous: dec,
+    rotate: true,
+    ...(rule ? { vouched: rule.vouched, ...(rule.threshold !== undefined ? { vouchedThreshold: rule.threshold } : {}) } : {}),
+  });
   announceGrants(file, enc.grants, opts.onWarning, enc.firstRecord);
   const store = await storeFor(format);
   const after = emitChecked(store, enc, dec.branches, file, emitOptionsFor(file, format, opts));
@@ -157,6 +164,6 @@ export async function planRotate(files: readonly string[], options: RekeyOptions
   const opts = shareKeySources(options);
   const targets = await resolveTargets(files, opts);
   const plans: FilePlan[] = [];
-  for (const f of targets.files) plans.push(await rekeyFile(f, opts, (current) => [...current]));
+  for (const f of targets.files) plans.push(await rekeyFile(f, opts, (current) => current.map((g) => [...g])));
   return { files: plans, configs: [], configsFirst: false, notes: [] };
 }

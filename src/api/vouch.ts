@@ -10,6 +10,7 @@ import { stderrWarning } from '../keys/discovery.js';
 import { findConfig } from '../repo/sops-config/find.js';
 import { loadConfig, matchRule, ruleSource } from '../repo/sops-config/rules.js';
 import type { Grant } from './encrypt.js';
+import { vouchKey } from './key-layout.js';
 
 /** The `.sops.yaml` rule that governs a file, as far as vouching and selectors go. */
 export interface GoverningRule {
@@ -20,6 +21,9 @@ export interface GoverningRule {
   macOnlyEncrypted?: boolean;
   /** `.sops.yaml:4:5 (creation rule 1)`. */
   source: string;
+  /** With several key groups: each group's recipients, and the threshold the rule vouches for. */
+  groups?: string[][];
+  threshold?: number;
 }
 
 /** Options for {@link governingRule}. */
@@ -40,8 +44,12 @@ export function governingRule(file: string, opts: RuleOptions = {}): GoverningRu
   const rule = matchRule(loadConfig(configPath), configPath, file);
   if (!rule) return null;
   const source = ruleSource(configPath, rule);
+  // In a rule with several key groups, a recipient is vouched for in its group only.
+  const groups = rule.groups && rule.groups.length > 1 ? rule.groups : undefined;
+  const vouched = groups ? groups.flatMap((g, i) => g.map((r) => [vouchKey(groups.length, i, r), source] as const)) : rule.recipients.map((r) => [r, source] as const);
   return {
-    vouched: new Map(rule.recipients.map((r) => [r, source] as const)),
+    vouched: new Map(vouched),
+    ...(groups ? { groups, threshold: rule.shamirThreshold ?? groups.length } : {}),
     ...(rule.selector ? { selector: rule.selector } : {}),
     ...(rule.macOnlyEncrypted !== undefined ? { macOnlyEncrypted: rule.macOnlyEncrypted } : {}),
     source,

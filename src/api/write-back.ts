@@ -16,6 +16,7 @@ import type { Format, Store } from '../stores/store.js';
 import type { Branch } from '../tree/types.js';
 import type { DecryptedFile } from './decrypt.js';
 import { encryptBranches } from './encrypt.js';
+import { groupsOf } from './key-layout.js';
 import { emitChecked } from './seal.js';
 import { refuseDriftedPlaintext } from './selector-drift.js';
 import { announceGrants, governingRule } from './vouch.js';
@@ -61,14 +62,14 @@ export function indentFor(file: string, format: Format, opts: ChangeOptions): nu
 }
 
 /**
- * Refuse to rewrite a file whose master keys envcrypt cannot keep (PGP, KMS…
- * or several key groups): writing it back would silently drop them.
+ * Refuse to rewrite a file whose master keys envcrypt cannot keep (PGP, KMS…):
+ * writing it back would silently drop them. Several key groups of age keys
+ * are kept, group by group.
  */
 export function checkRewritable(file: string, dec: DecryptedFile): void {
-  const groups = dec.metadata.groups;
-  const others = [...new Set(groups.flatMap((g) => g.other.map((p) => p.key)))];
-  if (groups.length === 1 && others.length === 0) return;
-  const what = groups.length > 1 ? `${groups.length} key groups` : `${others.join(', ')} master keys`;
+  const others = [...new Set(dec.metadata.groups.flatMap((g) => g.other.map((p) => p.key)))];
+  if (others.length === 0) return;
+  const what = `${others.join(', ')} master keys`;
   throw new EnvcryptError('UNSUPPORTED', `${file} has ${what}, which envcrypt cannot keep when it rewrites the file`, {
     file,
     hints: ['change this file with sops, or re-encrypt it to age recipients only'],
@@ -95,7 +96,7 @@ export function checkWritable(file: string): void {
 export async function reencryptText(plain: Branch[], previous: DecryptedFile, store: Store, indent: number | undefined, file: string, opts: ChangeOptions): Promise<string> {
   const rule = governingRule(file, { env: envOf(opts), ...(opts.configPath !== undefined ? { configPath: opts.configPath } : {}) });
   if (!opts.allowSelectorChange) refuseDriftedPlaintext(file, previous.branches, plain, previous.metadata.selector, rule, previous.integrity === 'verified' ? 'none' : 'previous');
-  const enc = await encryptBranches(plain, { recipients: ageRecipients(previous.metadata), previous, ...(rule ? { vouched: rule.vouched } : {}) });
+  const enc = await encryptBranches(plain, { recipients: ageRecipients(previous.metadata), ...groupsOf(previous), previous, ...(rule ? { vouched: rule.vouched, ...(rule.threshold !== undefined ? { vouchedThreshold: rule.threshold } : {}) } : {}) });
   announceGrants(file, enc.grants, opts.onWarning, enc.firstRecord);
   return emitChecked(store, enc, plain, file, indent !== undefined ? { indent } : {});
 }

@@ -20,6 +20,7 @@ export const encryptCommand: Command = {
       .option('mac-only-encrypted', { type: 'boolean', describe: 'hash only encrypted values into the MAC' })
       .option('output-type', { type: 'string', requiresArg: true, describe: 'write the encrypted file as dotenv, yaml or json (default: the input format); must agree with the name of OUT' })
       .option('indent', { type: 'number', requiresArg: true, describe: 'YAML/JSON indentation' })
+      .option('shamir-secret-sharing-threshold', { type: 'number', requiresArg: true, describe: 'with key groups from .sops.yaml: how many groups rebuild the data key (default: the rule\'s shamir_threshold, else every group)' })
       .option('verbose', { type: 'boolean', default: false, describe: 'say where recipients came from' })
       .conflicts('output', 'in-place');
     for (const f of SELECTOR_FLAGS) {
@@ -47,6 +48,7 @@ export const encryptCommand: Command = {
       ...(kind ? { selector: { kind, value: String(args[kind.replaceAll('_', '-')]) } } : {}),
       ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: !!args['mac-only-encrypted'] } : {}),
       ...(args.indent !== undefined ? { indent: Number(args.indent) } : {}),
+      ...(args['shamir-secret-sharing-threshold'] !== undefined ? { shamirThreshold: Number(args['shamir-secret-sharing-threshold']) } : {}),
       ...(config !== undefined ? { configPath: config } : {}),
       ...(outputType !== undefined ? { outputFormat: outputFormat(outputType) } : {}),
       ...(out !== undefined ? { output: out } : {}),

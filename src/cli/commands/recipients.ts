@@ -42,7 +42,10 @@ async function list(files: string[], args: Args, io: Io): Promise<number> {
     return 0;
   }
   if (entries.length === 0) note(io, 'no encrypted files found');
-  for (const e of entries) io.stdout(`${e.file}\n${e.recipients.map((r) => `  ${r}\n`).join('')}`);
+  for (const e of entries) {
+    if (!e.groups) io.stdout(`${e.file}\n${e.recipients.map((r) => `  ${r}\n`).join('')}`);
+    else io.stdout(`${e.file} (${e.shamirThreshold} of ${e.groups.length} key groups)\n${e.groups.map((g, i) => `  group ${i + 1}:\n${g.map((r) => `    ${r}\n`).join('')}`).join('')}`);
+  }
   return 0;
 }
 
@@ -66,7 +69,8 @@ function nothingFound(plan: ChangePlan): void {
 
 async function add(rest: string[], args: Args, io: Io): Promise<number> {
   const [key, files] = needKey('add', rest);
-  const plan = await planAddRecipient(key, files, rekeyOptions(args, io));
+  const group = args.group === undefined ? undefined : Number(args.group);
+  const plan = await planAddRecipient(key, files, { ...rekeyOptions(args, io), ...(group !== undefined ? { group } : {}) });
   nothingFound(plan);
   finishPlan(plan, io, !!args['dry-run'], (f, dry) => `${dry ? 'would add' : 'added'} ${shortRecipient(plan.recipient)} to ${f}`);
   if (args.json) io.stdout(`${JSON.stringify({ files: changedFiles(plan).map((f) => f.file), configs: plan.configs.map((c) => c.file), grants: planGrants(plan) })}\n`);
@@ -98,6 +102,7 @@ export const recipientsCommand: Command = {
         [
           '$0 recipients list [FILE…]        each file\'s age recipients (no key needed)',
           '$0 recipients add KEY [FILE…]     give KEY access (data key re-wrapped, values untouched)',
+          '                                  --group N: the key group KEY joins (files with several)',
           '$0 recipients remove KEY [FILE…]  take access away (new data key, values re-encrypted)',
           '',
           'KEY: age1…, age1pq1…, "ssh-ed25519 AAAA…", "ssh-rsa AAAA…", a .pub file or an identity file.',
@@ -110,6 +115,7 @@ export const recipientsCommand: Command = {
       .positional('action', { choices: ACTIONS, describe: 'list, add or remove' })
       .positional('args', { type: 'string', array: true, describe: 'KEY (add, remove) and FILEs' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' })
+      .option('group', { type: 'number', requiresArg: true, describe: 'add: the key group (1-based) KEY joins; needed for files with several key groups' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'check everything and say what would change, but write nothing' })
       .option('config', { type: 'string', requiresArg: true, describe: 'path to .sops.yaml (default: searched upward from each file)' }),
   async handler(args, io) {

@@ -113,15 +113,30 @@ function seqItems(seq: YAMLSeq): Scalar[] {
   });
 }
 
-/** The mapping that holds the rule's `age` keys: the rule, or its single key group. */
-function hostMap(rule: unknown): YAMLMap {
+/**
+ * The mappings that hold the rule's `age` keys: the rule itself, or its key
+ * groups (only group `group`, 1-based, when given; a rule with several
+ * groups needs one named to add to).
+ */
+function hostMaps(rule: unknown, group: number | undefined, adding: boolean): YAMLMap[] {
   if (!isMap(rule)) throw new Unsupported();
   const groups = rule.items.find((p) => isScalar(p.key) && p.key.value === 'key_groups');
-  const host = groups ? (isSeq(groups.value) && groups.value.items.length === 1 ? groups.value.items[0] : undefined) : rule;
-  if (!isMap(host)) throw new Unsupported();
-  // Merge keys (<<) and aliases could bring in keys we would not see.
-  if (host.items.some((p) => !isScalar(p.key) || typeof p.key.value !== 'string' || isAlias(p.value))) throw new Unsupported();
-  return host;
+  let hosts: unknown[];
+  if (!groups) hosts = group === undefined || group === 1 ? [rule] : [];
+  else {
+    if (!isSeq(groups.value)) throw new Unsupported();
+    const items = groups.value.items;
+    if (group !== undefined) hosts = [items[group - 1]];
+    else if (items.length === 1 || !adding) hosts = items;
+    else throw new Unsupported();
+  }
+  if (hosts.length === 0 || hosts[0] === undefined) throw new Unsupported();
+  return hosts.map((host) => {
+    if (!isMap(host)) throw new Unsupported();
+    // Merge keys (<<) and aliases could bring in keys we would not see.
+    if (host.items.some((p) => !isScalar(p.key) || typeof p.key.value !== 'string' || isAlias(p.value))) throw new Unsupported();
+    return host;
+  });
 }
 
 function agePair(host: YAMLMap): Pair<Scalar, unknown> | undefined {
@@ -212,14 +227,14 @@ type Want = (index: number, before: readonly string[]) => string[];
  * Edit the rules `which` selects, then check the result against `want`: every
  * rule must end up with exactly the recipients `want` gives it.
  */
-function edit(text: string, file: string, r: string, which: (i: number) => boolean, make: (h: YAMLMap) => Splice[], want: Want, verb: string): RuleEdit {
+function edit(text: string, file: string, r: string, which: (i: number) => boolean, make: (h: YAMLMap) => Splice[], want: Want, verb: string, group?: number): RuleEdit {
   const before = parseConfig(text, file).creationRules ?? [];
   const manual = () =>
     new EnvcryptError('UNSUPPORTED', `cannot ${verb} ${shortRecipient(r)} in ${file} automatically: a rule uses a layout envcrypt does not rewrite`, {
       file,
       hints: [
         `edit ${file} by hand (rules ${before.filter((x) => which(x.index)).map((x) => x.index).join(', ') || 'none'}), or name the files to change so that ${file} is left alone`,
-        'envcrypt rewrites age keys given as a string, a list, or inside a single key group; not through aliases or merge keys',
+        'envcrypt rewrites age keys given as a string, a list, or inside a key group (name it with --group when a rule has several); not through aliases or merge keys',
       ],
     });
   const doc = parseDocument(text, { keepSourceTokens: false });
@@ -228,7 +243,7 @@ function edit(text: string, file: string, r: string, which: (i: number) => boole
   try {
     for (const [i, rule] of rulesOf(doc).entries()) {
       if (!which(i + 1)) continue;
-      const s = make(hostMap(rule));
+      const s = hostMaps(rule, group, verb === 'add').flatMap(make);
       if (s.length) changed.push(i + 1);
       splices.push(...s);
     }
@@ -255,22 +270,23 @@ function edit(text: string, file: string, r: string, which: (i: number) => boole
 }
 
 /**
- * Add `recipient` to the age keys of the given creation rules (1-based).
- * Rules that already list it are left as they are.
+ * Add `recipient` to the age keys of the given creation rules (1-based), in
+ * key group `group` (1-based) of rules that have key groups. Rules that
+ * already list it are left as they are.
  *
  * @param text - the `.sops.yaml` text
  * @param file - its name, for messages
  * @throws EnvcryptError `UNSUPPORTED` for a rule layout that cannot be edited
- *   safely (aliases, merge keys, several key groups); `PARSE` as
+ *   safely (aliases, merge keys, several key groups and no `group`); `PARSE` as
  *   {@link parseConfig}; `BAD_KEY` for a malformed recipient
  */
-export function addRecipientToRules(text: string, file: string, recipient: string, rules: readonly number[]): RuleEdit {
+export function addRecipientToRules(text: string, file: string, recipient: string, rules: readonly number[], group?: number): RuleEdit {
   const r = parseRecipient(recipient).text;
   const k = recipientKey(r);
   return edit(text, file, r, (i) => rules.includes(i), (h) => {
     const s = addSplice(text, h, r, k);
     return s ? [s] : [];
-  }, (_i, b) => (b.some((x) => recipientKey(x) === k) ? [...b] : [...b, r]), 'add');
+  }, (_i, b) => (b.some((x) => recipientKey(x) === k) ? [...b] : [...b, r]), 'add', group);
 }
 
 /**

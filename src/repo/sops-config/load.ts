@@ -24,6 +24,10 @@ export interface MatchedRule {
   otherKeyTypes: string[];
   /** Number of `key_groups` (0 when the rule uses the per-type fields). */
   keyGroups: number;
+  /** With `key_groups`: the validated age recipients of each group, in order. */
+  groups?: string[][];
+  /** `shamir_threshold` as the rule gives it (0 or absent: every group, sops's default). */
+  shamirThreshold?: number;
   /** Where the rule starts in the config file. */
   position: Position;
 }
@@ -269,7 +273,10 @@ function readRule(ctx: Ctx, node: unknown, index: number): CreationRule {
     } else if (e.key === 'aws_profile') {
       if (!isNull(deref(ctx, e.value))) str(ctx, e, field);
     } else if (e.key === 'mac_only_encrypted') rule.macOnlyEncrypted = bool(ctx, e, field);
-    else if (e.key === 'shamir_threshold') count(ctx, e, field);
+    else if (e.key === 'shamir_threshold') {
+      const t = count(ctx, e, field);
+      if (t > 0) rule.shamirThreshold = t;
+    }
     else if (e.key === 'key_groups') groups = list(ctx, e, field);
     else {
       if (rule.selector) {
@@ -285,9 +292,12 @@ function readRule(ctx: Ctx, node: unknown, index: number): CreationRule {
     const clash = entries.find((e) => KEY_TYPES_RULE.includes(e.key) && !isNull(deref(ctx, e.value)));
     if (clash) fail(ctx, `${what} sets both key_groups and ${clash.key}`, [clash.keyNode], ['sops ignores the per-type key fields when key_groups is set; move the keys into the key group']);
     rule.keyGroups = groups.length;
+    rule.groups = [];
     for (const [i, g] of groups.entries()) {
-      const grp = readGroup(ctx, g, `key group ${i + 1} of ${what}`, 0);
+      const gw = `key group ${i + 1} of ${what}`;
+      const grp = readGroup(ctx, g, gw, 0);
       age.push(...grp.age);
+      rule.groups.push(recipientsOf(ctx, grp.age, gw));
       for (const t of grp.other) other.add(t);
     }
   }

@@ -67,6 +67,13 @@ export interface Creation {
   /** 1-based index of the matching creation rule, if any. */
   rule?: number;
   stores?: StoresConfig;
+  /**
+   * The rule's key groups, when it has several (`recipients` then lists
+   * them all): the data key is split with Shamir, `shamirThreshold` of them
+   * rebuild it (sops's default: every group).
+   */
+  groups?: string[][];
+  shamirThreshold?: number;
 }
 
 /** How a path is shown in messages: relative to the working directory when inside it. */
@@ -108,10 +115,11 @@ function givenRecipients(opts: ResolveOptions, env: NodeJS.ProcessEnv): { recipi
 /** Refuse rules envcrypt cannot honour; warn about keys it would drop. */
 function checkRule(rule: MatchedRule, cfg: string, warn: (m: string) => void): void {
   const where = { file: cfg, position: rule.position };
-  if (rule.keyGroups > 1) {
-    throw new EnvcryptError('UNSUPPORTED', `Shamir key groups are not supported yet: creation rule ${rule.index} has ${rule.keyGroups} key groups`, {
+  const bare = rule.groups && rule.groups.length > 1 ? rule.groups.findIndex((g) => g.length === 0) : -1;
+  if (bare >= 0) {
+    throw new EnvcryptError('UNSUPPORTED', `key group ${bare + 1} of creation rule ${rule.index} has no age keys; envcrypt can only wrap its share of the data key for age keys`, {
       ...where,
-      hints: ['use sops for files matching this rule, put all keys in one key group, or pass -r/--recipient to override the rule'],
+      hints: ['add an age key to that group, or encrypt files matching this rule with sops'],
     });
   }
   const others = rule.otherKeyTypes.join(', ');
@@ -134,8 +142,8 @@ function checkRule(rule: MatchedRule, cfg: string, warn: (m: string) => void): v
  * always loaded, so a broken one is an error even with `-r`.
  *
  * @throws EnvcryptError `NO_RECIPIENTS` when no source gives any, with hints
- *   naming the config searched; `UNSUPPORTED` for a rule with several key groups
- *   or only non-age keys; `BAD_KEY` for a malformed recipient; config errors as
+ *   naming the config searched; `UNSUPPORTED` for a rule (or one of its key
+ *   groups) with only non-age keys; `BAD_KEY` for a malformed recipient; config errors as
  *   {@link loadConfig}
  */
 export function resolveCreation(targetPath: string, opts: ResolveOptions = {}): Creation {
@@ -167,7 +175,8 @@ export function resolveCreation(targetPath: string, opts: ResolveOptions = {}): 
     checkRule(rule, cfg, warn);
     const how = rule.pathRegex === undefined ? 'no path_regex, matches every file' : `path_regex ${rule.pathRegex}`;
     if (rule.recipients.length > 0) {
-      return { ...base, recipients: rule.recipients, source: ruleSource(configPath!, rule, how) };
+      const groups = rule.groups && rule.groups.length > 1 ? { groups: rule.groups, ...(rule.shamirThreshold !== undefined ? { shamirThreshold: rule.shamirThreshold } : {}) } : {};
+      return { ...base, recipients: rule.recipients, source: ruleSource(configPath!, rule, how), ...groups };
     }
   }
   throw noRecipients(targetPath, configPath, config, rule, cfg);
