@@ -2,6 +2,7 @@
  * `envcrypt status FILE`: what a file is, who can read it, whether its MAC
  * verifies, and whether its recipients still match its `.sops.yaml` rule.
  */
+import { groupsNeeded } from '../crypto/key-groups.js';
 import { ageRecipients, readMetadata } from '../stores/metadata.js';
 import { EnvcryptError } from '../errors.js';
 import { isBinary, openInput, readPrefix } from '../io/read.js';
@@ -49,6 +50,9 @@ export interface FileStatus {
   encrypted: boolean;
   /** Age recipients in the metadata (empty when not encrypted). */
   recipients: string[];
+  /** With several key groups: each group's age recipients, and how many groups rebuild the data key. */
+  groups?: string[][];
+  shamirThreshold?: number;
   /** Other master key types in the metadata (`pgp`, `kms`, …), which envcrypt cannot use. */
   otherKeyTypes: string[];
   lastmodified?: string;
@@ -120,7 +124,7 @@ async function macState(text: string, path: string, format: Format, opts: Status
     if (!(e instanceof EnvcryptError)) throw e;
     if (e.code === 'NO_IDENTITY') return { mac: 'no key' };
     if (e.code === 'MAC_MISMATCH' || e.code === 'DECRYPT_FAILED') return { mac: 'mismatch', macDetail: e.message };
-    // Shamir key groups: a file envcrypt cannot open, which is a fact about it, not a failure of status.
+    // A file envcrypt cannot open is a fact about it, not a failure of status.
     if (e.code === 'UNSUPPORTED') return { mac: 'n/a', macDetail: e.message };
     throw e;
   }
@@ -158,6 +162,7 @@ export async function fileStatus(path: string, opts: StatusOptions = {}): Promis
     format: parsed.format,
     encrypted: true,
     recipients,
+    ...(md.groups.length > 1 ? { groups: md.groups.map((g) => g.age.map((e) => e.recipient)), shamirThreshold: groupsNeeded(md) } : {}),
     otherKeyTypes: [...new Set(md.groups.flatMap((g) => g.other.map((p) => p.key)))],
     lastmodified: md.lastmodified,
     version: md.version,

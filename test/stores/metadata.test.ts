@@ -115,12 +115,12 @@ describe('writeMetadata', () => {
     expect(keys(plain)).toEqual(['age', 'lastmodified', 'mac', 'pgp', 'unencrypted_suffix', 'version']);
   });
 
-  it('writes several groups as key_groups, each sorted', () => {
+  it('writes several groups as key_groups, each sorted, with age and hc_vault always there (sops 3.13.2 keygroup struct has no omitempty on them)', () => {
     const out = writeMetadata({ ...md, groups: [md.groups[0]!, { age: [{ recipient: B, enc: 'F' }], other: [] }], shamirThreshold: 2 });
     expect(keys(out)).toContain('key_groups');
     expect(keys(out)).toContain('shamir_threshold');
     const groups = (out.items.find((i) => i.kind === 'pair' && i.key === 'key_groups') as Pair).value as ListNode;
-    expect(groups.items.map((g) => keys(g as MapNode))).toEqual([['age', 'pgp'], ['age']]);
+    expect(groups.items.map((g) => keys(g as MapNode))).toEqual([['age', 'hc_vault', 'pgp'], ['age', 'hc_vault']]);
   });
 
   it('round-trips through readMetadata', () => {

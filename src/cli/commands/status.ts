@@ -48,7 +48,10 @@ function printText(s: FileStatus, io: Io): void {
   let out = row('file', s.file);
   out += row('encrypted', s.encrypted ? `yes (${s.format}, ${s.writtenBy === 'envcrypt' ? `written by envcrypt (sops ${s.version} format)` : `written by sops ${s.version}`})` : `no${s.format ? ` (${s.format})` : ''}`);
   if (s.encrypted) {
-    out += row('recipients', s.recipients.length ? s.recipients.join(`\n${' '.repeat(15)}`) : 'none (no age keys)');
+    if (s.groups) {
+      out += row('key groups', `${s.groups.length}, any ${s.shamirThreshold} of them rebuild the data key (shamir_threshold)`);
+      s.groups.forEach((g, i) => (out += row(`  group ${i + 1}`, g.length ? g.join(`\n${' '.repeat(15)}`) : 'no age keys')));
+    } else out += row('recipients', s.recipients.length ? s.recipients.join(`\n${' '.repeat(15)}`) : 'none (no age keys)');
     if (s.otherKeyTypes.length) out += row('other keys', `${s.otherKeyTypes.join(', ')} (envcrypt cannot use these)`);
     out += row('last modified', s.lastmodified ?? '');
     out += row('MAC', macText(s));

@@ -90,14 +90,16 @@ describe('key_groups', () => {
     expect(cfg.creationRules?.[0]).toMatchObject({ recipients: [D, A, B, C], keyGroups: 1, otherKeyTypes: [] });
   });
 
-  it('refuses several groups (Shamir) when the rule is used', () => {
-    const r = repo({ '.sops.yaml': `creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: [${A}]\n      - age: [${B}]\n` });
-    const e = caught(() => resolveCreation(join(r, 'a.env'), { env: {} }));
-    expect(e.code).toBe('UNSUPPORTED');
-    expect(e.message).toMatch(/^Shamir key groups are not supported yet/);
-    expect(e.position).toEqual({ line: 2, column: 5 });
+  it('gives several groups (Shamir) and the threshold when the rule is used; a group with no age key is refused', () => {
+    const r = repo({ '.sops.yaml': `creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: [${A}]\n      - age: [${B}, ${C}]\n` });
+    expect(resolveCreation(join(r, 'a.env'), { env: {} })).toMatchObject({ recipients: [A, B, C], groups: [[A], [B, C]], shamirThreshold: 2 });
     // A recipient override replaces the rule's keys, so the groups no longer matter.
-    expect(resolveCreation(join(r, 'a.env'), { env: { SOPS_AGE_RECIPIENTS: C } }).recipients).toEqual([C]);
+    expect(resolveCreation(join(r, 'a.env'), { env: { SOPS_AGE_RECIPIENTS: C } })).not.toHaveProperty('groups');
+    const pgp = repo({ '.sops.yaml': `creation_rules:\n  - key_groups:\n      - age: [${A}]\n      - pgp: [FP]\n` });
+    const e = caught(() => resolveCreation(join(pgp, 'a.env'), { env: {} }));
+    expect(e.code).toBe('UNSUPPORTED');
+    expect(e.message).toBe('key group 2 of creation rule 1 has no age keys; envcrypt can only wrap its share of the data key for age keys');
+    expect(e.position).toEqual({ line: 2, column: 5 });
   });
 
   it('refuses key_groups together with per-type keys', () => {
