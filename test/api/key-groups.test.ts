@@ -56,7 +56,7 @@ async function plain(file: string, ...keys: Key[]): Promise<string> {
 
 beforeAll(async () => {
   root = realpathSync(mkdtempSync(join(tmpdir(), 'envcrypt-groups-')));
-  [A, B, C, D, E] = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => key(`${n}.txt`)));
+  [A, B, C, D, E] = (await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => key(`${n}.txt`)))) as [Key, Key, Key, Key, Key];
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
