@@ -128,6 +128,11 @@ export async function encryptBranches(plain: readonly Branch[], opts: EncryptOpt
   const n = parsed.length;
   const prev = opts.previous;
   const prevN = prev?.metadata.groups.length ?? 0;
+  if (prevN > 1 && n === 1) {
+    throw new EnvcryptError('REFUSED', `refusing to merge the ${prevN} key groups of the file into one: every recipient would get the whole data key`, {
+      hints: ['keep the groups (the .sops.yaml rule with key_groups), or write to a new file and delete the old one if the split is really no longer wanted'],
+    });
+  }
   const threshold = thresholdFor(n, opts.shamirThreshold, prev?.metadata);
   const selector = opts.selector ?? prev?.metadata.selector ?? DEFAULT_SELECTOR;
   const macOnlyEncrypted = opts.macOnlyEncrypted ?? prev?.metadata.macOnlyEncrypted ?? false;

@@ -71,6 +71,13 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function refuseOtherKeys(dec: DecryptedFile, name: string): void {
+  // Merging flattens recipients into one list; for key groups that would hand
+  // every group member the whole data key.
+  if (dec.metadata.groups.length > 1) {
+    throw new EnvcryptError('UNSUPPORTED', `${name} has ${dec.metadata.groups.length} key groups, which the merge driver does not merge`, {
+      hints: ['resolve the conflict by hand: decrypt both versions, then "envcrypt edit" one of them'],
+    });
+  }
   const other = [...new Set(dec.metadata.groups.flatMap((g) => g.other.map((p) => p.key)))];
   if (other.length === 0) return;
   throw new EnvcryptError('UNSUPPORTED', `${name} also has ${other.join(', ')} master keys, which envcrypt cannot wrap a merged file's data key for`, {

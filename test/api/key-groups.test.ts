@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptFile, decryptText } from '../../src/api/decrypt.js';
-import { encryptWithRules } from '../../src/api/encrypt-file.js';
+import { encryptFile, encryptWithRules } from '../../src/api/encrypt-file.js';
+import { mergeTexts } from '../../src/api/merge-file.js';
 import { planAddRecipient, planRemoveRecipient } from '../../src/api/recipients.js';
 import { commitPlan, planRotate } from '../../src/api/rotate.js';
 import { setValue } from '../../src/api/set.js';
@@ -162,6 +163,17 @@ describe('changing a grouped file', () => {
     expect(Buffer.from(after.dataKey).equals(Buffer.from(before.dataKey))).toBe(false);
     expect(after.metadata.groups.map((g) => g.age.map((x) => x.recipient))).toEqual(before.metadata.groups.map((g) => g.age.map((x) => x.recipient)));
     expect(after.metadata.shamirThreshold).toBe(2);
+  });
+});
+
+describe('what would collapse the groups is refused', () => {
+  it('encrypt -r onto a grouped file refuses to merge the groups into one (exit 9); the merge driver refuses grouped files', async () => {
+    const f = await grouped('.env.enc');
+    const e = await rejected(encryptFile(join(f, '..', '.env'), { recipients: [A.recipient, B.recipient], output: f, ...only(A, B) }));
+    expect([e.code, e.exitCode]).toEqual(['REFUSED', 9]);
+    const text = readFileSync(f, 'utf8');
+    const m = await rejected(mergeTexts(text, text, text, { name: f, ...only(A, B) }));
+    expect([m.code, m.message]).toEqual(['UNSUPPORTED', expect.stringContaining('key groups, which the merge driver does not merge')]);
   });
 });
 
