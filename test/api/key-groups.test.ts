@@ -195,6 +195,11 @@ describe('attacks on the group structure (the attacker can write the file, holds
     edit(all, (t) => t.replace('sops_shamir_threshold=3', 'sops_shamir_threshold=2'));
     const e = await rejected(decryptFile(all, only(A, B)));
     expect(e.exitCode).toBe(3);
+    // Someone holding all three groups (one key file) rebuilds the real key: the record sees the lowered threshold.
+    const abc = join(dir, 'abc.txt');
+    writeFileSync(abc, [A, B, C].map((k) => readFileSync(k.file, 'utf8')).join(''), { mode: 0o600 });
+    const r = await rejected(decryptFile(all, { identityFiles: [abc], env: {}, onWarning: () => {} }));
+    expect([r.code, r.exitCode, r.message]).toEqual(['MAC_MISMATCH', 3, 'the integrity record does not match the file']);
     void f;
   });
 
