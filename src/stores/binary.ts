@@ -18,7 +18,10 @@ import type { EmitOptions, Store } from './store.js';
 /** The one key a binary file's tree holds. */
 export const BINARY_KEY = 'data';
 
-const SHAPE_HINTS = ['a binary file holds one value, "data": the whole file', 'read it as JSON with --input-type json to see its members'];
+const SHAPE_HINTS = {
+  PARSE: ['a binary file holds one value, "data": the whole file', 'read it as JSON with --input-type json to see its members'],
+  UNSUPPORTED: ['a binary file holds one value, "data": the whole file; choose another --output-type'],
+};
 
 /**
  * The binary {@link Store}.
@@ -92,5 +95,5 @@ function checkShape(branch: Branch, verb: string, code: 'PARSE' | 'UNSUPPORTED' 
 }
 
 function shapeError(what: string, verb = 'holds', code: 'PARSE' | 'UNSUPPORTED' = 'UNSUPPORTED'): EnvcryptError {
-  return new EnvcryptError(code, `a binary file must hold exactly one value, "${BINARY_KEY}", but this one ${verb} ${what}`, { hints: SHAPE_HINTS });
+  return new EnvcryptError(code, `a binary file must hold exactly one value, "${BINARY_KEY}", but this one ${verb} ${what}`, { hints: SHAPE_HINTS[code] });
 }

@@ -81,3 +81,21 @@ describe('parseEnc on malformed input', () => {
     expect(parseEnc('plain text', 'k')).toBeNull();
   });
 });
+
+describe('bytes that are not UTF-8 (what sops stores for a binary file that is not text)', () => {
+  it('are refused as UNSUPPORTED naming the key, never decoded with replacement characters', async () => {
+    const { createCipheriv } = await import('node:crypto');
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(Buffer.from('data:'));
+    const data = Buffer.concat([c.update(Buffer.from([0x30, 0x82, 0xff, 0xfe])), c.final()]);
+    const e = (() => {
+      try {
+        decryptParts(key, { data, iv, tag: c.getAuthTag(), type: 'str' }, 'data:', 'data');
+      } catch (err) {
+        return err as EnvcryptError;
+      }
+      throw new Error('decrypted');
+    })();
+    expect([e.code, e.message]).toEqual(['UNSUPPORTED', 'the value at data is not UTF-8 text']);
+  });
+});
