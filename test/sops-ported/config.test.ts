@@ -201,6 +201,10 @@ creation_rules:
     const rule = ruleFor(text, 'whatever')!;
     expect(rule.keyGroups).toBe(1);
     expect(rule.recipients).toEqual([1, 2, 7, 8, 13, 5, 16, 17, 24, 25].map(R));
+    // sops's sample has a first group holding key00, which the second group repeats (key15): a key
+    // is dropped as a duplicate only within its group.
+    const two = text.replace('    key_groups:\n', `    key_groups:\n    - age:\n      - ${R(15)}\n`).replace(`        - ${R(13)}\n`, `        - ${R(13)}\n        - ${R(15)}\n`);
+    expect(ruleFor(two, 'whatever')!.groups).toEqual([[R(15)], [1, 2, 7, 8, 13, 15, 5, 16, 17, 24, 25].map(R)]);
   });
 
   it('TestLoadConfigFileWithNoMatchingRules: no rule matches, so there is nothing to encrypt to', () => {
@@ -320,7 +324,7 @@ creation_rules:
 `;
     const rule = ruleFor(text, 'whatever')!;
     expect(rule.keyGroups).toBe(2);
-    expect(rule.recipients).toEqual([1, 2, 3, 4, 5].map(R));
+    expect(rule.groups).toEqual([[1, 2, 3].map(R), [4, 5].map(R)]);
   });
 
   it('TestLoadConfigFileWithUnencryptedSuffix: the rule\'s unencrypted_suffix', () => {
