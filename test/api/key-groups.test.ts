@@ -166,6 +166,25 @@ describe('changing a grouped file', () => {
   });
 });
 
+describe('JSON and YAML files with key groups', () => {
+  it('write key_groups with age and hc_vault in each group, sorted, as sops 3.13.2 does, and read back', async () => {
+    const dir = mkdtempSync(join(root, 'json-'));
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - key_groups:\n      - age: [${A.recipient}]\n      - age: [${B.recipient}]\n`);
+    writeFileSync(join(dir, 'a.json'), '{"k": "v"}\n');
+    writeFileSync(join(dir, 'a.yaml'), 'k: v\n');
+    await encryptWithRules(join(dir, 'a.json'), { output: join(dir, 'a.enc.json'), env: {}, onWarning: () => {} });
+    await encryptWithRules(join(dir, 'a.yaml'), { output: join(dir, 'a.enc.yaml'), env: {}, onWarning: () => {} });
+    const json = readFileSync(join(dir, 'a.enc.json'), 'utf8');
+    expect(json).toMatch(/"key_groups": \[\n\t\t\t\{\n\t\t\t\t"age": \[\n\t\t\t\t\t\{\n\t\t\t\t\t\t"enc": /);
+    expect(json).toMatch(/\t\t\t\t\],\n\t\t\t\t"hc_vault": \[\]\n\t\t\t\}/);
+    expect(json).toMatch(/"shamir_threshold": 2,/);
+    const yaml = readFileSync(join(dir, 'a.enc.yaml'), 'utf8');
+    expect(yaml).toMatch(/^ {4}key_groups:\n {8}- age:\n {12}- enc: \|\n/m);
+    expect(yaml).toMatch(/^ {10}hc_vault: \[\]$/m);
+    for (const f of ['a.enc.json', 'a.enc.yaml']) expect((await decryptFile(join(dir, f), only(A, B))).integrity).toBe('verified');
+  });
+});
+
 describe('what would collapse the groups is refused', () => {
   it('encrypt -r onto a grouped file refuses to merge the groups into one (exit 9); the merge driver refuses grouped files', async () => {
     const f = await grouped('.env.enc');
@@ -228,6 +247,18 @@ describe('attacks on the group structure (the attacker can write the file, holds
     const e = await rejected(decryptText(dup, 'f.env', only(A)));
     expect([e.code, e.exitCode]).toEqual(['DECRYPT_FAILED', 3]);
     expect(e.message).toContain('same share');
+  });
+
+  it('a first record on a sops-written grouped file does not launder an unvouched threshold: it is marked, and a later re-split still refuses it', async () => {
+    const f = await grouped('.env.enc');
+    // The rule says 3; the file (as if sops wrote it, no record) says 2.
+    writeFileSync(join(f, '..', '.sops.yaml'), readFileSync(join(f, '..', '.sops.yaml'), 'utf8').replace('shamir_threshold: 2', 'shamir_threshold: 3'));
+    edit(f, (t) => t.replace(/^sops_envcrypt_integrity=.*\n/m, ''));
+    await setValue(f, 'NEW', str('x'), only(A, B));
+    expect(metaOf(f).unverified).toContain('shamir_threshold');
+    expect((await decryptFile(f, only(A, B))).integrity).toBe('verified');
+    const e = await rejected(planRotate([f], only(A, B)));
+    expect([e.code, e.exitCode]).toEqual(['UNVOUCHED', 3]);
   });
 
   it('without the record, a re-split refuses a threshold nothing vouches for (UNVOUCHED, exit 3)', async () => {
