@@ -4,8 +4,11 @@
  * GF(2^8) code, shares wrapped by the real age CLI) from sops-written
  * fixtures whose values and MAC stay exactly as sops wrote them.
  *
- * The key-group cases of getsops/sops sops_test.go are ported here too
- * (cited per test).
+ * getsops/sops sops_test.go has no key-group case but TestSortKeyGroupIndices
+ * (the order of key types tried within a group; envcrypt has one type, age).
+ * shamir/shamir_test.go is ported in test/crypto/shamir.test.ts, and
+ * config/config_test.go TestLoadConfigFileWithMerge in
+ * test/repo/sops-config/rules.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

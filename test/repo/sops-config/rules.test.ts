@@ -102,6 +102,16 @@ describe('key_groups', () => {
     expect(e.position).toEqual({ line: 2, column: 5 });
   });
 
+  // ported from getsops/sops config/config_test.go TestLoadConfigFileWithMerge, with age keys in
+  // place of its pgp/kms/gcp_kms/azure_kv/hc_vault ones (the only type envcrypt wraps to): a group's
+  // merged groups contribute their keys first, then its own, duplicates dropped (deduplicateKeygroup).
+  it('TestLoadConfigFileWithMerge (age keys): merged keys first, then the group\'s own, de-duplicated', () => {
+    const r = repo({
+      '.sops.yaml': `creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: [${A}]\n      - age: [${D}, ${B}]\n        merge:\n          - age: [${B}, ${C}]\n          - merge:\n              - age: [${A}]\n`,
+    });
+    expect(resolveCreation(join(r, 'a.env'), { env: {} })).toMatchObject({ groups: [[A], [B, C, A, D]], shamirThreshold: 2 });
+  });
+
   it('refuses key_groups together with per-type keys', () => {
     const e = caught(() => parseConfig(`creation_rules:\n  - age: ${A}\n    key_groups:\n      - age: [${B}]\n`, 'c'));
     expect(e.code).toBe('PARSE');
