@@ -108,7 +108,12 @@ export function authenticationFindings(file: string, md: Metadata, governing: Go
       message: `no integrity record: key names, empty and unencrypted values, the selector and the recipient list are not authenticated${required ? ' (ENVCRYPT_REQUIRE_INTEGRITY is set)' : ''}`,
     });
   } else if (md.unverified.length > 0) {
-    out.push({ file, rule: 'unverified-recipient', severity: 'warning', message: `recipients nothing vouches for: ${md.unverified.join(', ')} (confirm with "envcrypt recipients add", or remove)` });
+    // `shamir_threshold` in the list is the key-group threshold, not a recipient (api/key-layout.ts).
+    const rs = md.unverified.filter((r) => r !== 'shamir_threshold');
+    if (rs.length > 0) out.push({ file, rule: 'unverified-recipient', severity: 'warning', message: `recipients nothing vouches for: ${rs.join(', ')} (confirm with "envcrypt recipients add", or remove)` });
+    if (rs.length < md.unverified.length) {
+      out.push({ file, rule: 'unverified-recipient', severity: 'warning', message: `the key-group shamir_threshold ${md.shamirThreshold ?? ''} is not vouched for (set it in the .sops.yaml creation rule to confirm it)` });
+    }
   }
   const rule = governing ? { vouched: new Map<string, string>(), ...(governing.rule.selector ? { selector: governing.rule.selector } : {}), source: ruleSource(governing.config, governing.rule) } : null;
   const drift = selectorDrift(md.selector, rule);

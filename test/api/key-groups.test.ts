@@ -16,6 +16,7 @@ import { mergeTexts } from '../../src/api/merge-file.js';
 import { planAddRecipient, planRemoveRecipient } from '../../src/api/recipients.js';
 import { commitPlan, planRotate } from '../../src/api/rotate.js';
 import { setValue } from '../../src/api/set.js';
+import { authenticationFindings } from '../../src/check/rules-check.js';
 import { identityFileText, newIdentity } from '../../src/keys/keygen.js';
 import { readMetadata } from '../../src/stores/metadata.js';
 import { dotenvStore } from '../../src/stores/dotenv.js';
@@ -256,6 +257,9 @@ describe('attacks on the group structure (the attacker can write the file, holds
     edit(f, (t) => t.replace(/^sops_envcrypt_integrity=.*\n/m, ''));
     await setValue(f, 'NEW', str('x'), only(A, B));
     expect(metaOf(f).unverified).toContain('shamir_threshold');
+    const findings = authenticationFindings(f, metaOf(f), null).map((x) => x.message);
+    expect(findings).toContain('the key-group shamir_threshold 2 is not vouched for (set it in the .sops.yaml creation rule to confirm it)');
+    expect(findings.join('\n')).not.toContain('recipients nothing vouches for: shamir_threshold');
     expect((await decryptFile(f, only(A, B))).integrity).toBe('verified');
     const e = await rejected(planRotate([f], only(A, B)));
     expect([e.code, e.exitCode]).toEqual(['UNVOUCHED', 3]);

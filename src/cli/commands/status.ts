@@ -56,7 +56,8 @@ function printText(s: FileStatus, io: Io): void {
     out += row('last modified', s.lastmodified ?? '');
     out += row('MAC', macText(s));
     out += row('integrity', integrityText(s));
-    if (s.unverified?.length) out += row('unverified', s.unverified.join(`\n${' '.repeat(15)}`));
+    // `shamir_threshold` in the list is the key-group threshold, not a recipient (api/key-layout.ts).
+    if (s.unverified?.length) out += row('unverified', s.unverified.map((u) => (u === 'shamir_threshold' ? 'shamir_threshold (the key-group threshold)' : u)).join(`\n${' '.repeat(15)}`));
     if (s.selectorDrift) out += row('selector', `drift: ${s.selectorDrift}`);
   }
   const rule = s.rule;
