@@ -11,7 +11,7 @@
 // node 20, which envcrypt supports, does not.)
 //
 // - dist/fast-exec.cjs and dist/fast-preload.cjs: exec and the preload for
-//   dotenv files and X25519 keys, each as small as it can be;
+//   dotenv files and X25519 or post-quantum keys, each as small as it can be;
 // - dist/runtime.cjs: the same for everything else, errors included;
 // - dist/cli.cjs: every other command.
 //

@@ -2,7 +2,7 @@
  * The preload, for both `node --import envcrypt/config app.js` and
  * `node -r envcrypt/config app.js`: CommonJS and synchronous, so the values
  * are in `process.env` before the app's first line. The small fast bundle
- * handles dotenv files and X25519 keys; anything else (or any error) goes to
+ * handles dotenv files and X25519 or post-quantum keys; anything else (or any error) goes to
  * the full runtime, which also reports errors. Both are loaded from their code
  * caches (see bin/envcrypt.js, which the build inlines here).
  */

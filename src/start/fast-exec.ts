@@ -9,7 +9,7 @@ import { fastHost, keyCommandSet } from './fast-host.js';
 
 /**
  * Run `envcrypt exec …` (argv without the word `exec`) for a dotenv file and
- * X25519 keys. Returns the exit code, or null, having printed and started
+ * X25519 or post-quantum keys. Returns the exit code, or null, having printed and started
  * nothing, when the full runtime's `execMain` must run instead.
  */
 export async function execFast(argv: readonly string[]): Promise<number | null> {

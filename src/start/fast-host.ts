@@ -1,8 +1,8 @@
 /**
  * The common case of every app launch, in the smallest bundles
  * (dist/fast-exec.cjs, dist/fast-preload.cjs): dotenv files opened with
- * X25519 identities from files or the environment. Anything else — a YAML or
- * JSON file, a post-quantum or SSH key, a key command, `--redact`, any error —
+ * X25519 or post-quantum identities from files or the environment. Anything
+ * else — a YAML or JSON file, an SSH key, a key command, `--redact`, any error —
  * answers "not here", and the caller runs the full runtime
  * (dist/runtime.cjs) from the start.
  *
@@ -11,14 +11,16 @@
  * nothing anyone can see — no output, no command run, no variable set.
  */
 import type { SyncHost } from '../api/decrypt.js';
+import { pqOpeners } from '../keys/age/mlkem.js';
 import { dotenvStore } from '../stores/dotenv.js';
 import type { Format, Store } from '../stores/store.js';
 
 /** Thrown inside a fast path when the full runtime is needed; never escapes it. */
 class NotHere extends Error {}
 
-/** Dotenv files and X25519 stanzas only; anything else is {@link NotHere}. */
+/** Dotenv files, X25519 and post-quantum keys only; anything else is {@link NotHere}. */
 export const fastHost: SyncHost = {
+  otherOpeners: pqOpeners,
   storeFor(format: Format): Store {
     if (format !== 'dotenv') throw new NotHere();
     return dotenvStore;

@@ -5,7 +5,7 @@ import { preloadOptions } from './preload-options.js';
 import { fastHost, keyCommandSet } from './fast-host.js';
 
 /**
- * Fill `process.env` for a dotenv file and X25519 keys. Returns false, having
+ * Fill `process.env` for a dotenv file and X25519 or post-quantum keys. Returns false, having
  * done nothing, when the full runtime's `preloadSync` must run instead.
  */
 export function preloadFast(): boolean {

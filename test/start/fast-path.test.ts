@@ -63,12 +63,17 @@ process.stdout.write(JSON.stringify({ ok, SECRET: process.env.SECRET ?? null }))
 
   const declines: [string, () => Record<string, string>][] = [
     ['a YAML file', () => ({ ENVCRYPT_AGE_KEY_FILE: keyFile, ENVCRYPT_CONFIG_PATH: 'a.enc.yaml' })],
-    ['a post-quantum key', () => ({ ENVCRYPT_AGE_KEY_FILE: pqFile, ENVCRYPT_CONFIG_PATH: 'pq.env.enc' })],
     ['a key command', () => ({ ENVCRYPT_AGE_KEY_CMD: join(t.dir, 'keycmd.sh'), ENVCRYPT_CONFIG_PATH: 'a.env.enc' })],
     ['a MAC mismatch', () => ({ ENVCRYPT_AGE_KEY_FILE: keyFile, ENVCRYPT_CONFIG_PATH: 'bad.env.enc' })],
     ['a missing file', () => ({ ENVCRYPT_AGE_KEY_FILE: keyFile, ENVCRYPT_CONFIG_PATH: 'nope.env.enc' })],
     ['no key', () => ({ ENVCRYPT_CONFIG_PATH: 'a.env.enc' })],
   ];
+  it('opens a post-quantum key itself (ML-KEM loads from dist/vendor/, no helper)', () => {
+    const r = inNode(probe, { ENVCRYPT_AGE_KEY_FILE: pqFile, ENVCRYPT_CONFIG_PATH: 'pq.env.enc' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, SECRET: CANARY });
+  });
+
   for (const [what, env] of declines) {
     it(`declines ${what}, having printed, run and set nothing`, () => {
       const r = inNode(probe, env());
@@ -94,12 +99,17 @@ describe('fast-exec', () => {
 
   const declines: [string, string[], () => Record<string, string>][] = [
     ['a YAML file', ['-f', 'a.enc.yaml'], () => ({ ENVCRYPT_AGE_KEY_FILE: keyFile })],
-    ['a post-quantum key', ['-f', 'pq.env.enc'], () => ({ ENVCRYPT_AGE_KEY_FILE: pqFile })],
     ['a key command', ['-f', 'a.env.enc'], () => ({ ENVCRYPT_AGE_KEY_CMD: join(t.dir, 'keycmd.sh') })],
     ['a MAC mismatch', ['-f', 'bad.env.enc'], () => ({ ENVCRYPT_AGE_KEY_FILE: keyFile })],
     ['--redact', ['--redact', '-f', 'a.env.enc'], () => ({ ENVCRYPT_AGE_KEY_FILE: keyFile })],
     ['a usage error', ['--no-such-flag'], () => ({ ENVCRYPT_AGE_KEY_FILE: keyFile })],
   ];
+  it('runs the command with the values for a post-quantum key', () => {
+    const r = inNode(probe(['-f', 'pq.env.enc', '--', 'sh', '-c', 'printf %s "$SECRET"']), { ENVCRYPT_AGE_KEY_FILE: pqFile });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${CANARY}|0`);
+  });
+
   for (const [what, args, env] of declines) {
     it(`declines ${what}, having printed and started nothing`, () => {
       const r = inNode(probe([...args, '--', 'sh', '-c', 'printf started']), env());

@@ -15,7 +15,9 @@ import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
 import { builtin } from '../../io/builtin.js';
 import { decodeBase64NoPad, type AgeStanza } from './header.js';
+import type { FoundIdentity } from '../discovery.js';
 import { chachaOpen, type StanzaOpener } from './native.js';
+import type { OtherOpeners, PreparedIdentity } from './unwrap.js';
 
 
 type MlKemModule = typeof import('@noble/post-quantum/ml-kem.js');
@@ -157,3 +159,15 @@ export function parsePqIdentity(text: string): PqIdentity {
     },
   };
 }
+
+/**
+ * The {@link OtherOpeners} for post-quantum identities only: the fast
+ * start-up bundles use it, and carry no SSH key parser (ML-KEM itself loads
+ * only for such a key, from dist/vendor/); an SSH key sends them to the full
+ * runtime. The full runtime's `otherOpeners` (openers.ts) adds SSH keys.
+ */
+export const pqOpeners: OtherOpeners = (id: FoundIdentity): PreparedIdentity | null => {
+  if (typeof id !== 'string' || !id.startsWith(IDENTITY_PREFIX)) return null;
+  const pq = parsePqIdentity(id);
+  return { id: pq, recipient: () => pq.recipient(), pq: true };
+};

@@ -9,7 +9,7 @@ import type { Stanza } from 'age-encryption';
 import type { FoundIdentity, SshKeyText } from '../discovery.js';
 import { sshIdentityUnprotected } from '../ssh/key.js';
 import type { AgeStanza } from './header.js';
-import { parsePqIdentity } from './mlkem.js';
+import { pqOpeners } from './mlkem.js';
 import type { OtherOpeners, PreparedIdentity } from './unwrap.js';
 
 function sshOpener(key: SshKeyText): PreparedIdentity | null {
@@ -36,9 +36,4 @@ function sshOpener(key: SshKeyText): PreparedIdentity | null {
  * @returns Its in-process opener, or null to leave it to the general path.
  * @throws {@link EnvcryptError} `BAD_KEY` for a malformed post-quantum identity.
  */
-export const otherOpeners: OtherOpeners = (id: FoundIdentity): PreparedIdentity | null => {
-  if (typeof id !== 'string') return sshOpener(id);
-  if (!id.startsWith('AGE-SECRET-KEY-PQ-')) return null;
-  const pq = parsePqIdentity(id);
-  return { id: pq, recipient: () => pq.recipient(), pq: true };
-};
+export const otherOpeners: OtherOpeners = (id: FoundIdentity): PreparedIdentity | null => (typeof id === 'string' ? pqOpeners(id) : sshOpener(id));
