@@ -40,7 +40,7 @@ describe('EnvcryptError', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('\n## ', readme.indexOf('## Exit codes') + 1));
     const documented = new Set([...table.matchAll(/^\| (\d+)(?: \/ (\d+))? \|/gm)].flatMap((m) => [m[1], m[2]]).filter((x) => x !== undefined).map(Number));
-    expect([...documented].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 126, 127]);
+    expect([...documented].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 126, 127]);
     expect(Object.values(ExitCode).sort((a, b) => a - b)).toEqual([...documented].sort((a, b) => a - b));
     for (const exit of Object.values(EXPECTED)) expect(documented.has(exit)).toBe(true);
   });

@@ -157,12 +157,12 @@ export function x25519Recipient(identity: X25519Identity): string {
 }
 
 /** HKDF-SHA256 to 32 bytes, as age derives every key. */
-export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Buffer {
+export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
   return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
 }
 
 /** ChaCha20-Poly1305 open; null when the tag does not verify. */
-export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Buffer | null {
+export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
   if (sealed.length < TAG_SIZE) return null;
   const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_SIZE });
   d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
@@ -179,7 +179,7 @@ export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arra
  * Unwrap one stanza for one identity: the file key, null if the stanza is
  * not for this identity, or a throw if it is an X25519 stanza that is broken.
  */
-function unwrapStanza(stanza: AgeStanza, index: number, id: X25519Identity): Buffer | null {
+function unwrapStanza(stanza: AgeStanza, index: number, id: X25519Identity): Uint8Array | null {
   if (stanza.type !== 'X25519') return null;
   const where = `X25519 stanza ${index + 1} of the age header`;
   if (stanza.args.length !== 1) throw failed(`${where} has ${stanza.args.length} arguments instead of 1`);
@@ -203,7 +203,7 @@ function unwrapStanza(stanza: AgeStanza, index: number, id: X25519Identity): Buf
 }
 
 /** The STREAM nonce of chunk `index`: an 11-byte big-endian counter, then the last-chunk flag. */
-export function streamNonce(index: number, last: boolean): Buffer {
+export function streamNonce(index: number, last: boolean): Uint8Array {
   const nonce = Buffer.alloc(12);
   let n = index;
   for (let i = 10; i >= 0 && n > 0; i--) {
@@ -217,7 +217,7 @@ export function streamNonce(index: number, last: boolean): Buffer {
 /** Decrypt the STREAM payload (after the nonce) all the way to EOF, or throw. */
 function decryptStream(key: Uint8Array, sealed: Uint8Array): Buffer {
   if (sealed.length === 0) throw failed('the age payload has no chunks');
-  const out: Buffer[] = [];
+  const out: Uint8Array[] = [];
   for (let off = 0, index = 0; ; index++) {
     // Only a chunk that reaches EOF can be the last one; a full-size chunk at EOF is last too.
     const last = sealed.length - off <= SEALED_CHUNK_SIZE;
@@ -237,13 +237,13 @@ function decryptStream(key: Uint8Array, sealed: Uint8Array): Buffer {
   return Buffer.concat(out);
 }
 
-function findFileKey(stanzas: AgeStanza[], identities: readonly NativeIdentity[]): Buffer | null {
+function findFileKey(stanzas: AgeStanza[], identities: readonly NativeIdentity[]): Uint8Array | null {
   // Identities outer, stanzas inner, stopping at the first match: the order age and typage use,
   // so a broken stanza is reported (or not) exactly when they report it.
   for (const id of identities) {
     if (id.type === 'opener') {
       const fileKey = id.open(stanzas);
-      if (fileKey !== null) return Buffer.from(fileKey.buffer, fileKey.byteOffset, fileKey.length);
+      if (fileKey !== null) return fileKey;
       continue;
     }
     for (const [i, s] of stanzas.entries()) {
