@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { newDataKey, recoverDataKey, recoverDataKeySync } from '../../src/crypto/datakey.js';
-import { DEFAULT_SELECTOR } from '../../src/crypto/selector.js';
 import { wrapDataKey } from '../../src/keys/age/wrap.js';
 import { EnvcryptError } from '../../src/errors.js';
 import type { FoundIdentity, IdentitySource } from '../../src/keys/discovery.js';
@@ -10,6 +9,7 @@ import { shortRecipient } from '../../src/keys/short-recipient.js';
 import type { AgeEntry, Metadata } from '../../src/stores/metadata.js';
 import { pair, str } from '../../src/tree/types.js';
 import { caught, rejected } from '../helpers/errors.js';
+import { ageMetadata } from '../helpers/metadata.js';
 
 const KEY = new Uint8Array(32).map((_, i) => i + 1);
 
@@ -17,19 +17,7 @@ async function entry(id: NewIdentity, dataKey: Uint8Array = KEY): Promise<AgeEnt
   return { recipient: id.recipient, enc: await wrapDataKey(dataKey, parseRecipient(id.recipient)) };
 }
 
-function metadata(age: AgeEntry[], groups = 1): Metadata {
-  const group = { age, other: [] };
-  return {
-    groups: Array.from({ length: groups }, () => group),
-    lastmodified: '2024-01-01T00:00:00Z',
-    mac: '',
-    selector: DEFAULT_SELECTOR,
-    macOnlyEncrypted: false,
-    version: '3.13.2',
-    unverified: [],
-    extra: [],
-  };
-}
+const metadata = ageMetadata;
 
 /** A source that records whether it was read. */
 function source(label: string, ids: FoundIdentity[] | null | Error, read: string[]): IdentitySource {

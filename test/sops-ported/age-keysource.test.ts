@@ -42,9 +42,8 @@ import { identitySources, type FoundIdentity, type KeyOptions } from '../../src/
 import { parseIdentityText } from '../../src/keys/identity-text.js';
 import { parseRecipient } from '../../src/keys/recipient.js';
 import { resolveCreation } from '../../src/repo/sops-config/rules.js';
-import { DEFAULT_SELECTOR } from '../../src/crypto/selector.js';
-import type { Metadata } from '../../src/stores/metadata.js';
 import { caught, rejected } from '../helpers/errors.js';
+import { ageMetadata } from '../helpers/metadata.js';
 import { FIXTURES } from '../helpers/paths.js';
 import { tempDir } from '../helpers/run-cli.js';
 
@@ -89,16 +88,7 @@ async function unwrap(enc: string, ids: FoundIdentity[]): Promise<Uint8Array | n
 }
 
 /** Metadata with one age stanza, for the whole key search. */
-const mdWith = (enc: string, recipient = mockRecipient): Metadata => ({
-  groups: [{ age: [{ recipient, enc }], other: [] }],
-  lastmodified: '2024-01-01T00:00:00Z',
-  mac: '',
-  selector: DEFAULT_SELECTOR,
-  macOnlyEncrypted: false,
-  version: '3.13.2',
-  unverified: [],
-  extra: [],
-});
+const mdWith = (enc: string, recipient = mockRecipient) => ageMetadata([{ recipient, enc }]);
 
 /** The recipients a comma-separated `SOPS_AGE_RECIPIENTS` gives, as sops's MasterKeysFromRecipients splits it. */
 function recipientsFrom(value: string): string[] {

@@ -7,14 +7,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recoverDataKeySync } from '../../../src/crypto/datakey.js';
-import { DEFAULT_SELECTOR } from '../../../src/crypto/selector.js';
 import { otherOpeners } from '../../../src/keys/age/openers.js';
 import { byRecipient, prepareIdentities, recipientKey } from '../../../src/keys/age/unwrap.js';
 import { wrapDataKey } from '../../../src/keys/age/wrap.js';
 import type { FoundIdentity, IdentitySource } from '../../../src/keys/discovery.js';
 import { newIdentity } from '../../../src/keys/keygen.js';
 import { parseRecipient } from '../../../src/keys/recipient.js';
-import type { AgeEntry, Metadata } from '../../../src/stores/metadata.js';
+import type { AgeEntry } from '../../../src/stores/metadata.js';
+import { ageMetadata } from '../../helpers/metadata.js';
 
 const KEY = new Uint8Array(32).map((_, i) => 100 + i);
 let dir: string;
@@ -35,16 +35,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const entry = async (recipient: string): Promise<AgeEntry> => ({ recipient, enc: await wrapDataKey(KEY, parseRecipient(recipient)) });
-const md = (age: AgeEntry[]): Metadata => ({
-  groups: [{ age, other: [] }],
-  lastmodified: '2024-01-01T00:00:00Z',
-  mac: '',
-  selector: DEFAULT_SELECTOR,
-  macOnlyEncrypted: false,
-  version: '3.13.2',
-  unverified: [],
-  extra: [],
-});
+const md = (age: AgeEntry[]) => ageMetadata(age);
 const only = (ids: FoundIdentity[]): { sources: IdentitySource[] } => ({ sources: [{ label: 'test', absent: 'unset', load: () => ids }] });
 const noHelper = (): never => {
   throw new Error('the general path was asked');

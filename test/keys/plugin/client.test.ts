@@ -16,9 +16,8 @@ import { parseIdentityText } from '../../../src/keys/identity-text.js';
 import { newIdentity } from '../../../src/keys/keygen.js';
 import { setPluginUi, type PluginUi } from '../../../src/keys/plugin/ui.js';
 import { parseRecipient } from '../../../src/keys/recipient.js';
-import { DEFAULT_SELECTOR } from '../../../src/crypto/selector.js';
-import type { Metadata } from '../../../src/stores/metadata.js';
 import { rejected } from '../../helpers/errors.js';
+import { ageMetadata } from '../../helpers/metadata.js';
 import { ROOT } from '../../helpers/paths.js';
 import { tempDir } from '../../helpers/run-cli.js';
 
@@ -33,18 +32,7 @@ const PIN_IDENTITY = identityOf('identity-pin.txt');
 const KEY = new Uint8Array(32).map((_, i) => 200 - i);
 const CANARY = 'CANARY-PIN-654321';
 
-function metadata(recipient: string, enc: string): Metadata {
-  return {
-    groups: [{ age: [{ recipient, enc }], other: [] }],
-    lastmodified: '2024-01-01T00:00:00Z',
-    mac: '',
-    selector: DEFAULT_SELECTOR,
-    macOnlyEncrypted: false,
-    version: '3.13.2',
-    unverified: [],
-    extra: [],
-  };
-}
+const metadata = (recipient: string, enc: string) => ageMetadata([{ recipient, enc }]);
 
 const sources = (ids: string[]): IdentitySource[] => [{ label: 'TEST', absent: 'unset', load: () => ids }];
 const open = (recipient: string, enc: string, ids: string[]): Promise<Uint8Array> => recoverDataKey(metadata(recipient, enc), 'f.env', { sources: sources(ids) });
