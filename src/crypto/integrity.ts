@@ -102,6 +102,22 @@ function sorted(xs: readonly string[]): string[] {
   return [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** A set of strings (recipients, unverified ones): its size, then each, sorted. */
+function encodeSet(out: string[], tag: string, xs: readonly string[]): void {
+  const s = sorted(xs);
+  out.push(tag, String(s.length), ';');
+  for (const x of s) text(out, tag, x);
+}
+
+/** Key types envcrypt keeps but does not use (pgp, kms, …), in file order. */
+function encodeOthers(out: string[], other: readonly Pair[]): void {
+  out.push('x', String(other.length), ';');
+  for (const p of other) {
+    text(out, 'k', p.key);
+    encodeNode(out, p.value, true);
+  }
+}
+
 /** The exact bytes the record authenticates (exported for tests). */
 export function integrityInput(branches: readonly Branch[], md: CoveredMetadata): Buffer {
   const out: string[] = [HEADER];
@@ -114,28 +130,14 @@ export function integrityInput(branches: readonly Branch[], md: CoveredMetadata)
   text(out, 'M', md.mac);
   text(out, 'V', md.version);
   out.push('g', String(md.groups), ';', String(md.shamirThreshold), ';');
-  const rs = sorted(md.recipients);
-  out.push('r', String(rs.length), ';');
-  for (const r of rs) text(out, 'r', r);
-  const us = sorted(md.unverified);
-  out.push('u', String(us.length), ';');
-  for (const u of us) text(out, 'u', u);
-  out.push('x', String(md.other.length), ';');
-  for (const p of md.other) {
-    text(out, 'k', p.key);
-    encodeNode(out, p.value, true);
-  }
+  encodeSet(out, 'r', md.recipients);
+  encodeSet(out, 'u', md.unverified);
+  encodeOthers(out, md.other);
   if (md.layout !== undefined) {
     out.push('G', String(md.layout.length), ';');
     for (const g of md.layout) {
-      const gr = sorted(g.recipients);
-      out.push('r', String(gr.length), ';');
-      for (const r of gr) text(out, 'r', r);
-      out.push('x', String(g.other.length), ';');
-      for (const p of g.other) {
-        text(out, 'k', p.key);
-        encodeNode(out, p.value, true);
-      }
+      encodeSet(out, 'r', g.recipients);
+      encodeOthers(out, g.other);
     }
   }
   return Buffer.from(out.join(''), 'utf16le');
