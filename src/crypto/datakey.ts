@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
 import { otherOpeners } from '../keys/age/openers.js';
 import { byRecipient, prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap, type OtherOpeners } from '../keys/age/unwrap.js';
-import { identitySources, safeRecipientText, type FoundIdentity, type IdentitySource, type KeyOptions } from '../keys/discovery.js';
+import { safeRecipientText, shareKeySources, type FoundIdentity, type IdentitySource, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from '../stores/metadata.js';
 import { DATA_KEY_BYTES, dataKeyFrom, groupsNeeded, tooFewGroups } from './key-groups.js';
@@ -65,7 +65,8 @@ function* searchDataKey(md: Metadata, file: string, opts: SearchOptions, found?:
   const whole = md.groups.length === 1;
   const opened = found ?? new Map<number, Uint8Array>();
   const searched: string[] = [];
-  for (const source of opts.sources ?? identitySources(opts)) {
+  // Shared, so that a key command asked again for another key group reuses what it printed.
+  for (const source of shareKeySources(opts).sources!) {
     const before = opened.size;
     let report: string;
     if (source.perRecipient) {
@@ -127,7 +128,7 @@ const countIds = (n: number) => `${n} ${n === 1 ? 'identity' : 'identities'}`;
  * protected SSH key asks for a PIN. What the stanza held (the data key, or
  * with several groups a share), or null.
  */
-function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: SearchOptions, whole = true): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
+function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: SearchOptions, whole: boolean): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
   const prepared = prepareIdentities(ids, opts.sshPassphrase, opts.openers);
   const general: GeneralUnwrap[] = [];
   for (const entry of byRecipient(entries, prepared)) {
@@ -142,7 +143,7 @@ function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[]
   return null;
 }
 
-function checkedKey(key: Uint8Array, recipient: string, file: string, whole = true): Uint8Array {
+function checkedKey(key: Uint8Array, recipient: string, file: string, whole: boolean): Uint8Array {
   // A share's length is checked when the shares are combined (key-groups.ts).
   if (whole && key.length !== DATA_KEY_BYTES) {
     throw new EnvcryptError('DECRYPT_FAILED', `the data key wrapped for ${shortRecipient(recipient)} in ${file} is ${key.length} bytes, not ${DATA_KEY_BYTES}`);
@@ -160,7 +161,7 @@ function checkedKey(key: Uint8Array, recipient: string, file: string, whole = tr
  *
  * @returns the data key, or what to report for this source
  */
-function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: SearchOptions, whole = true): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
+function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: SearchOptions, whole: boolean): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
   const earlier = source.loaded?.() ?? [];
   if (earlier.length > 0) {
     const key = yield* tryIdentities(earlier, entries, file, opts, whole);

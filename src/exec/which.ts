@@ -8,8 +8,6 @@ import { resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 import { DEFAULT_PATH, probe, searchPath } from '../io/path-search.js';
 
-export { DEFAULT_PATH };
-
 /**
  * Describe the `PATH` that was searched without printing values that may
  * have come from a decrypted file: the child's `PATH` is shown only when it

@@ -3,7 +3,7 @@ import { EnvcryptError } from '../errors.js';
 import { looksLikePluginIdentity, parsePluginRecipient } from './plugin/name.js';
 import { parseSshPublicKey } from './ssh/parse.js';
 
-export { shortRecipient } from './short-recipient.js';
+export { recipientKey, shortRecipient } from './short-recipient.js';
 
 /** The kinds of recipient envcrypt encrypts to. */
 export type RecipientKind = 'x25519' | 'pq' | 'ssh-ed25519' | 'ssh-rsa' | 'plugin';

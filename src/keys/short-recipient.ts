@@ -1,3 +1,12 @@
+/**
+ * A recipient as compared with another: the type and key of an SSH public
+ * key without its comment; any other recipient as written, trimmed.
+ */
+export function recipientKey(text: string): string {
+  const t = text.trim();
+  return /^ssh-(ed25519|rsa)\s/.test(t) ? t.split(/\s+/).slice(0, 2).join(' ') : t;
+}
+
 /** Shorten a recipient for messages: `age1je6k…9dqvr`, `ssh-ed25519 AAAAC3…Qz comment`. */
 export function shortRecipient(r: string): string {
   if (r.startsWith('ssh-')) {

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_PATH, which } from '../../src/exec/which.js';
+import { which } from '../../src/exec/which.js';
+import { DEFAULT_PATH } from '../../src/io/path-search.js';
 import { caught } from '../helpers/errors.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);

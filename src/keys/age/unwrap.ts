@@ -1,6 +1,7 @@
 import type { Identity } from 'age-encryption';
 import { EnvcryptError } from '../../errors.js';
 import type { FoundIdentity } from '../discovery.js';
+import { recipientKey } from '../short-recipient.js';
 import { decodeArmor } from './armor.js';
 import { parseX25519Identity, unwrapNative, x25519Recipient, type NativeIdentity } from './native.js';
 import { loadAgeLib } from './lib.js';
@@ -39,15 +40,6 @@ export interface PreparedIdentity {
  * pass none, so those identities send them to the full runtime.
  */
 export type OtherOpeners = (id: FoundIdentity) => PreparedIdentity | null;
-
-/**
- * How a stored recipient is compared with an identity's: trimmed, and an SSH
- * key line without its comment.
- */
-export function recipientKey(r: string): string {
-  const t = r.trim();
-  return t.startsWith('ssh-') ? t.split(/\s+/).slice(0, 2).join(' ') : t;
-}
 
 const isX25519 = (s: FoundIdentity): s is string => typeof s === 'string' && s.startsWith('AGE-SECRET-KEY-1');
 

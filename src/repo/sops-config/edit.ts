@@ -10,7 +10,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { EnvcryptError } from '../../errors.js';
-import { parseRecipient, shortRecipient } from '../../keys/recipient.js';
+import { parseRecipient, recipientKey, shortRecipient } from '../../keys/recipient.js';
 import { parseConfig } from './rules.js';
 
 /** The result of an edit. */
@@ -52,16 +52,6 @@ function contentEnd(text: string, end: number): number {
 
 function column(text: string, pos: number): number {
   return pos - lineStart(text, pos);
-}
-
-/**
- * What identifies a recipient's key: the text itself, except that an SSH
- * public key line's comment (`ssh-ed25519 AAAA… alice@laptop`) does not count,
- * so the same key written with another comment is the same recipient.
- */
-export function recipientKey(text: string): string {
-  const t = text.trim();
-  return /^ssh-(ed25519|rsa)\s/.test(t) ? t.split(/\s+/).slice(0, 2).join(' ') : t;
 }
 
 /** Compare recipients as rules.ts reads them (validated), by key. */
