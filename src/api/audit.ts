@@ -8,7 +8,7 @@ import { EnvcryptError } from '../errors.js';
 import type { KeyOptions } from '../keys/discovery.js';
 import { compilePolicy, loadPolicy, type PolicySource } from '../repo/audit-policy.js';
 import { shownPath, resolveTargets } from '../repo/files.js';
-import { git, repoTop } from '../repo/git.js';
+import { git, isCommit, repoTop } from '../repo/git.js';
 import { fileHistories, readVersions } from '../repo/history.js';
 import { MAX_SOPS_FILE_BYTES, sopsFormatOf } from '../stores/sniff.js';
 import { VersionOpener } from './audit/open.js';
@@ -64,7 +64,9 @@ export async function runAudit(opts: AuditOptions = {}): Promise<AuditReport> {
       hints: ['fetch it with "git fetch --unshallow" (in GitHub Actions: actions/checkout with fetch-depth: 0)'],
     });
   }
-  const histories = fileHistories(top, rels, opts.rev ?? 'HEAD');
+  const rev = opts.rev ?? 'HEAD';
+  if (!isCommit(top, rev)) throw new EnvcryptError('NOT_FOUND', `no such git revision: ${rev}`, { hints: ['name a commit, branch or tag with --rev (fetch it first if it is remote)'] });
+  const histories = fileHistories(top, rels, rev);
   const opener = new VersionOpener(opts);
   const files: FileReport[] = [];
   const violations: Violation[] = [];

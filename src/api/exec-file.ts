@@ -95,7 +95,8 @@ export async function execWithFile(file: string, opts: ExecFileOptions): Promise
     const path = join(dir.path, name);
     if (opts.fifo === false) writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
     else {
-      makeFifo(path, baseEnv);
+      // The command's environment: without the identity variables (unless --keep-identity).
+      makeFifo(path, env);
       server = serveFifoOnce(path, text);
     }
     const [command, ...args] = opts.command.map((a) => a.replaceAll(PATH_PLACEHOLDER, path));

@@ -17,6 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { EnvcryptError } from '../errors.js';
 import { builtin } from '../io/builtin.js';
+import { quoteName } from '../io/escape.js';
+import { searchPath } from '../io/path-search.js';
 import { SOPS_PREFIX } from '../stores/flatten.js';
 
 /** The size limits of `execve` on this system. */
@@ -53,7 +55,10 @@ function linuxLimits(): ExecLimits | null {
 
 function getconfLimits(): ExecLimits | null {
   const { spawnSync } = builtin<typeof import('node:child_process')>('node:child_process');
-  const r = spawnSync('getconf', ['ARG_MAX'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // Looked up as every program envcrypt starts is: never from the current directory.
+  const getconf = searchPath('getconf', process.env['PATH']).found;
+  if (getconf === undefined) return null;
+  const r = spawnSync(getconf, ['ARG_MAX'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const n = Number(r.stdout?.trim());
   return r.status === 0 && Number.isSafeInteger(n) && n > 0 ? { total: n, name: 'ARG_MAX', origin: 'as "getconf ARG_MAX" reports it' } : null;
 }
@@ -152,10 +157,13 @@ export function envBudget(plan: EnvPlan, limits: () => ExecLimits | null = execL
       let d = 0;
       let count = 0;
       let big: [string, number] | undefined;
+      // The next "=" at or after `at` (-1: none left), searched again only once passed, so the
+      // scan stays linear in the file's size however many lines hold no "=".
+      let eq = -2;
       for (let at = 0; at < text.length; ) {
         let nl = text.indexOf('\n', at);
         if (nl < 0) nl = text.length;
-        const eq = text.indexOf('=', at);
+        if (eq !== -1 && eq < at) eq = text.indexOf('=', at);
         if (eq > at && eq < nl && text.charCodeAt(at) !== 0x23 && !text.startsWith(SOPS_PREFIX, at)) {
           const k = text.slice(at, eq);
           const size = entryBytes(k, plainBytesAt(text, eq + 1, nl));
@@ -191,10 +199,13 @@ function tooLarge(command: string, total: number, lim: ExecLimits, count: number
 }
 
 function tooLongVariable(command: string, name: string, bytes: number, limit: number): EnvcryptError {
-  return new EnvcryptError('CMD_NOT_EXECUTABLE', `cannot start ${command}: the variable ${name} would take ${kib(bytes)}, over the system's limit of ${kib(limit)} for one variable (MAX_ARG_STRLEN)`, {
+  // The name comes from the file: a plain variable name is shown as it is, anything else quoted
+  // and escaped (quoteName), so no control character or line break reaches the terminal.
+  const shown = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : quoteName(name);
+  return new EnvcryptError('CMD_NOT_EXECUTABLE', `cannot start ${command}: the variable ${shown} would take ${kib(bytes)}, over the system's limit of ${kib(limit)} for one variable (MAX_ARG_STRLEN)`, {
     hints: [
       'the system refuses to start a program with a longer variable; nothing was started, and the values were not decrypted',
-      `read the value from a file instead ("envcrypt decrypt FILE --extract ${name} -o PATH")`,
+      `read the value from a file instead ("envcrypt decrypt FILE --extract ${shown} -o PATH")`,
     ],
   });
 }

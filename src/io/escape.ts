@@ -50,6 +50,17 @@ export function escapeControls(text: string): string {
   return UNSAFE_TEST.test(text) ? text.replace(UNSAFE, escapeOne) : text;
 }
 
+/**
+ * {@link escapeControls} for text that must stay on one line (a table cell, a
+ * report line): line feed and tab as `\n` and `\t` too, so a key or file name
+ * read from a repository cannot add lines of its own.
+ *
+ * @param text - text read from a file or from git, about to be shown
+ */
+export function escapeLine(text: string): string {
+  return escapeControls(/[\n\t]/.test(text) ? text.replace(/[\n\t]/g, (c) => (c === '\n' ? '\\n' : '\\t')) : text);
+}
+
 /** The longest key text an error message shows before cutting it with "…". */
 const MAX_SHOWN = 80;
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { constants, openSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { EnvcryptError } from '../errors.js';
+import { searchPath } from './path-search.js';
 
 /**
  * Make a FIFO at `path` with mode 0600 (inside a private 0700 directory).
@@ -15,7 +16,13 @@ import { EnvcryptError } from '../errors.js';
  * @throws EnvcryptError `IO` when `mkfifo` is missing or fails
  */
 export function makeFifo(path: string, env: NodeJS.ProcessEnv = process.env): void {
-  const r = spawnSync('mkfifo', ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
+  // Looked up as every program envcrypt starts is (path-search.ts): a `mkfifo` committed to the
+  // repository is never run from the current directory through an empty or relative PATH entry.
+  const mkfifo = searchPath('mkfifo', env['PATH']).found;
+  if (mkfifo === undefined) {
+    throw new EnvcryptError('IO', 'could not make a FIFO: no mkfifo program on PATH', { hints: ['--no-fifo hands the command a 0600 file in a private directory instead'] });
+  }
+  const r = spawnSync(mkfifo, ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     const why = r.error ? ((r.error as NodeJS.ErrnoException).code ?? 'error') : `exit ${r.status ?? r.signal}`;
     throw new EnvcryptError('IO', `could not make a FIFO with mkfifo (${why})`, { hints: ['--no-fifo hands the command a 0600 file in a private directory instead'] });

@@ -25,7 +25,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvcryptError, type Position } from '../errors.js';
 import { readTextFile } from '../io/read.js';
-import { runGit } from './git.js';
+import { isCommit, runGit } from './git.js';
 import { compileExcludes, type PathFilter } from './glob.js';
 
 /** The policy file's name, at the top of the repository. */
@@ -190,7 +190,7 @@ export interface PolicySource {
 export function loadPolicy(top: string, src: PolicySource = {}): AuditPolicy {
   if (src.file !== undefined) return parsePolicy(readTextFile(src.file), src.file);
   if (src.ref !== undefined) {
-    if (src.ref.startsWith('-') || runGit(['rev-parse', '--verify', '--quiet', `${src.ref}^{commit}`], top).status !== 0) {
+    if (!isCommit(top, src.ref)) {
       throw new EnvcryptError('NOT_FOUND', `no such git revision: ${src.ref}`, { hints: ['fetch it first (e.g. "git fetch origin main"), or name another with --policy-ref'] });
     }
     const name = `${src.ref}:${POLICY_NAME}`;

@@ -45,6 +45,14 @@ export function runGit(args: readonly string[], cwd: string, opts: GitOptions = 
 }
 
 /**
+ * True if `ref` names a commit in the repository at `top`. A ref that starts
+ * with `-` is never one: git would read it as an option (`--output=FILE`).
+ */
+export function isCommit(top: string, ref: string): boolean {
+  return !ref.startsWith('-') && runGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).status === 0;
+}
+
+/**
  * Run `git ARGS…` and return its stdout; a status outside `okStatus` (default
  * 0) is an error whose message carries git's first line of stderr (git's
  * messages name paths and options, not file contents).

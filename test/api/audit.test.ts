@@ -257,3 +257,20 @@ describe('fixGenerated', () => {
     expect(readFileSync(f, 'utf8')).not.toContain(CANARIES.s1);
   });
 });
+
+describe('audit keys (flatValues)', () => {
+  it('a key holding a dot, a bracket or only digits is named so that set finds that key, never a nested one (an attack on --fix-generated)', async () => {
+    const { flatValues } = await import('../../src/api/audit/open.js');
+    const { parsePath } = await import('../../src/tree/path.js');
+    const { list, map, pair, str } = await import('../../src/tree/types.js');
+    const tree = map([
+      pair('db.password', str('a')),
+      pair('db', map([pair('password', str('b')), pair('0', str('c'))])),
+      pair('hosts', list([str('d')])),
+      pair("it's", map([pair('x"y', str('e'))])),
+    ]);
+    const keys = [...flatValues([tree]).keys()];
+    expect(keys).toEqual(['["db.password"]', 'db.password', '["db"]["0"]', 'hosts.0', `["it's"]['x"y']`]);
+    expect(keys.map((k) => parsePath(k))).toEqual([['db.password'], ['db', 'password'], ['db', '0'], ['hosts', 0], ["it's", 'x"y']]);
+  });
+});

@@ -86,6 +86,20 @@ describe('envBudget', () => {
     b.add(stored);
   });
 
+  it('peekDotenv: lines without "=" around the values change nothing (the next "=" is searched once, not once per line)', () => {
+    const budget = () => envBudget({ base, override: false, argv: ['true'] }, limits(1 << 30, 128 * 1024));
+    const big = enc('x'.repeat(129 * 1024));
+    const plain = `A=${big}\n`;
+    const noisy = `${'\n'.repeat(1000)}no equals here\n#c=1\n${'\n'.repeat(1000)}A=${big}\n\n\nlast line, no equals`;
+    const message = (text: string) => caught(() => budget().peekDotenv(text)).message;
+    expect(message(noisy)).toBe(message(plain));
+    expect(message(noisy)).toMatch(/the variable A would take \d+ KiB/);
+    // A name that is no variable name is shown quoted and escaped, never raw.
+    const hostile = caught(() => budget().peekDotenv(`A\u001b[2J=${big}`)).message;
+    expect(hostile).toMatch(/the variable "A.+\[2J" would take/);
+    expect(hostile).not.toContain('\u001b');
+  });
+
   it.runIf(process.platform === 'linux')('on Linux, the limit is getconf ARG_MAX (a quarter of the stack limit) capped at 6 MiB, and 128 KiB per string', () => {
     const getconf = Number(spawnSync('getconf', ['ARG_MAX'], { encoding: 'utf8' }).stdout.trim());
     expect(execLimits()).toMatchObject({ total: Math.min(getconf, 6 * 1024 * 1024), perString: 128 * 1024 });

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,5 +56,27 @@ describe('io/fifo', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(never.opened).toBe(false);
     expect(existsSync(idle)).toBe(true);
+  });
+});
+
+describe('io/fifo: the mkfifo program', () => {
+  it('is never run from the current directory through an empty or relative PATH entry (an attack: a committed ./mkfifo)', () => {
+    const repo = join(t.dir, 'repo');
+    mkdirSync(repo);
+    const marker = join(t.dir, 'planted-ran');
+    writeFileSync(join(repo, 'mkfifo'), `#!/bin/sh\necho ran > ${JSON.stringify(marker)}\n`, { mode: 0o755 });
+    const cwd = process.cwd();
+    process.chdir(repo);
+    try {
+      // Only empty and relative entries: nothing absolute to search, so no mkfifo at all.
+      const e = caught(() => makeFifo(join(t.dir, 'f1'), { PATH: ':.' }));
+      expect(e.code).toBe('IO');
+      // With a real directory after them, the real mkfifo is found and the planted one never runs.
+      makeFifo(join(t.dir, 'f2'), { PATH: `:.:${process.env['PATH']}` });
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(statSync(join(t.dir, 'f2')).isFIFO()).toBe(true);
+    expect(existsSync(marker)).toBe(false);
   });
 });

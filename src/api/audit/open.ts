@@ -10,6 +10,7 @@ import { shareKeySources, type KeyOptions } from '../../keys/discovery.js';
 import { ageRecipients, readMetadata, type Metadata } from '../../stores/metadata.js';
 import { parseSops, sopsFormatOf } from '../../stores/sniff.js';
 import type { Format } from '../../stores/store.js';
+import type { PathStep } from '../../tree/path.js';
 import { scalarText } from '../../tree/scalar-text.js';
 import type { Branch, Node } from '../../tree/types.js';
 import { decryptParsed } from '../decrypt.js';
@@ -35,18 +36,29 @@ export interface GapVersion {
 
 export type VersionState = OpenVersion | GapVersion;
 
-/** Every leaf of the tree as (dotted key path → typed plaintext); comments are not values. */
+/**
+ * A leaf's key as `set` reads it back (tree/path.ts parsePath): dotted
+ * (`db.hosts.0`) when every key is a plain name, else in sops's bracket form
+ * (`["db.password"]`), so a key holding a dot, a bracket or only digits is
+ * neither taken for a nested path nor mixed up with one.
+ */
+function keyText(steps: readonly PathStep[]): string {
+  if (steps.every((k) => typeof k === 'number' || /^(?!\d+$)[^.[\]"']+$/.test(k))) return steps.join('.');
+  return steps.map((k) => (typeof k === 'number' ? `[${k}]` : k.includes('"') ? `['${k}']` : `["${k}"]`)).join('');
+}
+
+/** Every leaf of the tree as (key path, see {@link keyText} → typed plaintext); comments are not values. */
 export function flatValues(branches: readonly Branch[]): Map<string, string> {
   const out = new Map<string, string>();
-  const visit = (n: Node, path: string): void => {
+  const visit = (n: Node, path: PathStep[]): void => {
     if (n.kind === 'map') {
-      for (const it of n.items) if (it.kind === 'pair') visit(it.value, path === '' ? it.key : `${path}.${it.key}`);
+      for (const it of n.items) if (it.kind === 'pair') visit(it.value, [...path, it.key]);
     } else if (n.kind === 'list') {
       let i = 0;
-      for (const it of n.items) if (it.kind !== 'comment') visit(it, `${path}.${i++}`);
-    } else out.set(path, n.kind === 'null' ? 'null:' : `${n.kind}:${scalarText(n, String)}`);
+      for (const it of n.items) if (it.kind !== 'comment') visit(it, [...path, i++]);
+    } else out.set(keyText(path), n.kind === 'null' ? 'null:' : `${n.kind}:${scalarText(n, String)}`);
   };
-  for (const b of branches) visit(b, '');
+  for (const b of branches) visit(b, []);
   return out;
 }
 

@@ -5,7 +5,10 @@
  * attacker-written text, so the table escapes control characters and the
  * Markdown escapes its own syntax.
  */
-import { escapeControls } from '../../io/escape.js';
+import { escapeLine } from '../../io/escape.js';
+
+/** One-line escaping of names read from the repository, for the CLI's own audit lines. */
+export { escapeLine };
 import { shortRecipient } from '../../keys/short-recipient.js';
 import { compareValues } from './report.js';
 import type { AuditReport, EventRef, Exposure, FileReport, ValueReport, Violation } from './types.js';
@@ -54,7 +57,7 @@ function violationLine(v: Violation): string {
 
 /** The terminal table, then exposures, gaps and policy violations. */
 export function renderTable(report: AuditReport): string {
-  const esc = escapeControls;
+  const esc = escapeLine;
   const table = [HEAD, ...rows(report).map(({ f, v }) => cells(f, v).map(esc))];
   const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const out = table.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
@@ -70,7 +73,7 @@ export function renderTable(report: AuditReport): string {
 
 /** Markdown-safe text: no table breaks, no HTML, no code spans or links from a key name. */
 function md(s: string): string {
-  return escapeControls(s).replace(/[\\`*_[\]<>|#!~]/g, (c) => `\\${c}`);
+  return escapeLine(s).replace(/[\\`*_[\]<>|#!~]/g, (c) => `\\${c}`);
 }
 
 /** Markdown for `$GITHUB_STEP_SUMMARY` or a pull-request comment. */

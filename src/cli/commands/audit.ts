@@ -1,6 +1,6 @@
 import { runAudit } from '../../api/audit.js';
 import { fixGenerated } from '../../api/audit-fix.js';
-import { renderJson, renderMarkdown, renderTable } from '../../api/audit/render.js';
+import { escapeLine, renderJson, renderMarkdown, renderTable } from '../../api/audit/render.js';
 import { EnvcryptError, ExitCode } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
@@ -51,13 +51,13 @@ export const auditCommand: Command = {
       policy: { ...(policyFile !== undefined ? { file: policyFile } : {}), ...(policyRef !== undefined ? { ref: policyRef } : {}) },
       ...(config !== undefined ? { configPath: config } : {}),
       ...(rev !== undefined ? { rev } : {}),
-      ...(args.verbose ? { onInfo: (m: string) => note(io, m) } : {}),
+      ...(args.verbose ? { onInfo: (m: string) => note(io, escapeLine(m)) } : {}),
     });
     io.stdout(format === 'json' ? renderJson(report) : format === 'markdown' ? renderMarkdown(report) : renderTable(report));
     if (args['fix-generated']) {
       const fix = await fixGenerated(report, { ...keys, ...(config !== undefined ? { configPath: config } : {}) });
-      for (const d of fix.regenerated) note(io, `${d.file}: regenerated ${d.key} (${d.why.join(', ')})`);
-      for (const d of fix.manual) warning(io, `${d.file}: ${d.key} is ${d.why.join(' and ')}: rotate it upstream by hand, then "envcrypt set ${d.file} ${d.key}"`);
+      for (const d of fix.regenerated) note(io, escapeLine(`${d.file}: regenerated ${d.key} (${d.why.join(', ')})`));
+      for (const d of fix.manual) warning(io, escapeLine(`${d.file}: ${d.key} is ${d.why.join(' and ')}: rotate it upstream by hand, then "envcrypt set ${d.file} ${d.key}"`));
       if (fix.regenerated.length) hint(io, 'review and commit the regenerated values; services reading them pick up the new ones on their next start');
     }
     if (report.files.some((f) => f.exposures.length > 0) && format === 'table') hint(io, 'a removed recipient keeps every value it could read: rotate those at their source (database, API provider), then "envcrypt set FILE KEY"');
