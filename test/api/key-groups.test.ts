@@ -62,6 +62,19 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+describe('envcrypt audit on a file with key groups', () => {
+  it('opens a version with keys from enough groups (one unwrap for versions sharing their stanzas), and is a gap with too few', async () => {
+    const { VersionOpener } = await import('../../src/api/audit/open.js');
+    const text = Buffer.from(readFileSync(await grouped('.env.enc'), 'utf8'));
+    const two = new VersionOpener(only(A, C));
+    const opened = await two.open(text, '.env.enc', 'dotenv');
+    expect(opened.kind === 'open' && [...opened.values.keys()]).toEqual(['DB_PASSWORD', 'API_TOKEN']);
+    expect((await two.open(text, '.env.enc', 'dotenv')).kind).toBe('open');
+    expect(two.unwraps).toBe(1);
+    expect(await new VersionOpener(only(B)).open(text, '.env.enc', 'dotenv')).toMatchObject({ kind: 'gap', reason: 'too few of its key groups open with your identity' });
+  });
+});
+
 describe('a .sops.yaml rule with key_groups and shamir_threshold', () => {
   it('writes key_groups and shamir_threshold as sops does, and opens with any 2 of the 3 groups', async () => {
     const f = await grouped('.env.enc');

@@ -88,7 +88,7 @@ export class VersionOpener {
   }
 
   private async dataKey(md: Metadata, name: string): Promise<Uint8Array | null> {
-    if (md.groups.length !== 1) return null;
+    if (md.groups.length !== 1) return this.groupedKey(md, name);
     const group = md.groups[0]!;
     for (const e of group.age) {
       const k = this.byStanza.get(e.enc);
@@ -107,6 +107,25 @@ export class VersionOpener {
       }
     }
     return null;
+  }
+
+  // Key groups: the whole search (shares of enough groups, combined), cached by every stanza of the
+  // version, since a share alone is no data key.
+  private async groupedKey(md: Metadata, name: string): Promise<Uint8Array | null> {
+    const id = md.groups.map((g) => g.age.map((e) => e.enc).join('\n')).join('\n\n');
+    const known = this.byStanza.get(id);
+    if (known) return known;
+    if (this.refused.has(id)) return null;
+    try {
+      this.unwraps++;
+      const k = await recoverDataKey(md, name, this.opts);
+      this.byStanza.set(id, k);
+      return k;
+    } catch (err) {
+      if (!(err instanceof EnvcryptError) || err.code !== 'NO_IDENTITY') throw err;
+      this.refused.add(id);
+      return null;
+    }
   }
 
   /**
@@ -133,7 +152,7 @@ export class VersionOpener {
     } catch {
       return { kind: 'gap', reason: 'its data key could not be unwrapped', recipients };
     }
-    if (key === null) return { kind: 'gap', reason: md.groups.length !== 1 ? 'uses key groups, which envcrypt does not read' : 'not encrypted to your identity', recipients };
+    if (key === null) return { kind: 'gap', reason: md.groups.length !== 1 ? 'too few of its key groups open with your identity' : 'not encrypted to your identity', recipients };
     try {
       const d = decryptParsed(parsed.format, parsed.branches, md, key, { ...this.opts, readOnly: true });
       return { kind: 'open', values: flatValues(d.branches), recipients, keyId: this.keyId(key), integrity: d.integrity };
