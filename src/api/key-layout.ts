@@ -10,7 +10,7 @@
  * who holds one group's key would get closer to the data key.
  */
 import { EnvcryptError } from '../errors.js';
-import { normalRecipient, shortRecipient } from '../keys/recipient.js';
+import { normalRecipient } from '../keys/recipient.js';
 import type { Metadata } from '../stores/metadata.js';
 import type { DecryptedFile } from './decrypt.js';
 
@@ -114,9 +114,4 @@ export function unvouchedThreshold(t: number, was: number | undefined): Envcrypt
       'set shamir_threshold in the .sops.yaml creation rule for this file to confirm it (encrypt also takes --shamir-secret-sharing-threshold)',
     ],
   });
-}
-
-/** Short names of a group's recipients, for messages. */
-export function groupNames(layout: Layout, group: number): string {
-  return layout[group]!.map(shortRecipient).join(', ');
 }

@@ -198,7 +198,7 @@ function groupFor(file: string, md: Metadata, r: ParsedRecipient, group: number 
     if (n === 1) return 0;
     throw new EnvcryptError('USAGE', `${file} has ${n} key groups: say which one ${shortRecipient(r.text)} joins with --group N`, {
       file,
-      hints: [...describeGroups(md), `a member of a group can open only that group's share; ${md.shamirThreshold ?? n} groups together rebuild the data key`],
+      hints: [...describeGroups(md), `a member of a group can open only that group's share; ${groupsNeeded(md)} groups together rebuild the data key`],
     });
   }
   if (!Number.isInteger(group) || group < 1 || group > n) {

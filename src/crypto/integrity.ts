@@ -20,8 +20,6 @@ import type { Branch, Comment, Node, Pair } from '../tree/types.js';
 import { scalarText } from '../tree/scalar-text.js';
 import type { Metadata } from '../stores/metadata.js';
 
-export { INTEGRITY_FIELD, UNVERIFIED_FIELD } from '../stores/metadata.js';
-
 const VERSION = 'v1';
 // Domain separation: the record's key is derived from the data key, never the data key itself.
 const HKDF_INFO = 'envcrypt integrity record v1';
