@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
-import { decodeStrictBase64 } from '../keys/ssh/base64.js';
+import { decodeCanonicalBase64 } from '../io/base64.js';
 
 /** The four fields of an `ENC[AES256_GCM,…]` string. */
 export interface EncParts {
@@ -42,9 +42,9 @@ export function parseEnc(s: string, where: string): EncParts | null {
   const tagText = s.slice(tagAt + 5, typeAt);
   const type = s.slice(typeAt + 6, end);
   if (!dataText || !ivText || !tagText || !type) throw bad('empty field');
-  const data = decodeStrictBase64(dataText);
-  const iv = decodeStrictBase64(ivText);
-  const tag = decodeStrictBase64(tagText);
+  const data = decodeCanonicalBase64(dataText, true);
+  const iv = decodeCanonicalBase64(ivText, true);
+  const tag = decodeCanonicalBase64(tagText, true);
   if (!data) throw bad('data is not valid base64');
   if (!iv || iv.length === 0) throw bad('iv is not valid base64');
   if (!tag || tag.length !== 16) throw bad('tag is not a 16-byte base64 value');

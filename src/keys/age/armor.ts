@@ -9,6 +9,7 @@
  */
 
 import { EnvcryptError } from '../../errors.js';
+import { decodeCanonicalBase64 } from '../../io/base64.js';
 
 /** The first line of an armored age file. */
 export const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
@@ -23,21 +24,12 @@ const MAX_LEADING_WHITESPACE = 1024;
 const MAX_TRAILING_WHITESPACE = 1023;
 
 const BLANK = /^[ \t\r\n\v\f]*$/;
-const PADDED_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function armorError(fact: string): EnvcryptError {
   // The armor may wrap a secret-bearing file: describe, never quote, the input.
   return new EnvcryptError('DECRYPT_FAILED', `invalid age armor: ${fact}`, {
     hints: ['the encrypted value was probably damaged by a copy, a merge or an editor that rewraps lines'],
   });
-}
-
-/** One body line: canonical padded base64 (no stray padding, zero spare bits), or null. */
-function decodeLine(line: string): Buffer | null {
-  if (line.length % 4 !== 0 || !PADDED_BASE64.test(line)) return null;
-  const bytes = Buffer.from(line, 'base64');
-  // Re-encoding exposes the malleable spellings that Buffer's lenient decoder accepts.
-  return bytes.toString('base64') === line ? bytes : null;
 }
 
 /** A line without its LF, and without one CR before it (CRLF files are accepted). */
@@ -90,7 +82,7 @@ export function decodeArmor(text: string): Uint8Array {
     }
     if (line.length === 0) throw armorError(`line ${n} is empty`);
     if (line.length > COLUMNS_PER_LINE) throw armorError(`line ${n} is longer than ${COLUMNS_PER_LINE} columns`);
-    const bytes = decodeLine(line);
+    const bytes = decodeCanonicalBase64(line, true);
     if (bytes === null) throw armorError(`line ${n} is not canonical padded base64`);
     chunks.push(bytes);
     lastWasShort = bytes.length < BYTES_PER_LINE;

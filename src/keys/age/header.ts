@@ -8,6 +8,7 @@
  */
 
 import { EnvcryptError } from '../../errors.js';
+import { decodeCanonicalBase64 } from '../../io/base64.js';
 
 /** One recipient stanza of an age header. */
 export interface AgeStanza {
@@ -36,7 +37,6 @@ const COLUMNS_PER_LINE = 64;
 const BYTES_PER_LINE = 48;
 const MAC_SIZE = 32;
 const LF = 0x0a;
-const UNPADDED_BASE64 = /^[A-Za-z0-9+/]*$/;
 
 /**
  * Decode canonical unpadded standard base64, as age writes it in headers.
@@ -46,10 +46,8 @@ const UNPADDED_BASE64 = /^[A-Za-z0-9+/]*$/;
  *   length or non-zero spare bits (all of which age rejects as malleable).
  */
 export function decodeBase64NoPad(s: string): Uint8Array | null {
-  if (s.length % 4 === 1 || !UNPADDED_BASE64.test(s)) return null;
-  const bytes = Buffer.from(s, 'base64');
-  if (bytes.toString('base64').replace(/=+$/, '') !== s) return null;
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  const bytes = decodeCanonicalBase64(s, false);
+  return bytes && new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function headerError(fact: string): EnvcryptError {

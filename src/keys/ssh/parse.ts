@@ -10,7 +10,7 @@
  */
 
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { decodeStrictBase64 } from './base64.js';
+import { decodeCanonicalBase64 } from '../../io/base64.js';
 import { EnvcryptError } from '../../errors.js';
 import { decryptOpenSshSection, openSshCipher } from './bcrypt.js';
 import { bigintToBytes, bytesToBigint, wireEncode, wireReader, type WireReader } from './wire.js';
@@ -167,7 +167,7 @@ export function parseSshPublicKey(line: string): SshPublicKey {
     });
   }
   if (blob === undefined) throw publicFail('the base64 key data is missing');
-  const wire = decodeStrictBase64(blob);
+  const wire = decodeCanonicalBase64(blob, true);
   if (wire === null) throw publicFail('the key data is not valid base64');
   const key = publicKeyFromWire(new Uint8Array(wire), comment.join(' '), publicFail);
   if (key.type !== type) throw publicFail(`the line says ${type} but its key data is ${key.type}`);
@@ -198,7 +198,7 @@ export function parseSshPrivateKey(text: string, source: string): SshPrivateKeyF
   const [block, label, body] = m as unknown as [string, string, string];
   switch (label) {
     case 'OPENSSH PRIVATE KEY': {
-      const bytes = /^[A-Za-z0-9+/=\s]*$/.test(body) ? decodeStrictBase64(body.replace(/\s+/g, '')) : null;
+      const bytes = /^[A-Za-z0-9+/=\s]*$/.test(body) ? decodeCanonicalBase64(body.replace(/\s+/g, ''), true) : null;
       if (bytes === null) throw fail('its base64 data is malformed');
       return parseOpenSsh(new Uint8Array(bytes), fail);
     }
