@@ -4,6 +4,7 @@ import { readMetadata, type Metadata } from '../stores/metadata.js';
 import { coveredOf, verifyIntegrity } from '../crypto/integrity.js';
 import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
+import { envFlag } from '../io/env-flag.js';
 import { openInput, readTextFile } from '../io/read.js';
 import type { GeneralUnwrap, OtherOpeners } from '../keys/age/unwrap.js';
 import { noFallbackFromNamed, type KeyOptions } from '../keys/discovery.js';
@@ -182,7 +183,7 @@ function parseSops(store: Store, text: string, name: string): { branches: Branch
 
 /** True when `ENVCRYPT_REQUIRE_INTEGRITY` asks for every file to carry an integrity record. */
 export function integrityRequired(env: NodeJS.ProcessEnv): boolean {
-  return /^(1|true|yes)$/i.test(env.ENVCRYPT_REQUIRE_INTEGRITY ?? '');
+  return envFlag(env.ENVCRYPT_REQUIRE_INTEGRITY);
 }
 
 // One HMAC over the encrypted tree already in memory.

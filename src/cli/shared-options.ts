@@ -4,6 +4,9 @@ import { formatFor, formatFromName } from '../stores/index.js';
 import type { Format } from '../stores/store.js';
 import { optString, type Args } from './command.js';
 
+// Re-exported for the commands, which reach io/ only through cli/.
+export { envFlag } from '../io/env-flag.js';
+
 /** `-i/--identity`, shared by every command that decrypts. */
 export function withIdentity(y: Argv): Argv {
   return y.option('identity', {

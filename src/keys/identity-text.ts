@@ -12,7 +12,8 @@ export function parseIdentityText(text: string, source: string): string[] {
   const out: string[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '').trim();
+    // trim() also drops a CRLF file's CR.
+    const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     if (line === '-----BEGIN AGE ENCRYPTED FILE-----' || line === 'age-encryption.org/v1') {
       // sops 3.10+ asks for the passphrase of such a file; envcrypt does not read it itself.
@@ -20,8 +21,8 @@ export function parseIdentityText(text: string, source: string): string[] {
         hints: [`let age ask for the passphrase: SOPS_AGE_KEY_CMD="age -d <file>" (or ENVCRYPT_AGE_KEY_CMD) runs it when a file needs the key`],
       });
     }
-    for (const tok of line.split(/\s+/)) {
-      if (/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(tok)) {
+    for (const tok of words(line)) {
+      if (isSecretKeyWord(tok)) {
         out.push(tok);
         continue;
       }
@@ -42,4 +43,32 @@ export function parseIdentityText(text: string, source: string): string[] {
     }
   }
   return out;
+}
+
+/** The words of a trimmed line, as `line.split(/\s+/)` gives them (without a regex: this runs at every app launch). */
+function words(line: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= line.length; i++) {
+    if (i < line.length && !isJsSpace(line.charCodeAt(i))) continue;
+    if (i > start) out.push(line.slice(start, i));
+    start = i + 1;
+  }
+  return out;
+}
+
+/** JavaScript's `\s`: white space and line terminators. */
+function isJsSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…`, then upper-case letters and digits (the bech32 is checked when parsed). */
+function isSecretKeyWord(tok: string): boolean {
+  const at = tok.startsWith('AGE-SECRET-KEY-1') ? 16 : tok.startsWith('AGE-SECRET-KEY-PQ-1') ? 19 : -1;
+  if (at < 0 || at === tok.length) return false;
+  for (let i = at; i < tok.length; i++) {
+    const c = tok.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90))) return false;
+  }
+  return true;
 }

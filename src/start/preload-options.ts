@@ -1,4 +1,5 @@
 import type { ConfigOptions } from '../api/load.js';
+import { envFlag } from '../io/env-flag.js';
 
 /**
  * Preload options from the environment:
@@ -18,8 +19,8 @@ export function preloadOptions(env: NodeJS.ProcessEnv): ConfigOptions {
   return {
     path: list.map((p) => (p.endsWith('?') ? p.slice(0, -1) : p)),
     optional,
-    override: /^(1|true|yes)$/i.test(env.ENVCRYPT_CONFIG_OVERRIDE ?? ''),
-    keepIdentity: /^(1|true|yes)$/i.test(env.ENVCRYPT_CONFIG_KEEP_IDENTITY ?? ''),
+    override: envFlag(env.ENVCRYPT_CONFIG_OVERRIDE),
+    keepIdentity: envFlag(env.ENVCRYPT_CONFIG_KEEP_IDENTITY),
     env,
   };
 }

@@ -87,14 +87,23 @@ export function flattenMetadata(tree: MapNode): FlatEntry[] {
  * `__list_` starts a new step. A list step whose index is not a canonical
  * decimal gets `index: null`.
  */
+/** A canonical decimal of at most 9 digits (`0|[1-9][0-9]{0,8}`), or null; by hand, as it runs for every metadata key at start-up. */
+function listIndex(text: string): number | null {
+  if (text.length === 0 || text.length > 9 || (text.length > 1 && text.charCodeAt(0) === 48)) return null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  return Number(text);
+}
+
 function tokenize(path: string): Token[] {
   const tokens: Token[] = [];
   let kind: 'top' | 'map' | 'list' = 'top';
   let start = 0;
   const finish = (end: number): void => {
     if (kind === 'list') {
-      const text = path.slice(start, end);
-      tokens.push({ kind: 'list', index: /^(0|[1-9][0-9]{0,8})$/.test(text) ? Number(text) : null });
+      tokens.push({ kind: 'list', index: listIndex(path.slice(start, end)) });
     } else {
       tokens.push({ kind: 'map', key: path.slice(start, end) });
     }

@@ -14,7 +14,7 @@ import { FORMATS, type Format, type Store } from './store.js';
 export function formatFromName(path: string): Format | null {
   let name = basename(path);
   if (name.endsWith('.enc') && name !== '.enc') name = name.slice(0, -4);
-  if (/\.ya?ml$/.test(name)) return 'yaml';
+  if (name.endsWith('.yaml') || name.endsWith('.yml')) return 'yaml';
   if (name.endsWith('.json')) return 'json';
   if (name.endsWith('.ini')) return 'ini';
   if (name === '.env' || name.startsWith('.env.') || name.endsWith('.env')) return 'dotenv';

@@ -2,7 +2,7 @@ import { plainMerge, setupClone, textconv as showForDiff, type SetupResult } fro
 import { mergeFile } from '../../api/merge-file.js';
 import { EnvcryptError } from '../../errors.js';
 import { strings, type Args, type Command } from '../command.js';
-import { withIdentity } from '../shared-options.js';
+import { envFlag, withIdentity } from '../shared-options.js';
 import { error, hint, note, warning, type Io } from '../output.js';
 
 const ACTIONS = ['setup', 'textconv', 'merge-driver'] as const;
@@ -63,7 +63,7 @@ async function mergeDriver(rest: string[], args: Args, io: Io): Promise<number> 
   }
   let outcome;
   try {
-    const allow = !!args['allow-selector-change'] || /^(1|true|yes)$/i.test(io.env.ENVCRYPT_ALLOW_SELECTOR_CHANGE ?? '');
+    const allow = !!args['allow-selector-change'] || envFlag(io.env.ENVCRYPT_ALLOW_SELECTOR_CHANGE);
     outcome = await mergeFile(base, ours, theirs, { ...keyOptions(args, io), name: path, ...(allow ? { allowSelectorChange: true } : {}) });
   } catch (e) {
     if (e instanceof EnvcryptError) noMergeHints(e, path);

@@ -23,7 +23,14 @@ const BYTES_PER_LINE = 48; // 64 base64 columns carry 48 bytes
 const MAX_LEADING_WHITESPACE = 1024;
 const MAX_TRAILING_WHITESPACE = 1023;
 
-const BLANK = /^[ \t\r\n\v\f]*$/;
+/** Only ASCII whitespace (space, \t, \n, \v, \f, \r), as Go's armor reader skips; by hand, as every launch unwraps a key. */
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && (c < 9 || c > 13)) return false;
+  }
+  return true;
+}
 
 function armorError(fact: string): EnvcryptError {
   // The armor may wrap a secret-bearing file: describe, never quote, the input.
@@ -56,7 +63,7 @@ export function decodeArmor(text: string): Uint8Array {
   const lines = text.split('\n');
   let i = 0;
   let leading = 0;
-  while (i < lines.length && BLANK.test(lines[i] ?? '')) {
+  while (i < lines.length && isBlank(lines[i] ?? '')) {
     leading += (lines[i] ?? '').length + 1;
     i++;
   }
@@ -89,7 +96,7 @@ export function decodeArmor(text: string): Uint8Array {
   }
 
   const trailing = lines.slice(i + 1).join('\n');
-  if (!BLANK.test(trailing)) throw armorError(`unexpected text after the "${ARMOR_END}" line`);
+  if (!isBlank(trailing)) throw armorError(`unexpected text after the "${ARMOR_END}" line`);
   if (trailing.length > MAX_TRAILING_WHITESPACE) throw armorError(`more than ${MAX_TRAILING_WHITESPACE} bytes of whitespace after the armor`);
 
   const out = Buffer.concat(chunks);
