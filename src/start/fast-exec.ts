@@ -1,7 +1,7 @@
 /** `envcrypt exec`'s fast path (dist/fast-exec.cjs); see ./host.ts for the rule it keeps. */
 import { loadDetailedSync, type Loaded } from '../api/load.js';
 import { parseExecArgs, type ExecArgs } from '../cli/exec/args.js';
-import { execLoadOptions, launch } from '../cli/exec/launch.js';
+import { baseEnv, execLoadOptions, launch, type BaseEnv } from '../cli/exec/launch.js';
 import { processIo, warning } from '../cli/output.js';
 import { renderError } from '../cli/render-error.js';
 import { EnvcryptError } from '../errors.js';
@@ -17,11 +17,13 @@ export async function execFast(argv: readonly string[]): Promise<number | null> 
   if (keyCommandSet(io.env)) return null;
   let a: ExecArgs;
   let loaded: Loaded;
+  let base: BaseEnv;
   try {
     a = parseExecArgs(argv);
     if (a.help || a.redact) return null;
+    base = baseEnv(a, io);
     const warnings: string[] = [];
-    loaded = loadDetailedSync({ ...execLoadOptions(a, io), onWarning: (m) => warnings.push(m) }, fastHost);
+    loaded = loadDetailedSync({ ...execLoadOptions(a, io, base), onWarning: (m) => warnings.push(m) }, fastHost);
     for (const w of warnings) warning(io, w);
   } catch (e) {
     // An environment too large for the OS is found before any decryption,
@@ -30,5 +32,5 @@ export async function execFast(argv: readonly string[]): Promise<number | null> 
     if (e instanceof EnvcryptError && e.code === 'CMD_NOT_EXECUTABLE') return renderError(io, e);
     return null;
   }
-  return launch(a, loaded, io);
+  return launch(a, loaded, io, base);
 }

@@ -9,8 +9,19 @@ import type { ExecArgs } from './args.js';
 import { note, warning, type Io } from '../output.js';
 import { renderError } from '../render-error.js';
 
-/** The command's environment before any file value is added: all of it, or `--keep`'s with `--pristine`; no identity unless `--keep-identity`. */
-function baseEnv(a: ExecArgs, io: Io): { env: NodeJS.ProcessEnv; removed: string[] } {
+/** The command's environment before any file value is added, and the identity variables taken out of it. */
+export interface BaseEnv {
+  env: NodeJS.ProcessEnv;
+  removed: string[];
+}
+
+/**
+ * The command's environment before any file value is added: all of it, or
+ * `--keep`'s with `--pristine`; no identity unless `--keep-identity`. Built
+ * once per launch and shared by {@link execLoadOptions} (which sizes it) and
+ * {@link launch} (which adds the values to it).
+ */
+export function baseEnv(a: ExecArgs, io: Io): BaseEnv {
   // hasOwn, not `!== undefined`: `--keep toString` or `--keep __proto__`
   // must not pick up a property of the environment object's prototype.
   const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(io.env, k) && io.env[k] !== undefined;
@@ -18,11 +29,11 @@ function baseEnv(a: ExecArgs, io: Io): { env: NodeJS.ProcessEnv; removed: string
   return { env, removed: a.keepIdentity ? [] : removeIdentity(env) };
 }
 
-/** What `exec` decrypts, from its arguments. */
-export function execLoadOptions(a: ExecArgs, io: Io): LoadOptions {
+/** What `exec` decrypts, from its arguments; `base` is the environment the values will join. */
+export function execLoadOptions(a: ExecArgs, io: Io, base: BaseEnv): LoadOptions {
   const flatten = { ...(a.separator !== undefined ? { separator: a.separator } : {}), ...(a.case ? { case: a.case } : {}) };
   // An environment the OS would refuse is refused before each file is decrypted, not after (exit 126 either way).
-  const budget = envBudget({ base: baseEnv(a, io).env, override: a.override || a.pristine, argv: a.command });
+  const budget = envBudget({ base: base.env, override: a.override || a.pristine, argv: a.command });
   return {
     // A dotenv file is sized from its text before it is even parsed; every file once parsed.
     beforeParse: (text, format) => (format === 'dotenv' ? budget.peekDotenv(text) : undefined),
@@ -39,13 +50,14 @@ export function execLoadOptions(a: ExecArgs, io: Io): LoadOptions {
 }
 
 /**
- * Build the child's environment from the decrypted values, run the command, and end as it ended.
+ * Add the decrypted values to `base` (from {@link baseEnv}, not used since
+ * except by {@link execLoadOptions}), run the command, and end as it ended.
  * The identity variables are removed unless `--keep-identity`, and an
  * unauthenticated value never replaces a variable already set (see `populate`).
  */
-export async function launch(a: ExecArgs, loaded: Loaded, io: Io): Promise<number> {
+export async function launch(a: ExecArgs, loaded: Loaded, io: Io, base: BaseEnv): Promise<number> {
   try {
-    const { env, removed } = baseEnv(a, io);
+    const { env, removed } = base;
     const { unauthenticated } = loaded;
     const set = populate(env, loaded.values, { override: a.override || a.pristine, unauthenticated, onWarning: (m) => warning(io, m) });
     if (a.verbose) {

@@ -1,6 +1,6 @@
 import { loadDetailed, type Loaded } from '../../api/load.js';
 import { EXEC_HELP, parseExecArgs, type ExecArgs } from './args.js';
-import { execLoadOptions, launch } from './launch.js';
+import { baseEnv, execLoadOptions, launch, type BaseEnv } from './launch.js';
 import type { Io } from '../output.js';
 import { renderError } from '../render-error.js';
 import { askPluginsOnTerminal } from '../plugin-prompt.js';
@@ -16,6 +16,7 @@ import { askSshPassphrasesOnTerminal } from '../ssh-prompt.js';
 export async function runExec(argv: readonly string[], io: Io): Promise<number> {
   let a: ExecArgs;
   let loaded: Loaded;
+  let base: BaseEnv;
   try {
     a = parseExecArgs(argv);
     if (a.help) {
@@ -25,9 +26,10 @@ export async function runExec(argv: readonly string[], io: Io): Promise<number> 
     // Before the command starts, as age does: a protected SSH key or an age plugin asks on the terminal.
     askSshPassphrasesOnTerminal(io);
     askPluginsOnTerminal(io);
-    loaded = await loadDetailed(execLoadOptions(a, io));
+    base = baseEnv(a, io);
+    loaded = await loadDetailed(execLoadOptions(a, io, base));
   } catch (e) {
     return renderError(io, e);
   }
-  return launch(a, loaded, io);
+  return launch(a, loaded, io, base);
 }
