@@ -129,8 +129,8 @@ await Promise.all([
       // Short local names: a quarter less source to read, hash and keep in
       // the young generation at every start-up (stack traces under
       // ENVCRYPT_DEBUG=1 name minified functions; the line/column still
-      // point into the file).
-      minifyIdentifiers: true,
+      // point into the file). ENVCRYPT_BUILD_NAMES=1 keeps the names, for profiling.
+      minifyIdentifiers: process.env.ENVCRYPT_BUILD_NAMES !== '1',
       // The file is the module wrapper function itself, so the loader hands
       // V8 the source as read instead of a concatenated copy of it. Bundled
       // ESM code of the CLI (yargs, git setup) reads import.meta.url: give it

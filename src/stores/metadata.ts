@@ -115,10 +115,32 @@ function readGroup(m: MapNode, where: string): KeyGroup {
 
 /** Parse an RFC 3339 timestamp and re-format it as Go's `time.RFC3339` does (the MAC's AAD). */
 export function canonicalLastModified(s: string): string | null {
-  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.exec(s);
-  if (!m) return null;
-  const zone = m[3]!.toUpperCase() === 'Z' || m[3] === '+00:00' || m[3] === '-00:00' ? 'Z' : m[3]!;
-  return `${m[1]}T${m[2]}${zone}`;
+  // 2006-01-02T15:04:05[.999999999](Z|±hh:mm), checked by hand: it runs for every file at every launch.
+  const at = (i: number, c: string): boolean => s[i] === c;
+  if (!(digits(s, 0, 4) && at(4, '-') && digits(s, 5, 7) && at(7, '-') && digits(s, 8, 10) && (at(10, 'T') || at(10, 't')))) return null;
+  if (!(digits(s, 11, 13) && at(13, ':') && digits(s, 14, 16) && at(16, ':') && digits(s, 17, 19))) return null;
+  let i = 19;
+  if (at(i, '.')) {
+    const from = ++i;
+    while (digits(s, i, i + 1)) i++;
+    if (i === from) return null;
+  }
+  const z = s.slice(i);
+  let zone: string;
+  if (z === 'Z' || z === 'z') zone = 'Z';
+  else if (z.length === 6 && (z[0] === '+' || z[0] === '-') && digits(z, 1, 3) && z[3] === ':' && digits(z, 4, 6)) zone = z === '+00:00' || z === '-00:00' ? 'Z' : z;
+  else return null;
+  return `${s.slice(0, 10)}T${s.slice(11, 19)}${zone}`;
+}
+
+/** True when s[from..to) is all ASCII digits (and that far exists). */
+function digits(s: string, from: number, to: number): boolean {
+  if (to > s.length) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** `lastmodified` for "now", in the layout sops writes (UTC, whole seconds). */
@@ -128,7 +150,26 @@ export function nowLastModified(now: Date = new Date()): string {
 
 /** sops accepts semver `X.Y.Z` (optional leading v, pre-release/build) or anything starting with `1.`. */
 export function isValidVersion(v: string): boolean {
-  return /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(v) || v.startsWith('1.');
+  // v?MAJOR.MINOR.PATCH (no leading zeros), then -pre and +build of [0-9A-Za-z.-]; by hand, as it runs at every launch.
+  if (v.startsWith('1.')) return true;
+  let i = v.startsWith('v') ? 1 : 0;
+  for (let part = 0; part < 3; part++) {
+    const from = i;
+    while (digits(v, i, i + 1)) i++;
+    if (i === from || (v[from] === '0' && i - from > 1)) return false;
+    if (part < 2 && v[i++] !== '.') return false;
+  }
+  for (const mark of ['-', '+']) {
+    if (v[i] !== mark) continue;
+    const from = ++i;
+    while (i < v.length && isSemverChar(v.charCodeAt(i))) i++;
+    if (i === from) return false;
+  }
+  return i === v.length;
+}
+
+function isSemverChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45;
 }
 
 /**

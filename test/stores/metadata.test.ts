@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { storeFor } from '../../src/stores/index.js';
 import {
   ageRecipients,
@@ -146,5 +147,35 @@ describe('lastmodified and version', () => {
   it('isValidVersion accepts semver (optional v, pre-release, build) and anything starting with "1."', () => {
     expect(['3.8.1', 'v3.13.2', '3.9.0-rc.1', '3.9.0+meta', '1.x', '1.'].map(isValidVersion)).toEqual([true, true, true, true, true, true]);
     expect(['3.8', '03.8.1', '', 'latest', '3.8.1.2'].map(isValidVersion)).toEqual([false, false, false, false, false]);
+  });
+});
+
+// Both are checked by hand (no regex at start-up); the oracle is the regex each replaced.
+describe('version and lastmodified checks against their regular expressions', () => {
+  const runs = { numRuns: process.env.ENVCRYPT_TEST_LONG ? 50_000 : 2_000 };
+  const from = (chars: string, maxLength: number) => fc.string({ unit: fc.constantFrom(...chars), maxLength });
+  it('isValidVersion', () => {
+    const re = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+    const sample = fc.oneof(from('v0123.-+aZ_ ', 12), fc.constantFrom('3.13.2', 'v1.2.3-rc.1+b.5', '01.2.3', '1.02.3', '1.', '3.7', '3.7.0-', '3.7.0+'));
+    fc.assert(fc.property(sample, (v) => {
+        expect(isValidVersion(v)).toBe(re.test(v) || v.startsWith('1.'));
+      }), runs);
+  });
+  it('canonicalLastModified', () => {
+    const re = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+    const oracle = (s: string): string | null => {
+      const m = re.exec(s);
+      if (!m) return null;
+      const zone = m[3]!.toUpperCase() === 'Z' || m[3] === '+00:00' || m[3] === '-00:00' ? 'Z' : m[3]!;
+      return `${m[1]}T${m[2]}${zone}`;
+    };
+    const good = '2024-03-26T00:43:54';
+    const sample = fc.oneof(
+      fc.tuple(fc.constantFrom(good, '2024-03-26t00:43:54', '2024-3-26T00:43:54', '2024-03-26 00:43:54'), from('.0123456789Zz+-:', 9)).map(([a, b]) => a + b),
+      from('0123456789-:Tt.Zz+', 28),
+    );
+    fc.assert(fc.property(sample, (s) => {
+        expect(canonicalLastModified(s)).toBe(oracle(s));
+      }), runs);
   });
 });
