@@ -104,7 +104,10 @@ export function parseX25519Identity(line: string): X25519Identity {
   }
   let raw: Uint8Array;
   try {
-    const decoded = bech32.decodeToBytes(s as `${string}1${string}`);
+    // Upper case only (bech32 forbids mixed case), decoded in lower case: the
+    // same check @scure/base makes, without the regex it compiles for it.
+    if (s !== s.toUpperCase()) throw new Error('case');
+    const decoded = bech32.decodeToBytes(s.toLowerCase() as `${string}1${string}`);
     if (decoded.prefix !== 'age-secret-key-') throw new Error('prefix');
     raw = decoded.bytes;
   } catch {
