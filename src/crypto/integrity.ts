@@ -16,6 +16,7 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
+import { decodeCanonicalBase64 } from '../io/base64.js';
 import type { Branch, Comment, Node, Pair } from '../tree/types.js';
 import { scalarText } from '../tree/scalar-text.js';
 import type { Metadata } from '../stores/metadata.js';
@@ -224,14 +225,14 @@ export function verifyIntegrity(record: string, branches: readonly Branch[], md:
     'key names, values, comments, the selector or the recipient list were changed by someone without the data key, or by a hand-resolved merge',
     'compare the file with its last good version in git before using it',
   ];
-  const m = /^v1:([A-Za-z0-9+/]{43}=)$/.exec(record);
-  if (!m) {
+  // Canonical base64 of the 32-byte HMAC only: no other spelling of the same bytes.
+  const want = record.startsWith(`${VERSION}:`) && record.length === VERSION.length + 45 ? decodeCanonicalBase64(record.slice(VERSION.length + 1), true) : null;
+  if (want === null) {
     const other = /^v\d+:/.test(record) && !record.startsWith(`${VERSION}:`);
     throw new EnvcryptError('MAC_MISMATCH', other ? `the integrity record is of a newer kind (${record.split(':')[0]}) than this envcrypt reads` : 'the integrity record is malformed', {
       hints: other ? ['upgrade envcrypt'] : hints,
     });
   }
-  const want = Buffer.from(m[1]!, 'base64');
   if (!timingSafeEqual(want, mac(branches, md, dataKey))) {
     throw new EnvcryptError('MAC_MISMATCH', 'the integrity record does not match the file', { hints });
   }

@@ -115,6 +115,8 @@ describe('integrity record', () => {
     for (const [bad, msg] of [
       [rec.replace(/^v1:./, (m) => (m.endsWith('A') ? 'v1:B' : 'v1:A')), 'does not match'],
       ['v1:short', 'malformed'],
+      // The same 32 bytes spelled with a spare bit set: refused, not accepted as the record.
+      [rec.replace(/.=$/, (m) => `${'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(m[0]!) ^ 1]}=`), 'malformed'],
       ['v2:abc', 'newer kind'],
     ] as const) {
       let e: unknown;
