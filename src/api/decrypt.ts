@@ -6,7 +6,7 @@ import { decryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { envFlag } from '../io/env-flag.js';
 import { openInput, readTextFile } from '../io/read.js';
-import type { GeneralUnwrap, OtherOpeners } from '../keys/age/unwrap.js';
+import type { GeneralOpened, GeneralUnwrap, OtherOpeners } from '../keys/age/unwrap.js';
 import { noFallbackFromNamed, type KeyOptions } from '../keys/discovery.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import { damagedError, ENC_MARKER } from '../stores/sniff.js';
@@ -102,7 +102,8 @@ export async function decryptText(text: string, name: string, opts: DecryptOptio
 /** What {@link decryptTextSync} cannot do itself: load a store, open a stanza on the general path. */
 export interface SyncHost {
   storeFor(format: Format): Store;
-  unwrapGeneral(req: GeneralUnwrap): Uint8Array | null;
+  /** Opens, synchronously, what one source's keys leave to the general path: an answer per group in `req` (see {@link recoverDataKeySync}). */
+  unwrapGeneral(req: GeneralUnwrap): readonly (GeneralOpened | null)[];
   /** Opens post-quantum and SSH identities in-process; without it they go to {@link SyncHost.unwrapGeneral}. */
   otherOpeners?: OtherOpeners;
 }

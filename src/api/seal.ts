@@ -25,7 +25,7 @@ export function emitChecked(store: Store, enc: EncryptedTree, plain: readonly Br
   try {
     back = decryptTextSync(text, name, { format: store.format, dataKey: enc.dataKey, readOnly: true, requireIntegrity: true }, {
       storeFor: () => store,
-      unwrapGeneral: () => null,
+      unwrapGeneral: () => [],
     }).branches;
   } catch (cause) {
     throw unreadable(name, cause instanceof EnvcryptError ? cause.message : 'it does not parse', cause);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
 import { otherOpeners } from '../keys/age/openers.js';
-import { byRecipient, prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap, type OtherOpeners } from '../keys/age/unwrap.js';
+import { byRecipient, prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralOpened, type GeneralStanza, type GeneralUnwrap, type OtherOpeners } from '../keys/age/unwrap.js';
 import { safeRecipientText, shareKeySources, type FoundIdentity, type IdentitySource, type KeyOptions } from '../keys/discovery.js';
 import { shortRecipient } from '../keys/short-recipient.js';
 import { ageRecipients, type Metadata } from '../stores/metadata.js';
@@ -34,22 +34,35 @@ export async function recoverDataKey(md: Metadata, file: string, opts: KeyOption
  * {@link recoverDataKey} without a promise, for the preloads, which must
  * finish before the app's first line. X25519 identities are tried natively,
  * and so are those `openers` opens (post-quantum, SSH keys without a
- * passphrase); a stanza that needs the general path is handed to `general`,
- * which must open it synchronously (the preload runs a helper process).
+ * passphrase); what is left for the general path is handed to `general` at
+ * once, every stanza of every key group still to open that one source's
+ * keys may open (so the preload runs one helper process per such source,
+ * not one per stanza). `general` answers for each group in the request, in
+ * order (a missing answer counts as none).
  */
-export function recoverDataKeySync(md: Metadata, file: string, opts: KeyOptions, general: (req: GeneralUnwrap) => Uint8Array | null, openers?: OtherOpeners, found?: Map<number, Uint8Array>): Uint8Array {
+export function recoverDataKeySync(
+  md: Metadata,
+  file: string,
+  opts: KeyOptions,
+  general: (req: GeneralUnwrap) => readonly (GeneralOpened | null)[],
+  openers?: OtherOpeners,
+  found?: Map<number, Uint8Array>,
+): Uint8Array {
   const search = searchDataKey(md, file, openers ? { ...opts, openers } : opts, found);
   let step = search.next();
   while (!step.done) step = search.next(general(step.value));
   return step.value;
 }
 
-// The search itself, once for both drivers above: it yields each stanza that
-// only the general path can try, and is resumed with that attempt's result.
-// Each source is tried on every key group not yet opened (one group, for most
-// files); the search stops after the first source that brings the number of
-// opened groups to what the file needs (see key-groups.ts).
-function* searchDataKey(md: Metadata, file: string, opts: SearchOptions, found?: Map<number, Uint8Array>): Generator<GeneralUnwrap, Uint8Array, Uint8Array | null> {
+/** What the search yields (everything one source leaves to the general path) and is resumed with. */
+type Search<T> = Generator<GeneralUnwrap, T, readonly (GeneralOpened | null)[]>;
+
+// The search itself, once for both drivers above: it yields what only the
+// general path can try, once per set of identities loaded, and is resumed with
+// that attempt's result. Each source is tried on every key group not yet opened
+// (one group, for most files); the search stops after the first source that
+// brings the number of opened groups to what the file needs (see key-groups.ts).
+function searchDataKey(md: Metadata, file: string, opts: SearchOptions, found?: Map<number, Uint8Array>): Search<Uint8Array> {
   // Nothing to search for: say so before reading any key source.
   if (md.groups.every((g) => g.age.length === 0)) {
     const others = [...new Set(md.groups.flatMap((g) => g.other.map((p) => p.key)))];
@@ -61,22 +74,21 @@ function* searchDataKey(md: Metadata, file: string, opts: SearchOptions, found?:
       ],
     });
   }
+  return searchSources(md, file, opts, found ?? new Map<number, Uint8Array>());
+}
+
+function* searchSources(md: Metadata, file: string, opts: SearchOptions, opened: Map<number, Uint8Array>): Search<Uint8Array> {
   const need = groupsNeeded(md);
   const whole = md.groups.length === 1;
-  const opened = found ?? new Map<number, Uint8Array>();
   const searched: string[] = [];
+  // The key groups not opened yet that have age stanzas, by index.
+  const left = (): Map<number, readonly Entry[]> => new Map([...md.groups.entries()].filter(([g, group]) => !opened.has(g) && group.age.length > 0).map(([g, group]) => [g, group.age]));
   // Shared, so that a key command asked again for another key group reuses what it printed.
   for (const source of shareKeySources(opts).sources!) {
     const before = opened.size;
     let report: string;
     if (source.perRecipient) {
-      report = '';
-      for (const [g, group] of md.groups.entries()) {
-        if (opened.has(g) || group.age.length === 0) continue;
-        const outcome = yield* askPerRecipient(source, group.age, file, opts, whole);
-        if (outcome instanceof Uint8Array) opened.set(g, outcome);
-        else report ||= outcome;
-      }
+      report = yield* askPerRecipient(source, left, opened, file, opts, whole);
     } else {
       let ids: FoundIdentity[] | null;
       try {
@@ -89,11 +101,7 @@ function* searchDataKey(md: Metadata, file: string, opts: SearchOptions, found?:
         searched.push(`${source.label} (${source.absent})`);
         continue;
       }
-      for (const [g, group] of md.groups.entries()) {
-        if (opened.has(g)) continue;
-        const part = yield* tryIdentities(ids, group.age, file, opts, whole);
-        if (part) opened.set(g, part);
-      }
+      yield* tryIdentities(ids, left(), opened, file, opts, whole);
       report = `${countIds(ids.length)}, none matched`;
     }
     if (opened.size >= need) return dataKeyFrom(md, opened, file);
@@ -122,25 +130,37 @@ type SearchOptions = KeyOptions & { openers?: OtherOpeners };
 const countIds = (n: number) => `${n} ${n === 1 ? 'identity' : 'identities'}`;
 
 /**
- * Try identities against every stanza of one group (those stored for our
- * recipients first), natively first and then on the general path: a key
- * opened in-process that opens a later stanza wins before an age plugin or a
- * protected SSH key asks for a PIN. What the stanza held (the data key, or
- * with several groups a share), or null.
+ * Try identities against every stanza of the given key groups (in each, those
+ * stored for our recipients first), natively first and then on the general
+ * path: a key opened in-process that opens a later stanza wins before an age
+ * plugin or a protected SSH key asks for a PIN. What is left for the general
+ * path, for every group, is yielded once. What each group's stanza held (the
+ * data key, or with several groups a share) goes into `opened`.
  */
-function* tryIdentities(ids: readonly FoundIdentity[], entries: readonly Entry[], file: string, opts: SearchOptions, whole: boolean): Generator<GeneralUnwrap, Uint8Array | null, Uint8Array | null> {
+function* tryIdentities(ids: readonly FoundIdentity[], groups: ReadonlyMap<number, readonly Entry[]>, opened: Map<number, Uint8Array>, file: string, opts: SearchOptions, whole: boolean): Search<void> {
   const prepared = prepareIdentities(ids, opts.sshPassphrase, opts.openers);
-  const general: GeneralUnwrap[] = [];
-  for (const entry of byRecipient(entries, prepared)) {
-    const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
-    if (native instanceof Uint8Array) return checkedKey(native, entry.recipient, file, whole);
-    if (native !== null) general.push(native);
+  const general: [number, GeneralStanza[]][] = [];
+  for (const [g, entries] of groups) {
+    const stanzas: GeneralStanza[] = [];
+    let key: Uint8Array | null = null;
+    for (const entry of byRecipient(entries, prepared)) {
+      const native = unwrapAgeEntryNative(entry.enc, prepared, entry.recipient);
+      if (native instanceof Uint8Array) {
+        key = checkedKey(native, entry.recipient, file, whole);
+        break;
+      }
+      if (native !== null) stanzas.push(native);
+    }
+    if (key) opened.set(g, key);
+    else if (stanzas.length > 0) general.push([g, stanzas]);
   }
-  for (const g of general) {
-    const key = yield g;
-    if (key !== null) return checkedKey(key, g.recipient, file, whole);
+  if (general.length === 0) return;
+  const answers = yield { ids: prepared, groups: general.map(([, stanzas]) => stanzas) };
+  for (const [i, [g, stanzas]] of general.entries()) {
+    const answer = answers[i];
+    const stanza = answer ? stanzas[answer.stanza] : undefined;
+    if (answer && stanza) opened.set(g, checkedKey(answer.key, stanza.recipient, file, whole));
   }
-  return null;
 }
 
 function checkedKey(key: Uint8Array, recipient: string, file: string, whole: boolean): Uint8Array {
@@ -155,22 +175,28 @@ function checkedKey(key: Uint8Array, recipient: string, file: string, whole: boo
  * A key command, asked as sops asks it (age/keysource.go: once per stanza,
  * with that stanza's recipient in `SOPS_AGE_RECIPIENT`; envcrypt also sets
  * `ENVCRYPT_AGE_RECIPIENT`): for each recipient of the file in order until
- * one run's output opens a stanza. What earlier runs printed is tried first,
- * so a command that ignores the recipient runs once. A recipient that is not
- * plainly one (see {@link safeRecipientText}) is never put in its environment.
+ * one run's output opens a stanza (with key groups, until every group it
+ * can open is open). Each run's output is tried on every group still
+ * closed, and what earlier runs printed is tried first, so a command that
+ * ignores the recipient runs once. A recipient that is not plainly one (see
+ * {@link safeRecipientText}) is never put in its environment.
  *
- * @returns the data key, or what to report for this source
+ * @returns what to report for this source when it opened nothing
  */
-function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], file: string, opts: SearchOptions, whole: boolean): Generator<GeneralUnwrap, Uint8Array | string, Uint8Array | null> {
+function* askPerRecipient(source: IdentitySource, left: () => ReadonlyMap<number, readonly Entry[]>, opened: Map<number, Uint8Array>, file: string, opts: SearchOptions, whole: boolean): Search<string> {
   const earlier = source.loaded?.() ?? [];
-  if (earlier.length > 0) {
-    const key = yield* tryIdentities(earlier, entries, file, opts, whole);
-    if (key) return key;
+  if (earlier.length > 0) yield* tryIdentities(earlier, left(), opened, file, opts, whole);
+  // Each recipient once, group by group in file order (a group with none plainly one: one run told no recipient), with the groups it opens.
+  const asks = new Map<string | undefined, number[]>();
+  for (const [g, entries] of left()) {
+    const safe = entries.map((e) => e.recipient).filter(safeRecipientText);
+    for (const r of safe.length > 0 ? safe : [undefined]) asks.set(r, [...(asks.get(r) ?? []), g]);
   }
-  const asks = [...new Set(entries.map((e) => e.recipient).filter(safeRecipientText))];
   let found = 0;
   let failure: string | undefined;
-  for (const recipient of asks.length > 0 ? asks : [undefined]) {
+  for (const [recipient, groups] of asks) {
+    // Not asked about once its groups are open (by an earlier run's output).
+    if (groups.every((g) => opened.has(g))) continue;
     let ids: FoundIdentity[] | null;
     try {
       ids = source.load(recipient);
@@ -180,8 +206,7 @@ function* askPerRecipient(source: IdentitySource, entries: readonly Entry[], fil
     }
     if (ids === null) return source.absent;
     found += ids.length;
-    const key = yield* tryIdentities(ids, entries, file, opts, whole);
-    if (key) return key;
+    yield* tryIdentities(ids, left(), opened, file, opts, whole);
   }
   if (failure !== undefined && found === 0) return failure;
   return `${countIds(found)}, none matched${failure !== undefined ? `; ${failure}` : ''}`;

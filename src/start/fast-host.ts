@@ -25,7 +25,7 @@ export const fastHost: SyncHost = {
     if (format !== 'dotenv') throw new NotHere();
     return dotenvStore;
   },
-  unwrapGeneral(): Uint8Array | null {
+  unwrapGeneral(): never {
     throw new NotHere();
   },
 };

@@ -39,17 +39,18 @@ export function preloadSync(): void {
 }
 
 /**
- * Internal `envcrypt __unwrap-general`: open one wrapped data key with
- * post-quantum or SSH identities for the preload (see `preloadHost`). Reads
- * an {@link UnwrapRequest} on stdin, prints an {@link UnwrapReply}.
+ * Internal `envcrypt __unwrap-general`: open, for the preload (see
+ * `preloadHost`), every wrapped data key one identity source left to the
+ * post-quantum, plugin and SSH path, group by group. Reads an
+ * {@link UnwrapRequest} on stdin, prints an {@link UnwrapReply}.
  */
 export async function unwrapGeneralMain(): Promise<number> {
   let reply: UnwrapReply;
   try {
     const req = JSON.parse(readFileSync(0, 'utf8')) as UnwrapRequest;
-    const file = new Uint8Array(Buffer.from(req.file, 'base64'));
-    const key = await unwrapGeneral({ file, ids: { native: [], general: req.identities }, recipient: req.recipient });
-    reply = { key: key === null ? null : Buffer.from(key).toString('base64') };
+    const groups = req.groups.map((stanzas) => stanzas.map((s) => ({ file: new Uint8Array(Buffer.from(s.file, 'base64')), recipient: s.recipient })));
+    const opened = await unwrapGeneral({ ids: { native: [], general: req.identities }, groups });
+    reply = { opened: opened.map((o) => (o === null ? null : { stanza: o.stanza, key: Buffer.from(o.key).toString('base64') })) };
   } catch (e) {
     // Only envcrypt's own messages cross over: they never hold key material.
     reply = { error: e instanceof EnvcryptError ? { code: e.code, message: e.message, hints: e.hints } : { code: 'INTERNAL', message: 'internal error in the key helper', hints: [] } };

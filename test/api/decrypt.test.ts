@@ -130,7 +130,7 @@ describe('decryptTextSync', () => {
 
   it('gives the same result as decryptText, with the store and general unwrap from the host', async () => {
     const formats: string[] = [];
-    const host = { storeFor: (f: string) => (formats.push(f), dotenv), unwrapGeneral: () => null };
+    const host = { storeFor: (f: string) => (formats.push(f), dotenv), unwrapGeneral: () => [] };
     const sync = decryptTextSync(text, 'f.env', keys, host);
     const async_ = await decryptText(text, 'f.env', keys);
     expect(sync.branches).toEqual(async_.branches);
@@ -139,7 +139,7 @@ describe('decryptTextSync', () => {
   });
 
   it('applies the same integrity rule', () => {
-    const host = { storeFor: () => dotenv, unwrapGeneral: () => null };
+    const host = { storeFor: () => dotenv, unwrapGeneral: () => [] };
     const e = caught(() => decryptTextSync(withoutIntegrity(text, 'dotenv'), 'f.env', { ...keys, requireIntegrity: true }, host));
     expect([e.code, e.exitCode, e.file]).toEqual(['MAC_MISMATCH', 3, 'f.env']);
   });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { newDataKey, recoverDataKey, recoverDataKeySync } from '../../src/crypto/datakey.js';
+import { shamirSplit } from '../../src/crypto/shamir.js';
+import { unwrapNative } from '../../src/keys/age/native.js';
+import { otherOpeners } from '../../src/keys/age/openers.js';
+import { prepareIdentities, type GeneralUnwrap } from '../../src/keys/age/unwrap.js';
 import { wrapDataKey } from '../../src/keys/age/wrap.js';
 import { EnvcryptError } from '../../src/errors.js';
 import type { FoundIdentity, IdentitySource } from '../../src/keys/discovery.js';
@@ -123,19 +127,87 @@ describe('recoverDataKeySync', async () => {
   it('opens X25519 stanzas natively, without the general path', async () => {
     const md = metadata([await entry(alice)]);
     const calls: unknown[] = [];
-    const key = recoverDataKeySync(md, 'f.env', { sources: [source('A', [alice.identity], [])] }, (req) => (calls.push(req), null));
+    const key = recoverDataKeySync(md, 'f.env', { sources: [source('A', [alice.identity], [])] }, (req) => (calls.push(req), []));
     expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
     expect(calls).toEqual([]);
   });
 
   it('hands a stanza only the general path can open to the callback, and uses what it returns', async () => {
     const md = metadata([await entry(pq)]);
-    const recipients: string[] = [];
-    const key = recoverDataKeySync(md, 'f.env', { sources: [source('PQ', [pq.identity], [])] }, (req) => (recipients.push(req.recipient), KEY));
+    const recipients: string[][][] = [];
+    const key = recoverDataKeySync(md, 'f.env', { sources: [source('PQ', [pq.identity], [])] }, (req) => (recipients.push(req.groups.map((g) => g.map((s) => s.recipient))), [{ stanza: 0, key: KEY }]));
     expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
-    expect(recipients).toEqual([pq.recipient]);
-    const e = caught(() => recoverDataKeySync(md, 'f.env', { sources: [source('PQ', [pq.identity], [])] }, () => null));
+    expect(recipients).toEqual([[[pq.recipient]]]);
+    const e = caught(() => recoverDataKeySync(md, 'f.env', { sources: [source('PQ', [pq.identity], [])] }, () => [null]));
     expect([e.code, e.exitCode]).toEqual(['NO_IDENTITY', 4]);
     expect(e.hints[1]).toBe('searched PQ (1 identity, none matched)');
+  });
+});
+
+// Issue 16: the preload starts a helper process for each call of the general
+// path, so the search makes one call per identity source that needs it,
+// holding every stanza of every key group still closed, never one per stanza.
+describe('the general path is asked once per source, with every stanza at once', async () => {
+  const pq = await newIdentity(true);
+  const alice = await newIdentity(false);
+  const others = await Promise.all(Array.from({ length: 9 }, () => newIdentity(false)));
+
+  /** The general path, for real and synchronously: the in-process openers stand in for the helper; `calls` counts the helpers a preload would start. */
+  const general = (calls: GeneralUnwrap[]) => (req: GeneralUnwrap) => {
+    calls.push(req);
+    const ids = prepareIdentities(req.ids.general, undefined, otherOpeners);
+    return req.groups.map((stanzas) => {
+      for (const [stanza, s] of stanzas.entries()) {
+        const key = unwrapNative(s.file, ids.native);
+        if (key instanceof Uint8Array) return { stanza, key };
+      }
+      return null;
+    });
+  };
+
+  it('a 10-stanza file whose general-path stanza is last: one call, with all 10 stanzas in file order', async () => {
+    const entries = [...(await Promise.all(others.map((o) => entry(o)))), await entry(pq)];
+    const calls: GeneralUnwrap[] = [];
+    // No openers, as in the fast bundles: the post-quantum key is left to the general path.
+    const key = recoverDataKeySync(metadata(entries), 'f.env', { sources: [source('PQ', [pq.identity], [])] }, general(calls));
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.groups.map((g) => g.map((s) => s.recipient))).toEqual([entries.map((e) => e.recipient)]);
+  });
+
+  it('none when an identity opened in-process opens the file first, even with a general-path key in the same source', async () => {
+    const entries = [...(await Promise.all(others.slice(0, 5).map((o) => entry(o)))), await entry(pq), await entry(alice)];
+    const calls: GeneralUnwrap[] = [];
+    const key = recoverDataKeySync(metadata(entries), 'f.env', { sources: [source('BOTH', [pq.identity, alice.identity], [])] }, general(calls));
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+    expect(calls).toEqual([]);
+  });
+
+  it('2 of 3 key groups opened by the general path: one call for every group, and the shares combine', async () => {
+    const shares = shamirSplit(KEY, 3, 2);
+    const wrap = async (id: NewIdentity, g: number) => entry(id, shares[g]!);
+    const groups = [
+      { age: [await wrap(others[0]!, 0), await wrap(others[1]!, 0), await wrap(pq, 0)], other: [] },
+      { age: [await wrap(others[2]!, 1), await wrap(others[3]!, 1)], other: [] },
+      { age: [await wrap(others[4]!, 2), await wrap(pq, 2)], other: [] },
+    ];
+    const md: Metadata = { ...metadata([]), groups, shamirThreshold: 2 };
+    const calls: GeneralUnwrap[] = [];
+    const opened = new Map<number, Uint8Array>();
+    const key = recoverDataKeySync(md, 'f.env', { sources: [source('PQ', [pq.identity], [])] }, general(calls), undefined, opened);
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.groups.map((g) => g.length)).toEqual([3, 2, 2]);
+    expect([...opened.keys()]).toEqual([0, 2]);
+  });
+
+  it('one call per source that needs it, in the search order, and none after the source that opens', async () => {
+    const stranger = await newIdentity(true);
+    const read: string[] = [];
+    const calls: GeneralUnwrap[] = [];
+    const sources = [source('STRANGER', [stranger.identity], read), source('PQ', [pq.identity], read), source('LATER', new Error('must not be read'), read)];
+    const key = recoverDataKeySync(metadata([await entry(others[0]!), await entry(pq)]), 'f.env', { sources }, general(calls));
+    expect(Buffer.from(key)).toEqual(Buffer.from(KEY));
+    expect([calls.length, read]).toEqual([2, ['STRANGER', 'PQ']]);
   });
 });

@@ -36,7 +36,7 @@ import { parse as parseYaml } from 'yaml';
 import { encryptText } from '../../src/api/encrypt.js';
 import { recoverDataKey } from '../../src/crypto/datakey.js';
 import { EnvcryptError } from '../../src/errors.js';
-import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralUnwrap } from '../../src/keys/age/unwrap.js';
+import { prepareIdentities, unwrapAgeEntryNative, unwrapGeneral } from '../../src/keys/age/unwrap.js';
 import { wrapDataKey } from '../../src/keys/age/wrap.js';
 import { identitySources, type FoundIdentity, type KeyOptions } from '../../src/keys/discovery.js';
 import { parseIdentityText } from '../../src/keys/identity-text.js';
@@ -83,8 +83,9 @@ const errors = (r: ReturnType<typeof loadAll>) => r.filter((x): x is EnvcryptErr
 
 /** Open an armored stanza with these identities, natively or through age-encryption (PQ, SSH). */
 async function unwrap(enc: string, ids: FoundIdentity[]): Promise<Uint8Array | null> {
-  const r = unwrapAgeEntryNative(enc, prepareIdentities(ids), 'age1…');
-  return r === null || r instanceof Uint8Array ? r : unwrapGeneral(r as GeneralUnwrap);
+  const prepared = prepareIdentities(ids);
+  const r = unwrapAgeEntryNative(enc, prepared, 'age1…');
+  return r === null || r instanceof Uint8Array ? r : ((await unwrapGeneral({ ids: prepared, groups: [[r]] }))[0]?.key ?? null);
 }
 
 /** Metadata with one age stanza, for the whole key search. */

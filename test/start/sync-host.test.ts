@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvcryptError } from '../../src/errors.js';
-import { preloadHost } from '../../src/start/sync-host.js';
+import { preloadHost, type SpawnSync } from '../../src/start/sync-host.js';
 import { BIN } from '../helpers/paths.js';
 import { cleanEnv, put, tempDir } from '../helpers/run-cli.js';
 
@@ -30,23 +30,43 @@ ${body}
 }
 
 const SECRET_ID = 'AGE-SECRET-KEY-PQ-1THROWAWAYTESTVALUE';
-const req = { file: new Uint8Array([1, 2, 3]), ids: { native: [], general: [SECRET_ID] }, recipient: 'age1pq1example' };
+// Two key groups, the first with two stanzas to try.
+const req = {
+  ids: { native: [], general: [SECRET_ID] },
+  groups: [
+    [
+      { file: new Uint8Array([1, 2, 3]), recipient: 'age1pq1example' },
+      { file: new Uint8Array([4]), recipient: 'age1pq1other' },
+    ],
+    [{ file: new Uint8Array([5]), recipient: 'age1pq1third' }],
+  ],
+};
 
 describe('preloadHost().unwrapGeneral', () => {
-  it('sends the request on stdin, not argv, and returns the key it gets back', () => {
-    const bin = fakeHelper('ok.cjs', `process.stdout.write(JSON.stringify({ key: Buffer.alloc(32, 7).toString('base64') }));`);
-    const key = preloadHost(bin).unwrapGeneral(req);
-    expect(Buffer.from(key!)).toEqual(Buffer.alloc(32, 7));
+  it('sends every stanza of every group in one request on stdin, not argv, and returns what each group gave', () => {
+    const bin = fakeHelper('ok.cjs', `process.stdout.write(JSON.stringify({ opened: [{ stanza: 1, key: Buffer.alloc(32, 7).toString('base64') }, null] }));`);
+    const opened = preloadHost(bin).unwrapGeneral(req);
+    expect(opened.map((o) => o && { stanza: o.stanza, key: Buffer.from(o.key) })).toEqual([{ stanza: 1, key: Buffer.alloc(32, 7) }, null]);
     const argv = JSON.parse(readFileSync(join(t.dir, 'ok.cjs.argv'), 'utf8')) as string[];
     expect(argv).toEqual(['__unwrap-general']);
     expect(argv.join(' ')).not.toContain(SECRET_ID);
-    const sent = JSON.parse(readFileSync(join(t.dir, 'ok.cjs.stdin'), 'utf8')) as { file: string; recipient: string; identities: string[] };
-    expect(sent).toEqual({ file: Buffer.from([1, 2, 3]).toString('base64'), recipient: 'age1pq1example', identities: [SECRET_ID] });
+    const sent = JSON.parse(readFileSync(join(t.dir, 'ok.cjs.stdin'), 'utf8')) as unknown;
+    const b64 = (bytes: number[]) => Buffer.from(bytes).toString('base64');
+    expect(sent).toEqual({
+      groups: [
+        [
+          { file: b64([1, 2, 3]), recipient: 'age1pq1example' },
+          { file: b64([4]), recipient: 'age1pq1other' },
+        ],
+        [{ file: b64([5]), recipient: 'age1pq1third' }],
+      ],
+      identities: [SECRET_ID],
+    });
   });
 
-  it('returns null when no identity matched', () => {
-    const bin = fakeHelper('none.cjs', `process.stdout.write(JSON.stringify({ key: null }));`);
-    expect(preloadHost(bin).unwrapGeneral(req)).toBeNull();
+  it('returns null for each group no identity matched', () => {
+    const bin = fakeHelper('none.cjs', `process.stdout.write(JSON.stringify({ opened: [null, null] }));`);
+    expect(preloadHost(bin).unwrapGeneral(req)).toEqual([null, null]);
   });
 
   it("rethrows the helper's envcrypt error with its code and hints", () => {
@@ -65,6 +85,8 @@ describe('preloadHost().unwrapGeneral', () => {
   for (const [what, body, fact] of [
     ['exits non-zero', 'process.exit(3);', /\(exit 3\)$/],
     ['prints garbage', `process.stdout.write('not json');`, /\(an unreadable answer\)$/],
+    ['answers for too few groups', `process.stdout.write(JSON.stringify({ opened: [null] }));`, /\(an unreadable answer\)$/],
+    ['names a stanza the group does not have', `process.stdout.write(JSON.stringify({ opened: [null, { stanza: 1, key: 'not json' }] }));`, /\(an unreadable answer\)$/],
     ['is killed', `process.kill(process.pid, 'SIGKILL');`, /\(exit SIGKILL\)$/],
   ] as const) {
     it(`fails with an internal error, no output quoted, when the helper ${what}`, () => {
@@ -87,20 +109,21 @@ describe('preloadHost().unwrapGeneral', () => {
 describe('envcrypt __unwrap-general (the real helper)', () => {
   const helper = (input: string) => spawnSync(process.execPath, [BIN, '__unwrap-general'], { input, encoding: 'utf8', env: cleanEnv() });
 
-  it('opens a post-quantum stanza made by age-encryption and answers with its file key', async () => {
+  it('opens post-quantum stanzas made by age-encryption and answers, group by group, which stanza opened and its file key', async () => {
     const age = await import('age-encryption');
     const identity = await age.generateHybridIdentity();
-    const e = new age.Encrypter();
-    e.addRecipient(await age.identityToRecipient(identity));
-    const fileKey = Buffer.alloc(32, 9);
-    const file = await e.encrypt(fileKey);
-    const r = helper(JSON.stringify({ file: Buffer.from(file).toString('base64'), recipient: 'age1pq1test', identities: [identity] }));
+    const other = await age.generateHybridIdentity();
+    const wrap = async (to: string, fileKey: Buffer) => {
+      const e = new age.Encrypter();
+      e.addRecipient(await age.identityToRecipient(to));
+      return { file: Buffer.from(await e.encrypt(fileKey)).toString('base64'), recipient: 'age1pq1test' };
+    };
+    const [a, b] = [Buffer.alloc(32, 9), Buffer.alloc(33, 8)];
+    const groups = [[await wrap(other, a), await wrap(identity, a)], [await wrap(other, b)], [await wrap(identity, b)]];
+    const r = helper(JSON.stringify({ groups, identities: [identity] }));
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ key: fileKey.toString('base64') });
-    const other = await age.generateHybridIdentity();
-    const miss = helper(JSON.stringify({ file: Buffer.from(file).toString('base64'), recipient: 'age1pq1test', identities: [other] }));
-    expect(JSON.parse(miss.stdout)).toEqual({ key: null });
+    expect(JSON.parse(r.stdout)).toEqual({ opened: [{ stanza: 1, key: a.toString('base64') }, null, { stanza: 0, key: b.toString('base64') }] });
   });
 
   it('answers a malformed request with an internal error that quotes nothing', () => {
@@ -108,6 +131,34 @@ describe('envcrypt __unwrap-general (the real helper)', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'INTERNAL', message: 'internal error in the key helper', hints: [] } });
     expect(r.stdout + r.stderr).not.toContain(SECRET_ID);
+  });
+});
+
+describe('preloadHost() starts one helper per file, not one per stanza (issue 16)', () => {
+  it('a passphrase-protected ssh key whose stanza is last of 10: one helper, handed all 10, which cannot ask (no terminal) and says so', async () => {
+    const { decryptTextSync } = await import('../../src/api/decrypt.js');
+    const { newIdentity } = await import('../../src/keys/keygen.js');
+    const { encryptText } = await import('../../src/api/encrypt.js');
+    const key = join(t.dir, 'id_protected');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'throwaway passphrase', '-C', 'throwaway@envcrypt-test', '-f', key]);
+    const others = await Promise.all(Array.from({ length: 9 }, () => newIdentity(false)));
+    const recipients = [...others.map((o) => o.recipient), readFileSync(`${key}.pub`, 'utf8').trim()];
+    const text = await encryptText('TOKEN=CANARY-onehelper-3f1\n', 'x.env', { recipients });
+    const requests: { groups: unknown[][] }[] = [];
+    const counting = ((cmd: string, args: string[], opts: { input: string }) => {
+      requests.push(JSON.parse(opts.input) as { groups: unknown[][] });
+      return spawnSync(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+    }) as unknown as SpawnSync;
+    const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_SSH_PRIVATE_KEY_FILE: key };
+    const e = (() => {
+      try {
+        decryptTextSync(text, 'x.env', { env }, preloadHost(BIN, counting));
+      } catch (x) {
+        return x as EnvcryptError;
+      }
+    })();
+    expect(requests.map((r) => r.groups.map((g) => g.length))).toEqual([[10]]);
+    expect([e?.code, e?.message]).toEqual(['NO_IDENTITY', `ssh key ${key} is protected by a passphrase, and there is no terminal to ask for it`]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Identity } from 'age-encryption';
 import { EnvcryptError } from '../../errors.js';
-import type { FoundIdentity } from '../discovery.js';
+import type { FoundIdentity, SshKeyText } from '../discovery.js';
 import { recipientKey } from '../short-recipient.js';
 import { decodeArmor } from './armor.js';
 import { parseX25519Identity, unwrapNative, x25519Recipient, type NativeIdentity } from './native.js';
@@ -92,31 +92,52 @@ export function byRecipient<T extends { recipient: string }>(entries: readonly T
   return [...first, ...entries.filter((e) => !first.includes(e))];
 }
 
+// One identity per SSH key found (the shared key sources hand every file of
+// an operation the same object), and it keeps its key once unlocked: a
+// protected key asks for its passphrase once, not once per file.
+const sshIdentities = new WeakMap<SshKeyText, { ask: PreparedIdentities['sshPassphrase']; identity: Identity }>();
+
 async function generalIdentity(id: FoundIdentity, ids: PreparedIdentities): Promise<string | Identity> {
   if (typeof id === 'string') return id;
-  const { sshIdentity } = await import('../ssh/key.js');
   const ask = ids.sshPassphrase;
-  return sshIdentity(id.text, id.source, ask ? { passphrase: () => ask(id.source) } : {});
+  const made = sshIdentities.get(id);
+  if (made && made.ask === ask) return made.identity;
+  const { sshIdentity } = await import('../ssh/key.js');
+  const identity = sshIdentity(id.text, id.source, ask ? { passphrase: () => ask(id.source) } : {});
+  sshIdentities.set(id, { ask, identity });
+  return identity;
+}
+
+/** A wrapped data key that only the general path can try: the decoded age file, and the recipient the file says it is for. */
+export interface GeneralStanza {
+  file: Uint8Array;
+  recipient: string;
 }
 
 /**
- * A wrapped data key that only the general path (`age-encryption`) can try:
- * the decoded age file and the non-X25519 identities to try on it.
+ * Everything one source's identities leave to the general path, handed over
+ * at once (the preload starts one helper process for it, not one per
+ * stanza): for each key group still to open, its stanzas in the order to try.
  */
 export interface GeneralUnwrap {
-  file: Uint8Array;
   ids: PreparedIdentities;
-  recipient: string;
+  groups: GeneralStanza[][];
+}
+
+/** What one key group's stanzas gave on the general path: which stanza opened (its index in the group's list) and what it held. */
+export interface GeneralOpened {
+  stanza: number;
+  key: Uint8Array;
 }
 
 /**
  * Try one armored `enc` with the X25519 identities, natively and
  * synchronously. Returns the data key, null when nothing can open it, or a
- * {@link GeneralUnwrap} when only the general path is left to try (the
- * caller runs {@link unwrapGeneral}, in this process or in a helper one).
- * Throws when the stanza is malformed.
+ * {@link GeneralStanza} when only the general path is left to try (the
+ * caller gathers them for {@link unwrapGeneral}, in this process or in a
+ * helper one). Throws when the stanza is malformed.
  */
-export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recipient: string): Uint8Array | null | GeneralUnwrap {
+export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recipient: string): Uint8Array | null | GeneralStanza {
   let file: Uint8Array;
   try {
     file = decodeArmor(enc);
@@ -127,14 +148,18 @@ export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recip
     const r = unwrapNative(file, ids.native);
     if (r instanceof Uint8Array) return r;
   }
-  return ids.general.length === 0 ? null : { file, ids, recipient };
+  return ids.general.length === 0 ? null : { file, recipient };
 }
 
 /**
- * Open a wrapped data key with post-quantum and SSH identities through
- * `age-encryption`, imported only now. Null when no identity matches.
+ * Open wrapped data keys with post-quantum, SSH and plugin identities
+ * through `age-encryption`, imported only now: for each group, its stanzas
+ * in order until one opens (null for a group none opens). The identities
+ * are made once for the whole request, so a protected SSH key asks for its
+ * passphrase at most once however many stanzas and groups there are.
  */
-export async function unwrapGeneral({ file, ids, recipient }: GeneralUnwrap): Promise<Uint8Array | null> {
+export async function unwrapGeneral({ ids, groups }: GeneralUnwrap): Promise<(GeneralOpened | null)[]> {
+  if (groups.every((g) => g.length === 0)) return groups.map(() => null);
   const age = await loadAgeLib();
   const d = new age.Decrypter();
   const isPlugin = (g: FoundIdentity): g is string => typeof g === 'string' && g.startsWith('AGE-PLUGIN-');
@@ -142,6 +167,22 @@ export async function unwrapGeneral({ file, ids, recipient }: GeneralUnwrap): Pr
   // Plugins last: each try starts a program, which may ask for a PIN.
   const plugins = ids.general.filter(isPlugin);
   if (plugins.length > 0) for (const p of (await import('../plugin/identity.js')).pluginIdentities(plugins)) d.addIdentity(p);
+  const opened: (GeneralOpened | null)[] = [];
+  for (const stanzas of groups) {
+    let found: GeneralOpened | null = null;
+    for (const [stanza, { file, recipient }] of stanzas.entries()) {
+      const key = await decryptOne(d, file, recipient);
+      if (key !== null) {
+        found = { stanza, key };
+        break;
+      }
+    }
+    opened.push(found);
+  }
+  return opened;
+}
+
+async function decryptOne(d: { decrypt(file: Uint8Array): Promise<Uint8Array> }, file: Uint8Array, recipient: string): Promise<Uint8Array | null> {
   try {
     return await d.decrypt(file);
   } catch (cause) {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recoverDataKeySync } from '../../../src/crypto/datakey.js';
+import { recoverDataKey, recoverDataKeySync } from '../../../src/crypto/datakey.js';
 import { otherOpeners } from '../../../src/keys/age/openers.js';
 import { byRecipient, prepareIdentities } from '../../../src/keys/age/unwrap.js';
 import { recipientKey } from '../../../src/keys/short-recipient.js';
@@ -20,7 +20,7 @@ import { ageMetadata } from '../../helpers/metadata.js';
 const KEY = new Uint8Array(32).map((_, i) => 100 + i);
 let dir: string;
 let ssh: { text: string; pub: string; source: string };
-let sshProtected: { text: string; source: string };
+let sshProtected: { text: string; pub: string; source: string };
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'envcrypt-openers-'));
@@ -59,6 +59,17 @@ describe('otherOpeners', () => {
     const prepared = prepareIdentities([{ kind: 'ssh', text: sshProtected.text, source: sshProtected.source }], undefined, otherOpeners);
     expect(prepared.native).toHaveLength(0);
     expect(prepared.general).toHaveLength(1);
+  });
+
+  it('a protected key on the general path asks for its passphrase once, for a stanza last of 10 and again for a second file', async () => {
+    const others = await Promise.all(Array.from({ length: 9 }, async () => entry((await newIdentity(false)).recipient)));
+    const asked: string[] = [];
+    const opts = { ...only([{ kind: 'ssh', text: sshProtected.text, source: sshProtected.source }]), sshPassphrase: async (source: string) => (asked.push(source), 'secret passphrase') };
+    for (const file of ['a.env', 'b.env']) {
+      const key = await recoverDataKey(md([...others, await entry(sshProtected.pub)]), file, opts);
+      expect(Buffer.from(key).equals(Buffer.from(KEY))).toBe(true);
+    }
+    expect(asked).toEqual([sshProtected.source]);
   });
 
   it('without openers (the fast bundles), post-quantum and ssh identities stay on the general path', async () => {
