@@ -47,7 +47,10 @@ const piece = fc.oneof(
   fc.constantFrom('"', "'", '`', '\\', '\\n', '\n', '\r\n', '#', ' ', '=', '$X', '${HOME}', 'ünï©ødé', '😀', '\u2028', '\t'),
 );
 const value = fc.oneof({ weight: 1, arbitrary: fc.constant('') }, { weight: 5, arbitrary: fc.array(piece, { maxLength: 5 }).map((p) => p.join('')) });
-const entries = fc.uniqueArray(fc.tuple(name, value), { selector: ([k]) => k, minLength: 1, maxLength: 6 });
+// A LANG beyond plain ASCII crashes the child node whichever path launched it (node 20.20
+// segfaults at start-up on LANG=ünï©ødé, or on a quote and a newline): not what is compared here.
+const entry = fc.tuple(name, value).filter(([k, v]) => k !== 'LANG' || /^[A-Za-z0-9._@-]*$/.test(v));
+const entries = fc.uniqueArray(entry, { selector: ([k]) => k, minLength: 1, maxLength: 6 });
 const FLAGS = ['--override', '--pristine', '--keep-identity', '--verbose', '--redact'] as const;
 const input = fc.record({
   entries,
