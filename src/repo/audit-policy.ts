@@ -20,7 +20,8 @@
  * with `--policy-ref`). Either place is as writable by a pusher as the
  * secrets themselves: see SECURITY.md.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+import { yamlLib } from '../io/yaml-lib.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvcryptError, type Position } from '../errors.js';
@@ -74,24 +75,24 @@ export function parseDays(text: string): number | null {
 
 /** An absent field, or one written with no value (`audit:`). */
 function isEmpty(node: unknown): boolean {
-  return node === undefined || node === null || (isScalar(node) && node.value === null);
+  return node === undefined || node === null || (yamlLib().isScalar(node) && node.value === null);
 }
 
 function strings(source: string, lc: LineCounter, node: unknown, what: string): string[] {
   if (isEmpty(node)) return [];
-  if (isScalar(node) && typeof node.value === 'string') return [node.value];
-  if (!isSeq(node)) fail(source, `${what} must be a list of patterns`, lc, node);
+  if (yamlLib().isScalar(node) && typeof node.value === 'string') return [node.value];
+  if (!yamlLib().isSeq(node)) fail(source, `${what} must be a list of patterns`, lc, node);
   return node.items.map((i) => {
-    if (!isScalar(i) || typeof i.value !== 'string' || i.value === '') fail(source, `${what} must be a list of non-empty patterns`, lc, i);
+    if (!yamlLib().isScalar(i) || typeof i.value !== 'string' || i.value === '') fail(source, `${what} must be a list of non-empty patterns`, lc, i);
     return i.value;
   });
 }
 
 function fields(source: string, lc: LineCounter, node: unknown, allowed: readonly string[], where: string): Map<string, unknown> {
-  if (!isMap(node)) fail(source, `${where} must be a mapping`, lc, node);
+  if (!yamlLib().isMap(node)) fail(source, `${where} must be a mapping`, lc, node);
   const out = new Map<string, unknown>();
   for (const p of node.items) {
-    const key = isScalar(p.key) ? String(p.key.value) : '';
+    const key = yamlLib().isScalar(p.key) ? String(p.key.value) : '';
     if (!allowed.includes(key)) fail(source, `unknown field "${key}" in ${where} (expected ${allowed.join(', ')})`, lc, p.key);
     out.set(key, p.value);
   }
@@ -99,7 +100,7 @@ function fields(source: string, lc: LineCounter, node: unknown, allowed: readonl
 }
 
 function days(source: string, lc: LineCounter, node: unknown, what: string): number {
-  const v = isScalar(node) ? parseDays(String(node.value)) : null;
+  const v = yamlLib().isScalar(node) ? parseDays(String(node.value)) : null;
   if (v === null) fail(source, `${what} must be a number of days or weeks, like 90d or 12w`, lc, node);
   return v;
 }
@@ -111,8 +112,8 @@ function days(source: string, lc: LineCounter, node: unknown, what: string): num
  * @throws EnvcryptError `PARSE`
  */
 export function parsePolicy(text: string, source: string): AuditPolicy {
-  const lc = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+  const lc = new (yamlLib().LineCounter)();
+  const doc: Document = yamlLib().parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const p = lc.linePos(e.pos[0]);
@@ -126,7 +127,7 @@ export function parsePolicy(text: string, source: string): AuditPolicy {
   const rulesNode = a.get('rules');
   const rules: AgeRule[] = [];
   if (!isEmpty(rulesNode)) {
-    if (!isSeq(rulesNode)) fail(source, 'audit.rules must be a list', lc, rulesNode);
+    if (!yamlLib().isSeq(rulesNode)) fail(source, 'audit.rules must be a list', lc, rulesNode);
     rulesNode.items.forEach((item, i) => {
       const r = fields(source, lc, item, ['keys', 'files', 'max_age'], `rule ${i + 1}`);
       if (!r.has('max_age')) fail(source, `rule ${i + 1} has no max_age`, lc, item);

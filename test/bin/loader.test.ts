@@ -1,6 +1,6 @@
 // The start-up bundle is loaded from the V8 code cache trained by the build,
 // and still works without it (another node version, or no cache file).
-import { cpSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,20 @@ describe('runtime loader', () => {
       expect(r.stdout.trim()).toBe('true');
     });
   }
+
+  it('loads the YAML parser only when there is YAML to read (a command on a dotenv file with no .sops.yaml does not)', () => {
+    // Which vendored libraries a command required, seen from inside the process.
+    const code = `const M = require('node:module'); const req = M.prototype.require; const seen = [];
+M.prototype.require = function (id) { if (/vendor/.test(id)) seen.push(id.split('/').pop()); return req.apply(this, arguments); };
+require(${JSON.stringify(join(ROOT, 'bin/envcrypt.js'))}).loadBundle('cli').exports.run(process.argv.slice(1)).then((c) => console.error('vendor:' + seen.join(',') + ' rc:' + c));`;
+    const noConfig = spawnSync(process.execPath, ['-e', code, 'get', 'a.env.enc', 'A'], { cwd: t.dir, env, encoding: 'utf8' });
+    expect(noConfig.stderr.trim()).toBe('vendor: rc:0');
+    mkdirSync(join(t.dir, 'yaml'));
+    put(t.dir, 'yaml/.sops.yaml', 'creation_rules:\n  - unencrypted_suffix: _plain\n');
+    put(t.dir, 'yaml/c.env', 'C=1\n');
+    const withConfig = spawnSync(process.execPath, ['-e', code, 'encrypt', 'c.env', '-r', 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'], { cwd: join(t.dir, 'yaml'), env, encoding: 'utf8' });
+    expect(withConfig.stderr.trim()).toBe('vendor:yaml.cjs rc:0');
+  });
 
   it('exec opens a post-quantum file (age-encryption imported by the loader)', () => {
     const r = runCli(['exec', '-f', 'b.env.enc', '--', 'sh', '-c', 'printf %s "$B"'], { cwd: t.dir, env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: join(t.dir, 'pq.txt') }) });

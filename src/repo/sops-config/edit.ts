@@ -8,7 +8,8 @@
  * The result is re-parsed with {@link parseConfig} and must have exactly the
  * intended recipients, or nothing is returned.
  */
-import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Document, Node as YamlNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { yamlLib } from '../../io/yaml-lib.js';
 import { EnvcryptError } from '../../errors.js';
 import { parseRecipient, recipientKey, shortRecipient } from '../../keys/recipient.js';
 import { parseConfig } from './rules.js';
@@ -98,7 +99,7 @@ function renderScalar(text: string, node: Scalar, values: readonly string[], inF
 
 function seqItems(seq: YAMLSeq): Scalar[] {
   return seq.items.map((it) => {
-    if (!isScalar(it) || typeof it.value !== 'string') throw new Unsupported();
+    if (!yamlLib().isScalar(it) || typeof it.value !== 'string') throw new Unsupported();
     return it;
   });
 }
@@ -109,12 +110,12 @@ function seqItems(seq: YAMLSeq): Scalar[] {
  * groups needs one named to add to).
  */
 function hostMaps(rule: unknown, group: number | undefined, adding: boolean): YAMLMap[] {
-  if (!isMap(rule)) throw new Unsupported();
-  const groups = rule.items.find((p) => isScalar(p.key) && p.key.value === 'key_groups');
+  if (!yamlLib().isMap(rule)) throw new Unsupported();
+  const groups = rule.items.find((p) => yamlLib().isScalar(p.key) && p.key.value === 'key_groups');
   let hosts: unknown[];
   if (!groups) hosts = group === undefined || group === 1 ? [rule] : [];
   else {
-    if (!isSeq(groups.value)) throw new Unsupported();
+    if (!yamlLib().isSeq(groups.value)) throw new Unsupported();
     const items = groups.value.items;
     if (group !== undefined) hosts = [items[group - 1]];
     else if (items.length === 1 || !adding) hosts = items;
@@ -122,9 +123,9 @@ function hostMaps(rule: unknown, group: number | undefined, adding: boolean): YA
   }
   if (hosts.length === 0 || hosts[0] === undefined) throw new Unsupported();
   return hosts.map((host) => {
-    if (!isMap(host)) throw new Unsupported();
+    if (!yamlLib().isMap(host)) throw new Unsupported();
     // Merge keys (<<) and aliases could bring in keys we would not see.
-    if (host.items.some((p) => !isScalar(p.key) || typeof p.key.value !== 'string' || isAlias(p.value))) throw new Unsupported();
+    if (host.items.some((p) => !yamlLib().isScalar(p.key) || typeof p.key.value !== 'string' || yamlLib().isAlias(p.value))) throw new Unsupported();
     return host;
   });
 }
@@ -149,17 +150,17 @@ function addSplice(text: string, host: YAMLMap, r: string, k: string): Splice | 
     return { start: at, end: at, insert: `\n${' '.repeat(column(text, rangeOf(first.key as YamlNode)[0]))}age: ${r}` };
   }
   const v = pair.value;
-  if (v === null || (isScalar(v) && (v.value === null || v.value === ''))) {
+  if (v === null || (yamlLib().isScalar(v) && (v.value === null || v.value === ''))) {
     const start = rangeOf(pair.key)[0];
     const end = v ? Math.max(rangeOf(pair.key)[1], contentEnd(text, rangeOf(v as YamlNode)[1])) : rangeOf(pair.key)[1];
     return { start, end: Math.max(end, text.indexOf(':', rangeOf(pair.key)[1]) + 1), insert: `age: ${r}` };
   }
-  if (isScalar(v) && typeof v.value === 'string') {
+  if (yamlLib().isScalar(v) && typeof v.value === 'string') {
     const items = splitItems(v.value);
     if (items.some((x) => normal(x) === k)) return null;
     return renderScalar(text, v, [...items, r], !!host.flow);
   }
-  if (!isSeq(v)) throw new Unsupported();
+  if (!yamlLib().isSeq(v)) throw new Unsupported();
   const items = seqItems(v);
   if (items.some((it) => splitItems(it.value as string).some((x) => normal(x) === k))) return null;
   if (v.flow) {
@@ -174,13 +175,13 @@ function addSplice(text: string, host: YAMLMap, r: string, k: string): Splice | 
 
 function removeSplices(text: string, host: YAMLMap, k: string): Splice[] {
   const v = agePair(host)?.value;
-  if (v === undefined || v === null || (isScalar(v) && (v.value === null || v.value === ''))) return [];
-  if (isScalar(v) && typeof v.value === 'string') {
+  if (v === undefined || v === null || (yamlLib().isScalar(v) && (v.value === null || v.value === ''))) return [];
+  if (yamlLib().isScalar(v) && typeof v.value === 'string') {
     const items = splitItems(v.value);
     const kept = items.filter((x) => normal(x) !== k);
     return kept.length === items.length ? [] : [renderScalar(text, v, kept, !!host.flow)];
   }
-  if (!isSeq(v)) throw new Unsupported();
+  if (!yamlLib().isSeq(v)) throw new Unsupported();
   const items = seqItems(v);
   const hits = items.filter((it) => splitItems(it.value as string).some((x) => normal(x) === k));
   if (hits.length === 0) return [];
@@ -199,9 +200,9 @@ function removeSplices(text: string, host: YAMLMap, k: string): Splice[] {
 }
 
 function rulesOf(doc: Document): unknown[] {
-  if (!isMap(doc.contents)) throw new Unsupported();
-  const rules = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'creation_rules')?.value;
-  if (!isSeq(rules)) throw new Unsupported();
+  if (!yamlLib().isMap(doc.contents)) throw new Unsupported();
+  const rules = doc.contents.items.find((p) => yamlLib().isScalar(p.key) && p.key.value === 'creation_rules')?.value;
+  if (!yamlLib().isSeq(rules)) throw new Unsupported();
   return rules.items;
 }
 
@@ -227,7 +228,7 @@ function edit(text: string, file: string, r: string, which: (i: number) => boole
         'envcrypt rewrites age keys given as a string, a list, or inside a key group (name it with --group when a rule has several); not through aliases or merge keys',
       ],
     });
-  const doc = parseDocument(text, { keepSourceTokens: false });
+  const doc = yamlLib().parseDocument(text, { keepSourceTokens: false });
   const splices: Splice[] = [];
   const changed: number[] = [];
   try {

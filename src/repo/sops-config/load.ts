@@ -3,7 +3,8 @@
  * {@link SopsConfig}. Matching rules to files and choosing recipients live in
  * `rules.ts`, which re-exports this module's API.
  */
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+import { yamlLib } from '../../io/yaml-lib.js';
 import { compileRe2, SELECTOR_KINDS, type Re2Regex, type Selector, type SelectorKind } from '../../crypto/selector.js';
 import { EnvcryptError, type ErrorCode, type Position } from '../../errors.js';
 import { readTextFile } from '../../io/read.js';
@@ -101,10 +102,10 @@ function fail(ctx: Ctx, message: string, nodes: unknown[], hints?: string[], cod
 /** Follow an alias to its anchored node (the last one before it, as YAML says). */
 function deref(ctx: Ctx, node: unknown): unknown {
   if (--ctx.budget < 0) fail(ctx, 'config is too large or has too many aliases', [node]);
-  if (!isAlias(node)) return node;
+  if (!yamlLib().isAlias(node)) return node;
   if (!ctx.anchors) {
     const list: unknown[] = [];
-    visit(ctx.doc, { Node: (_k, n) => void ((isAlias(n) || n.anchor) && list.push(n)) });
+    yamlLib().visit(ctx.doc, { Node: (_k, n) => void ((yamlLib().isAlias(n) || n.anchor) && list.push(n)) });
     ctx.anchors = list;
   }
   let found: unknown;
@@ -117,24 +118,24 @@ function deref(ctx: Ctx, node: unknown): unknown {
 }
 
 function isNull(n: unknown): boolean {
-  return n === null || n === undefined || (isScalar(n) && n.value === null);
+  return n === null || n === undefined || (yamlLib().isScalar(n) && n.value === null);
 }
 
 /** The entries of a mapping, with `<<` merge keys applied (explicit keys win, then earlier sources). */
 function mapEntries(ctx: Ctx, node: unknown, what: string, depth = 0): Entry[] {
   const m = deref(ctx, node);
-  if (!isMap(m)) fail(ctx, `${what} must be a mapping`, [m, node]);
+  if (!yamlLib().isMap(m)) fail(ctx, `${what} must be a mapping`, [m, node]);
   if (depth > MAX_NESTING) fail(ctx, `merge keys nest too deeply in ${what}`, [m]);
   const own: Entry[] = [];
   const merged: Entry[] = [];
   for (const pair of m.items) {
     const k = pair.key;
-    if (isScalar(k) && typeof k.value === 'symbol') {
+    if (yamlLib().isScalar(k) && typeof k.value === 'symbol') {
       const src = deref(ctx, pair.value);
-      for (const s of isSeq(src) ? src.items : [src]) merged.push(...mapEntries(ctx, s, what, depth + 1));
+      for (const s of yamlLib().isSeq(src) ? src.items : [src]) merged.push(...mapEntries(ctx, s, what, depth + 1));
       continue;
     }
-    if (!isScalar(k)) fail(ctx, `${what} has a key that is not a plain string`, [k, m]);
+    if (!yamlLib().isScalar(k)) fail(ctx, `${what} has a key that is not a plain string`, [k, m]);
     own.push({ key: String(k.value), keyNode: k, value: pair.value });
   }
   for (const e of merged) if (!own.some((o) => o.key === e.key)) own.push(e);
@@ -163,19 +164,19 @@ function checkKnown(ctx: Ctx, entries: Entry[], known: readonly string[], what: 
 
 function str(ctx: Ctx, e: Entry, what: string): string {
   const n = deref(ctx, e.value);
-  if (!isScalar(n) || typeof n.value !== 'string') fail(ctx, `${what} must be a string`, [n, e.keyNode]);
+  if (!yamlLib().isScalar(n) || typeof n.value !== 'string') fail(ctx, `${what} must be a string`, [n, e.keyNode]);
   return n.value;
 }
 
 function bool(ctx: Ctx, e: Entry, what: string): boolean {
   const n = deref(ctx, e.value);
-  if (!isScalar(n) || typeof n.value !== 'boolean') fail(ctx, `${what} must be true or false`, [n, e.keyNode]);
+  if (!yamlLib().isScalar(n) || typeof n.value !== 'boolean') fail(ctx, `${what} must be true or false`, [n, e.keyNode]);
   return n.value;
 }
 
 function count(ctx: Ctx, e: Entry, what: string, min = 0): number {
   const n = deref(ctx, e.value);
-  if (!isScalar(n) || typeof n.value !== 'number' || !Number.isSafeInteger(n.value) || n.value < min) {
+  if (!yamlLib().isScalar(n) || typeof n.value !== 'number' || !Number.isSafeInteger(n.value) || n.value < min) {
     fail(ctx, `${what} must be a whole number, ${min} or more`, [n, e.keyNode]);
   }
   return n.value;
@@ -185,7 +186,7 @@ function count(ctx: Ctx, e: Entry, what: string, min = 0): number {
 function list(ctx: Ctx, e: Entry, what: string): unknown[] {
   const n = deref(ctx, e.value);
   if (isNull(n)) return [];
-  if (!isSeq(n)) fail(ctx, `${what} must be a list`, [n, e.keyNode]);
+  if (!yamlLib().isSeq(n)) fail(ctx, `${what} must be a list`, [n, e.keyNode]);
   return n.items;
 }
 
@@ -193,8 +194,8 @@ function list(ctx: Ctx, e: Entry, what: string): unknown[] {
 function commaItems(ctx: Ctx, e: Entry, what: string, allowString: boolean): Item[] {
   const n = deref(ctx, e.value);
   let parts: unknown[];
-  if (allowString && isScalar(n) && typeof n.value === 'string') parts = [n];
-  else if (allowString && !isNull(n) && !isSeq(n)) fail(ctx, `${what} must be a comma-separated string or a list`, [n, e.keyNode]);
+  if (allowString && yamlLib().isScalar(n) && typeof n.value === 'string') parts = [n];
+  else if (allowString && !isNull(n) && !yamlLib().isSeq(n)) fail(ctx, `${what} must be a comma-separated string or a list`, [n, e.keyNode]);
   else parts = list(ctx, e, what);
   const out: Item[] = [];
   for (const p of parts) {
@@ -340,8 +341,8 @@ function describeYamlError(code: string): string {
  *   types; `BAD_KEY` (or `UNSUPPORTED`) for a bad age recipient, naming the rule
  */
 export function parseConfig(text: string, file: string): SopsConfig {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: true });
+  const lc = new (yamlLib().LineCounter)();
+  const doc = yamlLib().parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: true });
   const err = doc.errors[0];
   if (err) {
     const p = err.linePos?.[0];
