@@ -1,5 +1,5 @@
-import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../errors.js';
+import { decodeBech32Recipient } from './bech32-recipient.js';
 import { looksLikePluginIdentity, parsePluginRecipient } from './plugin/name.js';
 import { parseSshPublicKey } from './ssh/parse.js';
 
@@ -18,14 +18,9 @@ export interface ParsedRecipient {
 const ACCEPTED = 'accepted forms are age1… (X25519), age1pq1… (post-quantum hybrid), age1<plugin>1… (age plugins), "ssh-ed25519 AAAA…" and "ssh-rsa AAAA…"';
 
 function bechOk(s: string, hrp: string): boolean {
-  try {
-    const d = bech32.decodeUnsafe(s, 2000);
-    if (d?.prefix !== hrp) return false;
-    const bytes = bech32.fromWords(d.words);
-    return hrp === 'age' ? bytes.length === 32 : bytes.length > 32;
-  } catch {
-    return false;
-  }
+  const d = decodeBech32Recipient(s);
+  if (d?.prefix !== hrp) return false;
+  return hrp === 'age' ? d.bytes.length === 32 : d.bytes.length > 32;
 }
 
 /**

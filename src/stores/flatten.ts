@@ -126,7 +126,12 @@ function tokenize(path: string): Token[] {
 }
 
 function sameTokens(a: readonly Token[], b: readonly Token[]): boolean {
-  return a.length === b.length && a.every((t, i) => JSON.stringify(t) === JSON.stringify(b[i]));
+  return a.length === b.length && a.every((t, i) => sameToken(t, b[i]!));
+}
+
+function sameToken(a: Token, b: Token): boolean {
+  if (a.kind === 'map') return b.kind === 'map' && a.key === b.key;
+  return b.kind === 'list' && a.index === b.index;
 }
 
 /** The tree being rebuilt: maps keep first-seen order, lists are sparse until checked. */

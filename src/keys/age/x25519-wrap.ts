@@ -6,8 +6,8 @@
  */
 
 import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
+import { decodeBech32Recipient } from '../bech32-recipient.js';
 import { hkdf } from './native.js';
 import { chachaSeal, type OutStanza } from './write.js';
 
@@ -28,14 +28,8 @@ function rawPublic(key: KeyObject): Buffer {
  * @throws {@link EnvcryptError} `BAD_KEY` for a malformed recipient.
  */
 export function x25519PublicKey(recipient: string): { raw: Uint8Array; key: KeyObject } {
-  let raw: Uint8Array;
-  try {
-    const d = bech32.decode(recipient as `${string}1${string}`);
-    if (d.prefix !== 'age') throw new Error('prefix');
-    raw = bech32.fromWords(d.words);
-  } catch {
-    raw = new Uint8Array(0);
-  }
+  const d = decodeBech32Recipient(recipient);
+  const raw = d?.prefix === 'age' ? d.bytes : new Uint8Array(0);
   if (raw.length !== KEY_SIZE) throw new EnvcryptError('BAD_KEY', `malformed X25519 recipient "${recipient.slice(0, 12)}…"`);
   return { raw, key: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' }) };
 }
