@@ -14,7 +14,6 @@
 import {
   createDecipheriv,
   createHmac,
-  createPrivateKey,
   createPublicKey,
   diffieHellman,
   hkdfSync,
@@ -23,6 +22,7 @@ import {
 } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
+import { importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
 import { decodeBase64NoPad, parseAgeFile, type AgeStanza } from './header.js';
 
 /** A parsed `AGE-SECRET-KEY-1…` identity. The secret never leaves the `KeyObject`. */
@@ -118,35 +118,11 @@ export function parseX25519Identity(line: string): X25519Identity {
     raw.fill(0);
     throw badKey(`malformed X25519 age identity: it encodes ${raw.length} bytes instead of ${KEY_SIZE}`);
   }
-  const secretKey = importSecret(raw);
+  const secretKey = importX25519Secret(raw);
   raw.fill(0);
-  const publicKey = new Uint8Array(Buffer.from(createPublicKey(secretKey).export({ format: 'jwk' }).x ?? '', 'base64url'));
+  const publicKey = new Uint8Array(x25519PublicRaw(secretKey));
   if (publicKey.length !== KEY_SIZE) throw badKey('malformed X25519 age identity: no public key could be derived from it');
   return Object.freeze({ type: 'X25519', secretKey, publicKey });
-}
-
-// PKCS#8 DER prefix of an RFC 8410 X25519 private key; the raw 32 bytes follow.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
-/**
- * The raw scalar as a KeyObject. Raw keys go in (and the public key comes
- * out) as JWK: node reads those without OpenSSL's DER decoders, which cost
- * most of a millisecond on first use, and this runs on every app start. The
- * secret is briefly a base64url string, as it already is in the identity
- * text. Node reads `d` and ignores `x` for a private JWK; should a later
- * version check `x`, the DER path below still works.
- */
-function importSecret(raw: Uint8Array): KeyObject {
-  try {
-    return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(raw).toString('base64url'), x: '' }, format: 'jwk' });
-  } catch {
-    const der = Buffer.concat([PKCS8_PREFIX, raw]);
-    try {
-      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-    } finally {
-      der.fill(0);
-    }
-  }
 }
 
 /**

@@ -5,20 +5,16 @@
  * `age-encryption`. Unwrapping is in native.ts.
  */
 
-import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { EnvcryptError } from '../../errors.js';
 import { decodeBech32Recipient } from '../bech32-recipient.js';
+import { ephemeralX25519 } from '../x25519-key.js';
 import { hkdf } from './native.js';
 import { chachaSeal, type OutStanza } from './write.js';
 
 const X25519_LABEL = 'age-encryption.org/v1/X25519';
 const KEY_SIZE = 32;
 const ZERO_NONCE = Buffer.alloc(12);
-
-/** The raw 32-byte public key of an X25519 key, read back as JWK (no DER decoder). */
-function rawPublic(key: KeyObject): Buffer {
-  return Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url');
-}
 
 /**
  * An `age1…` recipient as a public key, ready to wrap file keys for.
@@ -45,8 +41,8 @@ export function x25519PublicKey(recipient: string): { raw: Uint8Array; key: KeyO
  * @throws {@link EnvcryptError} `BAD_KEY` for a low-order recipient key.
  */
 export function x25519Stanza(fileKey: Uint8Array, recipient: { raw: Uint8Array; key: KeyObject }): OutStanza {
-  const eph = generateKeyPairSync('x25519');
-  const share = rawPublic(eph.publicKey);
+  const eph = ephemeralX25519();
+  const share = eph.share;
   let secret: Buffer;
   try {
     secret = diffieHellman({ privateKey: eph.privateKey, publicKey: recipient.key });

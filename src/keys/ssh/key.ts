@@ -18,10 +18,8 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
-  createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   privateDecrypt,
   publicEncrypt,
@@ -39,6 +37,7 @@ import {
   type SshPublicKey,
 } from './parse.js';
 import { sshPassphrasePrompt } from './prompt.js';
+import { ephemeralX25519, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
 
 /** Options for {@link sshIdentity}. */
 export interface SshIdentityOptions {
@@ -54,8 +53,7 @@ export interface SshIdentityOptions {
 const ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
 const RSA_LABEL = 'age-encryption.org/v1/ssh-rsa';
 const FILE_KEY_SIZE = 16;
-// DER prefixes of RFC 8410 X25519 keys; the raw 32 bytes follow.
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+// DER prefix of an RFC 8410 X25519 public key; the raw 32 bytes follow.
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 // 2^255 - 19, the field of Curve25519 and Ed25519.
 const P = (1n << 255n) - 19n;
@@ -63,19 +61,6 @@ const P = (1n << 255n) - 19n;
 /** The stanza tag: base64 of the first 4 bytes of SHA-256 of the public key blob. */
 function tagOf(wire: Uint8Array): string {
   return base64nopad.encode(createHash('sha256').update(wire).digest().subarray(0, 4));
-}
-
-function x25519Private(scalar: Uint8Array): KeyObject {
-  const der = Buffer.concat([X25519_PKCS8_PREFIX, scalar]);
-  try {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  } finally {
-    der.fill(0);
-  }
-}
-
-function x25519PublicRaw(key: KeyObject): Uint8Array {
-  return new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI_PREFIX.length));
 }
 
 /** X25519(scalar, point). Throws (from OpenSSL) when the result is all zeros, i.e. a low-order point. */
@@ -90,7 +75,7 @@ function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
 
 /** The tweak scalar that binds the shared secret to this exact SSH key. */
 function tweakFor(wire: Uint8Array): KeyObject {
-  return x25519Private(hkdf(new Uint8Array(0), wire, ED25519_LABEL));
+  return importX25519Secret(hkdf(new Uint8Array(0), wire, ED25519_LABEL));
 }
 
 function modPow(base: bigint, exp: bigint): bigint {
@@ -156,8 +141,7 @@ export function sshRecipient(publicKeyLine: string): Recipient {
   }
   return {
     wrapFileKey(fileKey: Uint8Array): Stanza[] {
-      const eph = generateKeyPairSync('x25519').privateKey;
-      const share = x25519PublicRaw(eph);
+      const { privateKey: eph, share } = ephemeralX25519();
       const shared = x25519(tweak, x25519(eph, theirs));
       const body = seal(hkdf(shared, Buffer.concat([share, theirs]), ED25519_LABEL), fileKey);
       return [{ args: ['ssh-ed25519', tag, base64nopad.encode(share)], body }];
@@ -188,7 +172,7 @@ function ed25519Unwrap(key: Extract<SshPrivateKey, { type: 'ssh-ed25519' }>, sou
   const seed = Buffer.from(key.key.export({ format: 'jwk' }).d ?? '', 'base64url');
   // As agessh does: the X25519 scalar is the first half of SHA-512(seed), which X25519 clamps.
   const digest = createHash('sha512').update(seed).digest();
-  const ours = x25519Private(digest.subarray(0, 32));
+  const ours = importX25519Secret(digest.subarray(0, 32));
   seed.fill(0);
   digest.fill(0);
   const ourPublic = x25519PublicRaw(ours);

@@ -1,0 +1,52 @@
+/**
+ * X25519 keys as node `KeyObject`s, for the age X25519 stanza (keys/age/)
+ * and the ssh-ed25519 one (keys/ssh/), which both wrap to an ephemeral key.
+ */
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+
+// PKCS#8 DER prefix of an RFC 8410 X25519 private key; the raw 32 bytes follow.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * A raw 32-byte scalar as a KeyObject. Raw keys go in (and the public key
+ * comes out) as JWK: node reads those without OpenSSL's DER decoders, which
+ * cost most of a millisecond on first use, and this runs on every app start.
+ * The secret is briefly a base64url string, as it already is in the identity
+ * text. Node reads `d` and ignores `x` for a private JWK; should a later
+ * version check `x`, the DER path below still works.
+ */
+export function importX25519Secret(raw: Uint8Array): KeyObject {
+  try {
+    return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(raw).toString('base64url'), x: '' }, format: 'jwk' });
+  } catch {
+    const der = Buffer.concat([PKCS8_PREFIX, raw]);
+    try {
+      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } finally {
+      der.fill(0);
+    }
+  }
+}
+
+/** The raw 32-byte public key of an X25519 private or public key, read back as JWK. */
+export function x25519PublicRaw(key: KeyObject): Buffer {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return Buffer.from(pub.export({ format: 'jwk' }).x ?? '', 'base64url');
+}
+
+/**
+ * A fresh key pair for one wrap: the private key, and its raw public key
+ * (the stanza's share). Made from 32 random bytes, not with
+ * `generateKeyPairSync`: on node 20 a garbage collection that lands inside a
+ * key export can finalize an earlier key-generation job, whose destructor
+ * waits for a lock the export holds, and the process hangs for good in a
+ * futex wait, deaf to SIGTERM. That was the `encrypt` to 101 recipients
+ * seen stuck in the bench; a loop of generateKeyPairSync('x25519') and a JWK
+ * export hangs within some 15,000 rounds, this one not in 450,000.
+ */
+export function ephemeralX25519(): { privateKey: KeyObject; share: Buffer } {
+  const scalar = randomBytes(32);
+  const privateKey = importX25519Secret(scalar);
+  scalar.fill(0);
+  return { privateKey, share: x25519PublicRaw(privateKey) };
+}
