@@ -226,8 +226,8 @@ export function verifyIntegrity(record: string, branches: readonly Branch[], md:
     'compare the file with its last good version in git before using it',
   ];
   // Canonical base64 of the 32-byte HMAC only: no other spelling of the same bytes.
-  const want = record.startsWith(`${VERSION}:`) && record.length === VERSION.length + 45 ? decodeCanonicalBase64(record.slice(VERSION.length + 1), true) : null;
-  if (want === null) {
+  const want = record.startsWith(`${VERSION}:`) ? decodeCanonicalBase64(record.slice(VERSION.length + 1), true) : null;
+  if (want === null || want.length !== 32) {
     const other = /^v\d+:/.test(record) && !record.startsWith(`${VERSION}:`);
     throw new EnvcryptError('MAC_MISMATCH', other ? `the integrity record is of a newer kind (${record.split(':')[0]}) than this envcrypt reads` : 'the integrity record is malformed', {
       hints: other ? ['upgrade envcrypt'] : hints,
