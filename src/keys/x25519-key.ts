@@ -1,6 +1,7 @@
 /**
- * X25519 keys as node `KeyObject`s, for the age X25519 stanza (keys/age/)
- * and the ssh-ed25519 one (keys/ssh/), which both wrap to an ephemeral key.
+ * X25519 keys as node `KeyObject`s, read and written as raw 32-byte keys,
+ * for every stanza that uses X25519: age's X25519 and the post-quantum
+ * hybrid (keys/age/), and ssh-ed25519 (keys/ssh/).
  */
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 
@@ -26,6 +27,11 @@ export function importX25519Secret(raw: Uint8Array): KeyObject {
       der.fill(0);
     }
   }
+}
+
+/** A raw 32-byte X25519 public key (a recipient, a stanza's share) as a KeyObject, read in as JWK. */
+export function importX25519Public(raw: Uint8Array): KeyObject {
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
 }
 
 /** The raw 32-byte public key of an X25519 private or public key, read back as JWK. */

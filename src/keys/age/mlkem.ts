@@ -10,9 +10,10 @@
  * Behaviour is pinned by the C2SP CCTV `hybrid*` vectors and age-encryption.
  */
 
-import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, diffieHellman, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
+import { importX25519Public, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
 import { builtin } from '../../io/builtin.js';
 import { decodeBase64NoPad, type AgeStanza } from './header.js';
 import type { FoundIdentity } from '../discovery.js';
@@ -89,9 +90,9 @@ interface Expanded {
 function expand(seed: Uint8Array): Expanded {
   const wide = createHash('shake256', { outputLength: 96 }).update(seed).digest();
   const kem = mlKem().ml_kem768.keygen(wide.subarray(0, 64));
-  const x25519Secret = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: wide.subarray(64).toString('base64url'), x: '' }, format: 'jwk' });
+  const x25519Secret = importX25519Secret(wide.subarray(64));
   wide.fill(0);
-  const x25519Public = Buffer.from(createPublicKey(x25519Secret).export({ format: 'jwk' }).x ?? '', 'base64url');
+  const x25519Public = x25519PublicRaw(x25519Secret);
   return { mlkemSecret: kem.secretKey, x25519Secret, publicKey: Buffer.concat([kem.publicKey, x25519Public]), x25519Public };
 }
 
@@ -101,7 +102,7 @@ function decapsulate(k: Expanded, share: Uint8Array, where: string): Buffer {
   const ctX = share.subarray(MLKEM_CT_SIZE);
   let ssX: Buffer;
   try {
-    const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(ctX).toString('base64url') }, format: 'jwk' });
+    const peer = importX25519Public(ctX);
     ssX = diffieHellman({ privateKey: k.x25519Secret, publicKey: peer });
   } catch {
     throw failed(`${where} has an invalid X25519 share`);

@@ -14,7 +14,6 @@
 import {
   createDecipheriv,
   createHmac,
-  createPublicKey,
   diffieHellman,
   hkdfSync,
   timingSafeEqual,
@@ -22,7 +21,7 @@ import {
 } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
-import { importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
+import { importX25519Public, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
 import { decodeBase64NoPad, parseAgeFile, type AgeStanza } from './header.js';
 
 /** A parsed `AGE-SECRET-KEY-1…` identity. The secret never leaves the `KeyObject`. */
@@ -167,7 +166,7 @@ function unwrapStanza(stanza: AgeStanza, index: number, id: X25519Identity): Uin
   if (stanza.body.length !== FILE_KEY_SIZE + TAG_SIZE) throw failed(`${where} has a ${stanza.body.length}-byte body instead of 32`);
   let secret: Buffer;
   try {
-    const peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(share).toString('base64url') }, format: 'jwk' });
+    const peer = importX25519Public(share);
     secret = diffieHellman({ privateKey: id.secretKey, publicKey: peer });
   } catch {
     throw failed(`${where} has an invalid ephemeral share`);

@@ -5,10 +5,10 @@
  * `age-encryption`. Unwrapping is in native.ts.
  */
 
-import { createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { diffieHellman, type KeyObject } from 'node:crypto';
 import { EnvcryptError } from '../../errors.js';
 import { decodeBech32Recipient } from '../bech32-recipient.js';
-import { ephemeralX25519 } from '../x25519-key.js';
+import { ephemeralX25519, importX25519Public } from '../x25519-key.js';
 import { hkdf } from './native.js';
 import { chachaSeal, type OutStanza } from './write.js';
 
@@ -27,7 +27,7 @@ export function x25519PublicKey(recipient: string): { raw: Uint8Array; key: KeyO
   const d = decodeBech32Recipient(recipient);
   const raw = d?.prefix === 'age' ? d.bytes : new Uint8Array(0);
   if (raw.length !== KEY_SIZE) throw new EnvcryptError('BAD_KEY', `malformed X25519 recipient "${recipient.slice(0, 12)}…"`);
-  return { raw, key: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' }) };
+  return { raw, key: importX25519Public(raw) };
 }
 
 /**

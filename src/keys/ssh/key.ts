@@ -18,7 +18,6 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
-  createPublicKey,
   diffieHellman,
   hkdfSync,
   privateDecrypt,
@@ -37,7 +36,7 @@ import {
   type SshPublicKey,
 } from './parse.js';
 import { sshPassphrasePrompt } from './prompt.js';
-import { ephemeralX25519, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
+import { ephemeralX25519, importX25519Public, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
 
 /** Options for {@link sshIdentity}. */
 export interface SshIdentityOptions {
@@ -53,8 +52,6 @@ export interface SshIdentityOptions {
 const ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
 const RSA_LABEL = 'age-encryption.org/v1/ssh-rsa';
 const FILE_KEY_SIZE = 16;
-// DER prefix of an RFC 8410 X25519 public key; the raw 32 bytes follow.
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 // 2^255 - 19, the field of Curve25519 and Ed25519.
 const P = (1n << 255n) - 19n;
 
@@ -65,8 +62,7 @@ function tagOf(wire: Uint8Array): string {
 
 /** X25519(scalar, point). Throws (from OpenSSL) when the result is all zeros, i.e. a low-order point. */
 function x25519(scalar: KeyObject, point: Uint8Array): Uint8Array {
-  const publicKey = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, point]), format: 'der', type: 'spki' });
-  return new Uint8Array(diffieHellman({ privateKey: scalar, publicKey }));
+  return new Uint8Array(diffieHellman({ privateKey: scalar, publicKey: importX25519Public(point) }));
 }
 
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
