@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // One private temp root for the CLIs the tests run (see the file).
+    globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     // One test file per core. Vitest's default leaves a core free, which on a
     // 2-core machine runs the files one at a time, while most of them wait on

@@ -194,11 +194,14 @@ describe('envcrypt edit', () => {
     const asRoot = process.getuid?.() === 0;
     const ids = asRoot ? { uid: 65534, gid: 65534 } : {};
     const logs = join(t.dir, `ro-logs-${n}`);
+    // A temp root that user can write (the suite's is root's).
+    const tmp = join(t.dir, `ro-tmp-${n}`);
     mkdirSync(logs);
-    if (asRoot) for (const p of [c.dir, c.file, key.file, logs]) chownSync(p, 65534, 65534);
+    mkdirSync(tmp, { mode: 0o700 });
+    if (asRoot) for (const p of [c.dir, c.file, key.file, logs, tmp]) chownSync(p, 65534, 65534);
     chmodSync(c.dir, 0o555);
     try {
-      const r = spawnSync(process.execPath, [BIN, 'edit', 'ro.env.enc'], { cwd: c.dir, env: { ...c.env, EDITOR_LOG: join(logs, 'log') }, encoding: 'utf8', ...ids });
+      const r = spawnSync(process.execPath, [BIN, 'edit', 'ro.env.enc'], { cwd: c.dir, env: { ...c.env, EDITOR_LOG: join(logs, 'log'), ENVCRYPT_TMPDIR: tmp }, encoding: 'utf8', ...ids });
       expect(r.status).toBe(1);
       const kept = /kept, in plaintext, in (\S+) \(mode 0600\)/.exec(r.stderr)?.[1];
       expect(kept).toBeDefined();

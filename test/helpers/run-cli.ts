@@ -12,9 +12,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** An environment with no key sources from the machine running the tests. */
+/** The suite's private temp root (test/helpers/global-setup.ts); unset outside vitest, where the CLI's default applies. */
+const testTempRoot = (): Record<string, string> => (process.env.ENVCRYPT_TEST_TMPROOT ? { ENVCRYPT_TMPDIR: process.env.ENVCRYPT_TEST_TMPROOT } : {});
+
+/** An environment with no key sources from the machine running the tests, and a private temp root. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/nonexistent-home', XDG_CONFIG_HOME: '/nonexistent-config', LANG: 'C.UTF-8' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/nonexistent-home', XDG_CONFIG_HOME: '/nonexistent-config', LANG: 'C.UTF-8', ...testTempRoot() };
   return { ...env, ...extra };
 }
 
