@@ -33,13 +33,21 @@ const CACHED_BUNDLES = {
   cli: 'src/start/cli.ts',
 };
 
-// yargs' dependencies import string-width, whose module body costs ~20 ms;
-// send those imports to a shim that loads it on first use (help text only).
-const lazyStringWidth = {
-  name: 'lazy-string-width',
+// Imports of yargs and its dependencies that would cost every CLI start for
+// what few runs use, each sent to a shim that loads it on first use:
+// string-width (module body ~20 ms; help text only) and assert (~3 ms; only a
+// failing check loads it); and yargs's search for a package.json, which
+// finds envcrypt's own (src/cli/yargs-find-up.ts).
+const lazyYargsImports = {
+  name: 'lazy-yargs-imports',
   setup(b) {
     const shim = new URL('../src/cli/lazy-string-width.ts', import.meta.url).pathname;
     b.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === shim ? undefined : { path: shim }));
+    const assertShim = new URL('../src/cli/lazy-assert.ts', import.meta.url).pathname;
+    const inYargs = (importer) => /[\\/]node_modules[\\/]yargs[\\/]/.test(importer);
+    b.onResolve({ filter: /^assert$/ }, (args) => (inYargs(args.importer) ? { path: assertShim } : undefined));
+    const findUpShim = new URL('../src/cli/yargs-find-up.ts', import.meta.url).pathname;
+    b.onResolve({ filter: /^escalade\/sync$/ }, (args) => (inYargs(args.importer) ? { path: findUpShim } : undefined));
   },
 };
 
@@ -138,7 +146,7 @@ await Promise.all([
       banner: { js: `(function (exports, require, module, __filename, __dirname) {${name === 'cli' ? "'use strict';var __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" : ''}` },
       footer: { js: '})' },
       define: { ...common.define, 'import.meta.url': name === 'cli' ? '__importMetaUrl' : 'undefined' },
-      ...(name === 'cli' ? { plugins: [...common.plugins, lazyStringWidth] } : {}),
+      ...(name === 'cli' ? { plugins: [...common.plugins, lazyYargsImports] } : {}),
       // No import() left in these files: they are loaded through vm.Script
       // with a code cache, where import() is unavailable. Lazily needed
       // modules become lazily evaluated require()s: yaml, age-encryption and

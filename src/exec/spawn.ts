@@ -4,10 +4,9 @@
  * it ended. Only node builtins here: this is on the start-up hot path.
  */
 
-import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { builtin } from '../io/builtin.js';
+import { builtin, childProcess } from '../io/builtin.js';
 import { isTerminal } from '../io/terminal.js';
 import { EnvcryptError } from '../errors.js';
 import { which } from './which.js';
@@ -152,7 +151,7 @@ export async function runChild(opts: RunChildOptions): Promise<ChildResult> {
     const { pipeOutput } = opts;
     try {
       const stdio: StdioOptions = pipeOutput === undefined ? 'inherit' : ['inherit', 'pipe', 'pipe'];
-      child = spawn(file, argv, { stdio, env: opts.env, argv0 });
+      child = childProcess().spawn(file, argv, { stdio, env: opts.env, argv0 });
     } catch (err) {
       unlisten();
       reject(spawnError(err, opts.command));

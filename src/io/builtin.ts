@@ -11,3 +11,8 @@ export function builtin<T>(id: string): T {
   if (typeof require === 'function') return require(id) as T;
   throw new Error(`cannot load ${id}`);
 }
+
+/** `node:child_process` on first use: about 1 ms of every start, for the many commands that run no program. */
+export function childProcess(): typeof import('node:child_process') {
+  return builtin('node:child_process');
+}

@@ -4,11 +4,11 @@
  * Node has no `mkfifo`, so the `mkfifo` program makes one (its argv holds
  * only the path); the parent then writes into it.
  */
-import { spawnSync } from 'node:child_process';
 import { constants, openSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { EnvcryptError } from '../errors.js';
 import { searchPath } from './path-search.js';
+import { childProcess } from './builtin.js';
 
 /**
  * Make a FIFO at `path` with mode 0600 (inside a private 0700 directory).
@@ -22,7 +22,7 @@ export function makeFifo(path: string, env: NodeJS.ProcessEnv = process.env): vo
   if (mkfifo === undefined) {
     throw new EnvcryptError('IO', 'could not make a FIFO: no mkfifo program on PATH', { hints: ['--no-fifo hands the command a 0600 file in a private directory instead'] });
   }
-  const r = spawnSync(mkfifo, ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
+  const r = childProcess().spawnSync(mkfifo, ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     const why = r.error ? ((r.error as NodeJS.ErrnoException).code ?? 'error') : `exit ${r.status ?? r.signal}`;
     throw new EnvcryptError('IO', `could not make a FIFO with mkfifo (${why})`, { hints: ['--no-fifo hands the command a 0600 file in a private directory instead'] });

@@ -3,9 +3,9 @@
  * envcrypt errors. Also the quoting of commands that git itself runs through
  * the shell (textconv and merge drivers).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
 import { EnvcryptError } from '../errors.js';
+import { childProcess } from '../io/builtin.js';
 
 /** What one git run produced. */
 export interface GitRun {
@@ -33,7 +33,7 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
  * @throws EnvcryptError `NOT_FOUND` when git cannot be started
  */
 export function runGit(args: readonly string[], cwd: string, opts: GitOptions = {}): GitRun {
-  const r = spawnSync('git', [...args], { cwd, input: opts.input ?? '', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: MAX_OUTPUT_BYTES });
+  const r = childProcess().spawnSync('git', [...args], { cwd, input: opts.input ?? '', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: MAX_OUTPUT_BYTES });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
     throw new EnvcryptError('NOT_FOUND', code === 'ENOENT' ? 'git is not installed or not on PATH' : `cannot run git: ${code ?? 'error'}`, {
@@ -167,7 +167,7 @@ export interface BlobContent {
  */
 export async function* readBlobs(top: string, blobs: readonly string[], cap: number): AsyncGenerator<BlobContent> {
   if (blobs.length === 0) return;
-  const child = spawn('git', ['cat-file', '--batch'], { cwd: top, stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = childProcess().spawn('git', ['cat-file', '--batch'], { cwd: top, stdio: ['pipe', 'pipe', 'ignore'] });
   const exited = new Promise<number | null>((res, rej) => {
     child.once('error', rej);
     child.once('close', (code) => res(code));

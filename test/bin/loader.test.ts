@@ -1,6 +1,6 @@
 // The start-up bundle is loaded from the V8 code cache trained by the build,
 // and still works without it (another node version, or no cache file).
-import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,24 @@ require(${JSON.stringify(join(ROOT, 'bin/envcrypt.js'))}).loadBundle('cli').expo
     put(t.dir, 'yaml/c.env', 'C=1\n');
     const withConfig = spawnSync(process.execPath, ['-e', code, 'encrypt', 'c.env', '-r', 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'], { cwd: join(t.dir, 'yaml'), env, encoding: 'utf8' });
     expect(withConfig.stderr.trim()).toBe('vendor:yaml.cjs rc:0');
+  });
+
+  it('a command that runs no program loads neither node:child_process nor node:assert (yargs gets lazy shims)', () => {
+    const code = `require(${JSON.stringify(join(ROOT, 'bin/envcrypt.js'))}).loadBundle('cli').exports.run(process.argv.slice(1)).then((c) => console.error(JSON.stringify({ rc: c, loaded: process.moduleLoadList.filter((m) => /^NativeModule (assert|child_process)$/.test(m)) })));`;
+    const r = spawnSync(process.execPath, ['-e', code, 'get', 'a.env.enc', 'A'], { cwd: t.dir, env, encoding: 'utf8' });
+    expect(JSON.parse(r.stderr)).toEqual({ rc: 0, loaded: [] });
+    expect(r.stdout).toBe('classic');
+  });
+
+  it("--version is envcrypt's, wherever it runs: yargs no longer reads the nearest package.json", () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    mkdirSync(join(t.dir, 'other', 'deep'), { recursive: true });
+    put(t.dir, 'other/package.json', JSON.stringify({ name: 'other', version: '9.9.9' }));
+    for (const cwd of [join(t.dir, 'other', 'deep'), t.dir]) {
+      const r = runCli(['--version'], { cwd, env });
+      expect(r.stdout).toBe(`${version}\n`);
+      expect(r.code).toBe(0);
+    }
   });
 
   it('exec opens a post-quantum file (age-encryption imported by the loader)', () => {

@@ -13,10 +13,10 @@
  * runs it), and secrets (a file key, a PIN) only ever travel on its stdin.
  * What the plugin says is escaped before it reaches the terminal.
  */
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { EnvcryptError, type ErrorCode } from '../../errors.js';
 import { escapeControls } from '../../io/escape.js';
+import { childProcess } from '../../io/builtin.js';
 import { searchPath } from '../../io/path-search.js';
 import { decodeBase64NoPad } from '../age/header.js';
 import { pluginBinary, validPluginName } from './name.js';
@@ -86,7 +86,7 @@ function lookUp(c: Conversation): string {
 export async function converse(c: Conversation): Promise<ConversationResult> {
   const file = lookUp(c);
   const bin = pluginBinary(c.name);
-  const child = spawn(file, [`--age-plugin=${c.machine}`], { cwd: tmpdir(), stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
+  const child = childProcess().spawn(file, [`--age-plugin=${c.machine}`], { cwd: tmpdir(), stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
   const reader = new StanzaReader();
   let stderr = '';
   let spawnError: NodeJS.ErrnoException | undefined;
