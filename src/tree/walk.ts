@@ -32,18 +32,25 @@ export function forEachLeaf(branches: readonly Branch[], fn: (node: Leaf | Comme
   });
 }
 
+/**
+ * The comment stack for the next item: the parent's, plus the comments just
+ * before it. The parent's array itself when there are none (the usual case);
+ * no array given to a visitor is changed afterwards, so sharing it is safe.
+ */
+const withRun = (stack: string[], run: string[]): string[] => (run.length === 0 ? stack : stack.concat(run));
+
 function mapMap(node: MapNode, path: string[], stack: string[], fn: Visitor): MapNode {
   let changed = false;
   let run: string[] = [];
   const items = node.items.map((item): Pair | Comment => {
     if (item.kind === 'comment') {
-      const out = fn(item, { path, comments: [...stack, ...run] }) as Comment;
+      const out = fn(item, { path, comments: withRun(stack, run) }) as Comment;
       run.push(item.text);
       if (out !== item) changed = true;
       return out;
     }
-    const childPath = [...path, item.key];
-    const childStack = [...stack, ...run];
+    const childPath = path.concat(item.key);
+    const childStack = withRun(stack, run);
     run = [];
     const value = mapNode(item.value, childPath, childStack, fn);
     if (value === item.value) return item;
@@ -58,12 +65,12 @@ function mapList(node: ListNode, path: string[], stack: string[], fn: Visitor): 
   let run: string[] = [];
   const items = node.items.map((item): Node | Comment => {
     if (item.kind === 'comment') {
-      const out = fn(item, { path, comments: [...stack, ...run] });
+      const out = fn(item, { path, comments: withRun(stack, run) });
       run.push(item.text);
       if (out !== item) changed = true;
       return out;
     }
-    const childStack = [...stack, ...run];
+    const childStack = withRun(stack, run);
     run = [];
     const out = mapNode(item, path, childStack, fn);
     if (out !== item) changed = true;
