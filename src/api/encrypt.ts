@@ -4,7 +4,7 @@ import { DEFAULT_SELECTOR, type Selector } from '../crypto/selector.js';
 import { encryptTree } from '../crypto/tree-cipher.js';
 import { EnvcryptError } from '../errors.js';
 import { wrapDataKey } from '../keys/age/wrap.js';
-import { checkPqMix, normalRecipient, parseRecipient, type ParsedRecipient } from '../keys/recipient.js';
+import { checkPqMix, normalRecipient, parseRecipient } from '../keys/recipient.js';
 import { formatFor, storeFor } from '../stores/index.js';
 import { damagedError, ENC_MARKER, isEncryptedText } from '../stores/sniff.js';
 import { keyPaths } from './keys.js';

@@ -3,7 +3,7 @@
  * for every stanza that uses X25519: age's X25519 and the post-quantum
  * hybrid (keys/age/), and ssh-ed25519 (keys/ssh/).
  */
-import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 
 // PKCS#8 DER prefix of an RFC 8410 X25519 private key; the raw 32 bytes follow.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -38,6 +38,24 @@ export function importX25519Public(raw: Uint8Array): KeyObject {
 export function x25519PublicRaw(key: KeyObject): Buffer {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   return Buffer.from(pub.export({ format: 'jwk' }).x ?? '', 'base64url');
+}
+
+/**
+ * X25519(privateKey, peer): the 32-byte shared secret, or null when the peer
+ * is not a usable point: one node or OpenSSL refuses, or one that gives an
+ * all-zero secret (a low-order point, which age forbids; OpenSSL refuses
+ * those too, and this check does not rely on it).
+ *
+ * @param peer - A raw 32-byte public key (a stanza's share), or one already imported.
+ */
+export function x25519Shared(privateKey: KeyObject, peer: Uint8Array | KeyObject): Buffer | null {
+  let secret: Buffer;
+  try {
+    secret = diffieHellman({ privateKey, publicKey: peer instanceof Uint8Array ? importX25519Public(peer) : peer });
+  } catch {
+    return null;
+  }
+  return secret.every((b) => b === 0) ? null : secret;
 }
 
 /**

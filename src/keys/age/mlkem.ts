@@ -10,10 +10,10 @@
  * Behaviour is pinned by the C2SP CCTV `hybrid*` vectors and age-encryption.
  */
 
-import { createHash, createHmac, diffieHellman, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
-import { importX25519Public, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
+import { importX25519Secret, x25519PublicRaw, x25519Shared } from '../x25519-key.js';
 import { builtin } from '../../io/builtin.js';
 import { decodeBase64NoPad, type AgeStanza } from './header.js';
 import type { FoundIdentity } from '../discovery.js';
@@ -100,14 +100,8 @@ function expand(seed: Uint8Array): Expanded {
 function decapsulate(k: Expanded, share: Uint8Array, where: string): Buffer {
   const ssM = mlKem().ml_kem768.decapsulate(share.subarray(0, MLKEM_CT_SIZE), k.mlkemSecret);
   const ctX = share.subarray(MLKEM_CT_SIZE);
-  let ssX: Buffer;
-  try {
-    const peer = importX25519Public(ctX);
-    ssX = diffieHellman({ privateKey: k.x25519Secret, publicKey: peer });
-  } catch {
-    throw failed(`${where} has an invalid X25519 share`);
-  }
-  if (ssX.every((b) => b === 0)) throw failed(`${where} has a low-order X25519 share`);
+  const ssX = x25519Shared(k.x25519Secret, ctX);
+  if (ssX === null) throw failed(`${where} has an invalid or low-order X25519 share`);
   const ss = createHash('sha3-256').update(Buffer.concat([ssM, ssX, ctX, k.x25519Public, XWING_LABEL])).digest();
   ssM.fill(0);
   ssX.fill(0);

@@ -14,14 +14,13 @@
 import {
   createDecipheriv,
   createHmac,
-  diffieHellman,
   hkdfSync,
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
-import { importX25519Public, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
+import { importX25519Secret, x25519PublicRaw, x25519Shared } from '../x25519-key.js';
 import { decodeBase64NoPad, parseAgeFile, type AgeStanza } from './header.js';
 
 /** A parsed `AGE-SECRET-KEY-1…` identity. The secret never leaves the `KeyObject`. */
@@ -164,15 +163,8 @@ function unwrapStanza(stanza: AgeStanza, index: number, id: X25519Identity): Uin
   const share = decodeBase64NoPad(stanza.args[0] ?? '');
   if (share === null || share.length !== KEY_SIZE) throw failed(`${where} does not hold a canonical 32-byte ephemeral share`);
   if (stanza.body.length !== FILE_KEY_SIZE + TAG_SIZE) throw failed(`${where} has a ${stanza.body.length}-byte body instead of 32`);
-  let secret: Buffer;
-  try {
-    const peer = importX25519Public(share);
-    secret = diffieHellman({ privateKey: id.secretKey, publicKey: peer });
-  } catch {
-    throw failed(`${where} has an invalid ephemeral share`);
-  }
-  // A low-order share gives an all-zero secret, which age forbids (OpenSSL may already refuse it).
-  if (secret.every((b) => b === 0)) throw failed(`${where} has a low-order ephemeral share`);
+  const secret = x25519Shared(id.secretKey, share);
+  if (secret === null) throw failed(`${where} has an invalid or low-order ephemeral share`);
   const wrapKey = hkdf(secret, Buffer.concat([share, id.publicKey]), X25519_LABEL);
   secret.fill(0);
   const fileKey = chachaOpen(wrapKey, ZERO_NONCE, stanza.body);

@@ -5,10 +5,10 @@
  * `age-encryption`. Unwrapping is in native.ts.
  */
 
-import { diffieHellman, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { EnvcryptError } from '../../errors.js';
 import { decodeBech32Recipient } from '../bech32-recipient.js';
-import { ephemeralX25519, importX25519Public } from '../x25519-key.js';
+import { ephemeralX25519, importX25519Public, x25519Shared } from '../x25519-key.js';
 import { hkdf } from './native.js';
 import { chachaSeal, type OutStanza } from './write.js';
 
@@ -43,14 +43,9 @@ export function x25519PublicKey(recipient: string): { raw: Uint8Array; key: KeyO
 export function x25519Stanza(fileKey: Uint8Array, recipient: { raw: Uint8Array; key: KeyObject }): OutStanza {
   const eph = ephemeralX25519();
   const share = eph.share;
-  let secret: Buffer;
-  try {
-    secret = diffieHellman({ privateKey: eph.privateKey, publicKey: recipient.key });
-  } catch {
-    secret = Buffer.alloc(KEY_SIZE);
-  }
+  const secret = x25519Shared(eph.privateKey, recipient.key);
   // age refuses a recipient that makes the shared secret all zeros (a low-order point).
-  if (secret.every((b) => b === 0)) throw new EnvcryptError('BAD_KEY', 'not a usable X25519 recipient: its public key is a low-order point');
+  if (secret === null) throw new EnvcryptError('BAD_KEY', 'not a usable X25519 recipient: its public key is a low-order point');
   const wrapKey = hkdf(secret, Buffer.concat([share, recipient.raw]), X25519_LABEL);
   secret.fill(0);
   const body = chachaSeal(wrapKey, ZERO_NONCE, fileKey);

@@ -18,7 +18,6 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
-  diffieHellman,
   hkdfSync,
   privateDecrypt,
   publicEncrypt,
@@ -36,7 +35,7 @@ import {
   type SshPublicKey,
 } from './parse.js';
 import { sshPassphrasePrompt } from './prompt.js';
-import { ephemeralX25519, importX25519Public, importX25519Secret, x25519PublicRaw } from '../x25519-key.js';
+import { ephemeralX25519, importX25519Secret, x25519PublicRaw, x25519Shared } from '../x25519-key.js';
 
 /** Options for {@link sshIdentity}. */
 export interface SshIdentityOptions {
@@ -60,9 +59,11 @@ function tagOf(wire: Uint8Array): string {
   return base64nopad.encode(createHash('sha256').update(wire).digest().subarray(0, 4));
 }
 
-/** X25519(scalar, point). Throws (from OpenSSL) when the result is all zeros, i.e. a low-order point. */
+/** X25519(scalar, point). Throws for a point that is not usable (low-order: an all-zero result); callers say which stanza or key. */
 function x25519(scalar: KeyObject, point: Uint8Array): Uint8Array {
-  return new Uint8Array(diffieHellman({ privateKey: scalar, publicKey: importX25519Public(point) }));
+  const shared = x25519Shared(scalar, point);
+  if (shared === null) throw new Error('not a usable X25519 point');
+  return new Uint8Array(shared);
 }
 
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {

@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armor } from 'age-encryption';
-import { EnvcryptError } from '../../../src/errors.js';
 import { ARMOR_BEGIN, ARMOR_END, decodeArmor, encodeArmor } from '../../../src/keys/age/armor.js';
 import { cctvVectors } from '../../helpers/cctv.js';
 import { caught } from '../../helpers/errors.js';
