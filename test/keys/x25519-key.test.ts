@@ -2,7 +2,7 @@ import { createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ephemeralX25519, importX25519Secret, x25519PublicRaw } from '../../src/keys/x25519-key.js';
+import { ephemeralX25519, importX25519Public, importX25519Secret, x25519PublicRaw, x25519Shared } from '../../src/keys/x25519-key.js';
 import { ROOT } from '../helpers/paths.js';
 
 const withoutComments = (code: string): string => code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
@@ -25,6 +25,19 @@ describe('X25519 keys', () => {
   it('imports a raw scalar as the key whose public half RFC 7748 gives (its section 6.1 test vector)', () => {
     const alice = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
     expect(x25519PublicRaw(importX25519Secret(alice)).toString('hex')).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+  });
+
+  it('the shared secret is RFC 7748 section 6.1\'s, from a raw share or an imported one; a low-order or malformed share gives null', () => {
+    const alice = importX25519Secret(Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex'));
+    const bobPublic = Buffer.from('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f', 'hex');
+    const k = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
+    expect(x25519Shared(alice, bobPublic)?.toString('hex')).toBe(k);
+    expect(x25519Shared(alice, importX25519Public(bobPublic))?.toString('hex')).toBe(k);
+    // Low-order points (all give an all-zero secret), from the list in libsodium's and age's tests.
+    for (const low of ['0000000000000000000000000000000000000000000000000000000000000000', '0100000000000000000000000000000000000000000000000000000000000000', 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800']) {
+      expect(x25519Shared(alice, Buffer.from(low, 'hex'))).toBeNull();
+    }
+    expect(x25519Shared(alice, Buffer.alloc(31, 9))).toBeNull();
   });
 
   it('src/ never calls generateKeyPairSync: on node 20 a GC inside a later key export can deadlock on its job', () => {
