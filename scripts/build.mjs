@@ -70,9 +70,19 @@ let vendorBuilt;
 // file when ESM code imports it (the ESM library; index.cjs's import() of
 // age-encryption).
 const exportNames = async (name) => Object.keys(await import(name)).filter((k) => k !== 'default');
+// The vendored ML-KEM hashes with node:crypto, not noble's JavaScript Keccak
+// (src/keys/age/sha3-node.ts says why and what it covers).
+const nativeSha3 = {
+  name: 'native-sha3',
+  setup(b) {
+    const shim = new URL('../src/keys/age/sha3-node.ts', import.meta.url).pathname;
+    b.onResolve({ filter: /^@noble\/hashes\/sha3(\.js)?$/ }, () => ({ path: shim }));
+  },
+};
 const vendorBuild = async ([name, file]) => {
   const contents = `export { ${(await exportNames(name)).join(', ')} } from ${JSON.stringify(name)};`;
-  await build({ ...common, plugins: [licenses], stdin: { contents, resolveDir: root }, outfile: `${out}/vendor/${file}.cjs`, format: 'cjs', minifyWhitespace: true, minifySyntax: true });
+  const plugins = file === 'ml-kem' ? [licenses, nativeSha3] : [licenses];
+  await build({ ...common, plugins, stdin: { contents, resolveDir: root }, outfile: `${out}/vendor/${file}.cjs`, format: 'cjs', minifyWhitespace: true, minifySyntax: true });
 };
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const vendor = {
