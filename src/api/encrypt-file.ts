@@ -165,26 +165,27 @@ export interface EncryptWithRulesOptions extends Omit<EncryptFileOptions, 'recip
   /** `--config PATH`. */
   configPath?: string;
   /**
-   * `-R FILE` values: files holding one recipient each (an `age1…` or SSH
-   * `.pub` file, or an identity file whose public key is used), as
-   * `recipients add` reads them. They count as `-r` recipients.
+   * `-R FILE` values: recipients files as `age -R` reads them (one recipient
+   * per line: `age1…`, SSH public keys), or an identity file or SSH private
+   * key whose public key is used. They count as `-r` recipients.
    */
   recipientFiles?: readonly string[];
 }
 
 /**
- * The recipients of `-R FILE` arguments, as `recipients add` resolves a file.
+ * The recipients of `-R FILE` arguments: each file a recipients list as
+ * `age -R` reads one, or an identity file or SSH private key whose public key is used.
  *
- * @throws EnvcryptError `NOT_FOUND` for a missing file; `BAD_KEY`/`USAGE` for a file without exactly one key
+ * @throws EnvcryptError `NOT_FOUND` for a missing file; `BAD_KEY` naming the file and line of a line that is not a recipient
  */
 export async function recipientsFromFiles(files: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   if (files.length === 0) return out;
   // Loaded only when used: it brings the repository-wide re-keying code.
-  const { resolveRecipient } = await import('./recipients.js');
+  const { resolveRecipientsFile } = await import('./recipients.js');
   for (const f of files) {
     assertInputFile(f);
-    out.push((await resolveRecipient(f)).text);
+    for (const r of await resolveRecipientsFile(f)) out.push(r.text);
   }
   return out;
 }

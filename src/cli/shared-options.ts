@@ -39,13 +39,13 @@ export function encryptedInputFormat(args: Args, file: string): Format {
   return formatFor(file, undefined, '--input-type', readPrefixOf(file, 4096) ?? undefined);
 }
 
-/** `-R/--recipients-file FILE`, as age takes it: a file holding a recipient (`.pub`, an identity file). */
+/** `-R/--recipients-file FILE`, as age takes it: a recipients file, one per line (or an identity file, whose public key is used). */
 export function withRecipientFiles(y: Argv): Argv {
   return y.option('recipients-file', {
     alias: 'R',
     type: 'string',
     array: true,
     requiresArg: true,
-    describe: 'file holding one recipient: an age1… or ssh .pub file, or an identity file (its public key is used); repeatable',
+    describe: 'recipients file, one per line as for age -R (age1…, ssh .pub lines; # comments), or an identity file (its public key is used); repeatable',
   });
 }

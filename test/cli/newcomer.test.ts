@@ -1,6 +1,7 @@
 /**
  * The "newcomer's first hour" issue, item by item, through the built CLI.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -267,5 +268,37 @@ describe('10. recipient files (-R), as age takes them', () => {
     const asR = run(['encrypt', 'r.env', '-r', 'mine.pub']);
     expect(asR.code).toBe(2);
     expect(asR.stderr).toContain('-R mine.pub');
+  });
+
+  it('encrypt -R a recipients list as age reads one: a recipient per line, # comments and blank lines skipped', () => {
+    put(t.dir, 'team.env', 'TEAM=shared\n');
+    const a = ageKeygen(t.dir, 'team-a.txt');
+    const b = ageKeygen(t.dir, 'team-b.txt');
+    const ssh = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'c@example', '-f', join(t.dir, 'team-ssh')]);
+    expect(ssh.status).toBe(0);
+    const list = `# the team\n${a.recipient}\n\n${b.recipient}\n${readFileSync(join(t.dir, 'team-ssh.pub'), 'utf8')}`;
+    put(t.dir, 'team.txt', list);
+    // The same file is a recipients file for the age CLI itself.
+    const viaAge = spawnSync('age', ['-R', join(t.dir, 'team.txt')], { input: 'probe' });
+    expect(viaAge.status).toBe(0);
+    for (const k of [a, b]) expect(spawnSync('age', ['-d', '-i', k.file], { input: viaAge.stdout }).stdout.toString()).toBe('probe');
+    const r = run(['encrypt', 'team.env', '-R', 'team.txt', '-o', 'team.env.enc']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const listed = run(['recipients', 'list', 'team.env.enc', '--json']);
+    expect(JSON.parse(listed.stdout)[0].recipients).toHaveLength(3);
+    for (const k of [a, b]) expect(run(['get', 'team.env.enc', 'TEAM'], { env: cleanEnv({ ENVCRYPT_AGE_KEY_FILE: k.file }) }).stdout).toBe('shared');
+    expect(run(['get', 'team.env.enc', 'TEAM'], { env: cleanEnv({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: join(t.dir, 'team-ssh') }) }).stdout).toBe('shared');
+    // A line that is no recipient: its file, line and column, never its text.
+    put(t.dir, 'team-bad.txt', `${list}AGE-SECRET-PASTED-HERE-BY-MISTAKE\n`);
+    const bad = run(['encrypt', 'team.env', '-R', 'team-bad.txt']);
+    expect(bad.code).toBe(5);
+    expect(bad.stderr).toContain('team-bad.txt:6:1: this line is not a public key');
+    expect(bad.stderr).not.toContain('PASTED');
+    // recipients add takes one key; its hint leads to -R.
+    const add = run(['recipients', 'add', 'team.txt', 'team.env.enc']);
+    expect(add.code).toBe(2);
+    expect(add.stderr).toContain('team.txt holds 3 keys');
+    expect(add.stderr).toContain('encrypt -R FILE');
   });
 });
