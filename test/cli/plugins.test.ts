@@ -76,4 +76,24 @@ describe('age plugins through the CLI', () => {
     const r = spawnSync(process.execPath, ['-r', 'envcrypt/config', 'app.cjs'], { cwd: t.dir, env: cleanEnv({ PATH, SOPS_AGE_KEY_FILE: identity }), encoding: 'utf8', timeout: 60_000 });
     expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'set\n']);
   });
+
+  it('one plugin run for all of a file\'s stanzas: ten recipients with the plugin\'s last, and two key groups of 2-of-2', () => {
+    const dir = join(t.dir, 'many');
+    mkdirSync(dir);
+    const others = Array.from({ length: 9 }, (_, i) => /age1[0-9a-z]+/.exec(spawnSync('age-keygen', ['-o', join(dir, `k${i}.txt`)], { encoding: 'utf8' }).stderr)![0]!);
+    put(dir, 'a.env', `TOKEN=${CANARY}\n`);
+    const made = runCli(['encrypt', 'a.env', ...others.flatMap((r) => ['-r', r]), '-r', RECIPIENT, '-o', 'ten.env.enc'], { cwd: dir, env: cleanEnv({ PATH }) });
+    expect([made.code, made.stderr]).toEqual([0, '']);
+    // Shamir 2-of-2: the plugin's recipient is in both groups, each beside a key nobody here has.
+    put(dir, '.sops.yaml', `creation_rules:\n  - path_regex: groups\\.env\\.enc$\n    shamir_threshold: 2\n    key_groups:\n      - age: [${others[0]}, ${RECIPIENT}]\n      - age: [${others[1]}, ${RECIPIENT}]\n`);
+    const grouped = runCli(['encrypt', 'a.env', '-o', 'groups.env.enc'], { cwd: dir, env: cleanEnv({ PATH }) });
+    expect([grouped.code, grouped.stderr]).toEqual([0, '']);
+    for (const f of ['ten.env.enc', 'groups.env.enc']) {
+      const log = join(dir, `${f}.log`);
+      put(dir, `${f}.log`, '');
+      const r = runCli(['get', f, 'TOKEN'], { cwd: dir, env: cleanEnv({ PATH, SOPS_AGE_KEY_FILE: identity, ENVCRYPTTEST_PLUGIN_LOG: log }) });
+      expect([r.code, r.stderr, r.stdout], f).toEqual([0, '', CANARY]);
+      expect(readFileSync(log, 'utf8'), f).toBe('--age-plugin=identity-v1\n');
+    }
+  });
 });

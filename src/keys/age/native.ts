@@ -21,7 +21,7 @@ import {
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
 import { importX25519Secret, x25519PublicRaw, x25519Shared } from '../x25519-key.js';
-import { decodeBase64NoPad, parseAgeFile, type AgeStanza } from './header.js';
+import { decodeBase64NoPad, parseAgeFile, type AgeFile, type AgeStanza } from './header.js';
 
 /** A parsed `AGE-SECRET-KEY-1…` identity. The secret never leaves the `KeyObject`. */
 export interface X25519Identity {
@@ -244,15 +244,35 @@ export function unwrapNative(
   file: Uint8Array,
   identities: readonly NativeIdentity[],
 ): Uint8Array | null | 'unsupported' {
-  const { stanzas, headerForMac, mac, payload } = parseAgeFile(file);
-  // age refuses files that mix a passphrase with other recipients, before trying any key.
-  if (stanzas.some((s) => s.type === 'scrypt') && stanzas.length !== 1) {
+  const parsed = parseChecked(file);
+  const fileKey = findFileKey(parsed.stanzas, identities);
+  if (fileKey === null) {
+    return parsed.stanzas.some((s) => GENERAL_PATH_STANZA_TYPES.has(s.type)) ? 'unsupported' : null;
+  }
+  return openWithKey(parsed, fileKey);
+}
+
+/**
+ * Decrypt a binary age file whose file key came from elsewhere (an age
+ * plugin): verify the header MAC with it, then decrypt the whole payload,
+ * exactly as {@link unwrapNative} does after unwrapping. The key is zeroed.
+ *
+ * @throws {@link EnvcryptError} `DECRYPT_FAILED` as {@link unwrapNative}.
+ */
+export function openWithFileKey(file: Uint8Array, fileKey: Uint8Array): Uint8Array {
+  return openWithKey(parseChecked(file), fileKey);
+}
+
+/** The parsed header, refused (as age refuses it, before trying any key) when it mixes a passphrase with other recipients. */
+function parseChecked(file: Uint8Array): AgeFile {
+  const parsed = parseAgeFile(file);
+  if (parsed.stanzas.some((s) => s.type === 'scrypt') && parsed.stanzas.length !== 1) {
     throw failed('the age header has a scrypt stanza that is not its only stanza');
   }
-  const fileKey = findFileKey(stanzas, identities);
-  if (fileKey === null) {
-    return stanzas.some((s) => GENERAL_PATH_STANZA_TYPES.has(s.type)) ? 'unsupported' : null;
-  }
+  return parsed;
+}
+
+function openWithKey({ headerForMac, mac, payload }: AgeFile, fileKey: Uint8Array): Uint8Array {
   try {
     const macKey = hkdf(fileKey, Buffer.alloc(0), 'header');
     const expected = createHmac('sha256', macKey).update(headerForMac).digest();

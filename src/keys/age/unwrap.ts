@@ -3,7 +3,8 @@ import { EnvcryptError } from '../../errors.js';
 import type { FoundIdentity, SshKeyText } from '../discovery.js';
 import { recipientKey } from '../short-recipient.js';
 import { decodeArmor } from './armor.js';
-import { parseX25519Identity, unwrapNative, x25519Recipient, type NativeIdentity } from './native.js';
+import { openWithFileKey, parseX25519Identity, unwrapNative, x25519Recipient, type NativeIdentity } from './native.js';
+import { parseAgeFile } from './header.js';
 import { loadAgeLib } from './lib.js';
 
 /** Identities prepared once per source, so each stanza is tried without re-parsing keys. */
@@ -157,29 +158,56 @@ export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recip
  * in order until one opens (null for a group none opens). The identities
  * are made once for the whole request, so a protected SSH key asks for its
  * passphrase at most once however many stanzas and groups there are.
+ *
+ * Plugins come last, and only for the groups still closed: each run starts
+ * a program, which may ask for a PIN or a touch. Each plugin runs once for
+ * all of those stanzas (see {@link pluginFileKeys}), not once per stanza.
  */
 export async function unwrapGeneral({ ids, groups }: GeneralUnwrap): Promise<(GeneralOpened | null)[]> {
-  if (groups.every((g) => g.length === 0)) return groups.map(() => null);
-  const age = await loadAgeLib();
-  const d = new age.Decrypter();
+  const opened: (GeneralOpened | null)[] = groups.map(() => null);
+  if (groups.every((g) => g.length === 0)) return opened;
   const isPlugin = (g: FoundIdentity): g is string => typeof g === 'string' && g.startsWith('AGE-PLUGIN-');
-  for (const g of ids.general) if (!isPlugin(g)) d.addIdentity(await generalIdentity(g, ids));
-  // Plugins last: each try starts a program, which may ask for a PIN.
-  const plugins = ids.general.filter(isPlugin);
-  if (plugins.length > 0) for (const p of (await import('../plugin/identity.js')).pluginIdentities(plugins)) d.addIdentity(p);
-  const opened: (GeneralOpened | null)[] = [];
-  for (const stanzas of groups) {
-    let found: GeneralOpened | null = null;
-    for (const [stanza, { file, recipient }] of stanzas.entries()) {
-      const key = await decryptOne(d, file, recipient);
-      if (key !== null) {
-        found = { stanza, key };
-        break;
+  const others = ids.general.filter((g) => !isPlugin(g));
+  if (others.length > 0) {
+    const age = await loadAgeLib();
+    const d = new age.Decrypter();
+    for (const g of others) d.addIdentity(await generalIdentity(g, ids));
+    for (const [g, stanzas] of groups.entries()) {
+      for (const [stanza, { file, recipient }] of stanzas.entries()) {
+        const key = await decryptOne(d, file, recipient);
+        if (key !== null) {
+          opened[g] = { stanza, key };
+          break;
+        }
       }
     }
-    opened.push(found);
   }
+  const plugins = ids.general.filter(isPlugin);
+  if (plugins.length > 0 && opened.includes(null)) await openWithPlugins(plugins, groups, opened);
   return opened;
+}
+
+/** Fill the closed groups of `opened` with what the plugins give: each group's first stanza a plugin has the file key of. */
+async function openWithPlugins(plugins: readonly string[], groups: readonly GeneralStanza[][], opened: (GeneralOpened | null)[]): Promise<void> {
+  const todo = groups.flatMap((stanzas, g) => (opened[g] === null ? stanzas.map((s, stanza) => ({ g, stanza, ...s })) : []));
+  const headers = todo.map((t) => {
+    try {
+      return parseAgeFile(t.file).stanzas;
+    } catch (cause) {
+      throw new EnvcryptError('DECRYPT_FAILED', `could not open the wrapped data key for ${t.recipient.slice(0, 24)}…`, { cause });
+    }
+  });
+  const { pluginFileKeys } = await import('../plugin/identity.js');
+  const keys = await pluginFileKeys(plugins, headers);
+  for (const [i, t] of todo.entries()) {
+    const fileKey = keys[i];
+    if (!fileKey) continue;
+    if (opened[t.g] !== null) {
+      fileKey.fill(0);
+      continue;
+    }
+    opened[t.g] = { stanza: t.stanza, key: openWithFileKey(t.file, fileKey) };
+  }
 }
 
 async function decryptOne(d: { decrypt(file: Uint8Array): Promise<Uint8Array> }, file: Uint8Array, recipient: string): Promise<Uint8Array | null> {
