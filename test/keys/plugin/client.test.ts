@@ -182,6 +182,13 @@ describe('age plugins: failures', () => {
     expect(e.message).toBe('age plugin age-plugin-envcrypttest failed: malformed output: a line that is not a "-> command" stanza');
   });
 
+  it('a file key for a file index the client never sent is malformed output, never a key', async () => {
+    vi.stubEnv('ENVCRYPTTEST_PLUGIN', 'badindex');
+    const e = await rejected(open(RECIPIENT, ENC, [IDENTITY]));
+    expect(e.code).toBe('NO_IDENTITY');
+    expect(e.message).toBe('age plugin age-plugin-envcrypttest failed: malformed output: a malformed file-key command');
+  });
+
   it('refuses attacker-chosen plugin names before anything runs: path separators, spaces', () => {
     const log = join(t.dir, 'ran.log');
     vi.stubEnv('ENVCRYPTTEST_PLUGIN_LOG', log);
