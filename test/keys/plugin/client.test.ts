@@ -182,11 +182,13 @@ describe('age plugins: failures', () => {
     expect(e.message).toBe('age plugin age-plugin-envcrypttest failed: malformed output: a line that is not a "-> command" stanza');
   });
 
-  it('a file key for a file index the client never sent is malformed output, never a key', async () => {
-    vi.stubEnv('ENVCRYPTTEST_PLUGIN', 'badindex');
-    const e = await rejected(open(RECIPIENT, ENC, [IDENTITY]));
-    expect(e.code).toBe('NO_IDENTITY');
-    expect(e.message).toBe('age plugin age-plugin-envcrypttest failed: malformed output: a malformed file-key command');
+  it('a file key for a file index the client never sent, or a second one for a file, is malformed output, never a key', async () => {
+    for (const [mode, why] of [['badindex', 'a malformed file-key command'], ['twice', 'a second file key for the same file']]) {
+      vi.stubEnv('ENVCRYPTTEST_PLUGIN', mode);
+      const e = await rejected(open(RECIPIENT, ENC, [IDENTITY]));
+      expect(e.code).toBe('NO_IDENTITY');
+      expect(e.message).toBe(`age plugin age-plugin-envcrypttest failed: malformed output: ${why}`);
+    }
   });
 
   it('refuses attacker-chosen plugin names before anything runs: path separators, spaces', () => {
