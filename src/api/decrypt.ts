@@ -1,4 +1,4 @@
-import { recoverDataKey, recoverDataKeySync } from '../crypto/datakey.js';
+import { recoverDataKey, recoverDataKeysSync } from '../crypto/datakey.js';
 import { IvStash } from '../crypto/iv-stash.js';
 import { readMetadata, type Metadata } from '../stores/metadata.js';
 import { coveredOf, verifyIntegrity } from '../crypto/integrity.js';
@@ -114,25 +114,55 @@ export interface SyncHost {
  * this module's other callers.
  */
 export function decryptTextSync(text: string, name: string, opts: DecryptOptions, host: SyncHost): DecryptedFile {
-  try {
-    const format = opts.format ?? formatFor(name, undefined, undefined, text);
-    opts.beforeParse?.(text, format);
-    const { branches, md } = parseSops(host.storeFor(format), text, name);
-    opts.beforeDecrypt?.(branches);
-    let dataKey = opts.dataKey;
-    const shares = new Map<number, Uint8Array>();
-    if (!dataKey) {
-      const keys = noFallbackFromNamed(opts);
-      try {
-        dataKey = recoverDataKeySync(md, name, keys.opts, (req) => host.unwrapGeneral(req), host.otherOpeners, shares);
-      } catch (e) {
-        throw namedFailure(e, keys.failure());
-      }
+  const [result] = decryptTextsSync([{ text, name }], opts, host);
+  if ('error' in result!) throw result.error;
+  return result!.file;
+}
+
+/** One file's outcome in {@link decryptTextsSync}. */
+export type DecryptTextResult = { file: DecryptedFile } | { error: unknown };
+
+/**
+ * {@link decryptTextSync} for several files (the preload's layered files),
+ * with their keys found together: every file is parsed, then their key
+ * searches run in step so that what they leave to the general path goes to
+ * `host` in one request (one helper process for all of them), then each is
+ * decrypted. Each file gets its own result, with the same checks and errors
+ * as alone; the caller reports the first failure in file order.
+ */
+export function decryptTextsSync(files: readonly { text: string; name: string }[], opts: DecryptOptions, host: SyncHost): DecryptTextResult[] {
+  const parsed = files.map(({ text, name }) => {
+    try {
+      const format = opts.format ?? formatFor(name, undefined, undefined, text);
+      opts.beforeParse?.(text, format);
+      const { branches, md } = parseSops(host.storeFor(format), text, name);
+      opts.beforeDecrypt?.(branches);
+      return { name, format, branches, md, keys: opts.dataKey ? undefined : noFallbackFromNamed(opts), shares: new Map<number, Uint8Array>() };
+    } catch (error) {
+      return { name, error };
     }
-    return decryptParsed(format, branches, md, dataKey, opts, shares);
-  } catch (e) {
-    throw inFile(e, name);
-  }
+  });
+  const searching = parsed.flatMap((p) => ('keys' in p && p.keys ? [p] : []));
+  const found = recoverDataKeysSync(
+    searching.map((p) => ({ md: p.md, file: p.name, opts: p.keys!.opts, found: p.shares })),
+    (req) => host.unwrapGeneral(req),
+    host.otherOpeners,
+  );
+  return parsed.map((p): DecryptTextResult => {
+    try {
+      if ('error' in p) throw p.error;
+      let dataKey: Uint8Array;
+      if (opts.dataKey) dataKey = opts.dataKey;
+      else {
+        const r = found[searching.indexOf(p)]!;
+        if ('error' in r) throw namedFailure(r.error, p.keys!.failure());
+        dataKey = r.key;
+      }
+      return { file: decryptParsed(p.format, p.branches, p.md, dataKey, opts, p.shares) };
+    } catch (e) {
+      return { error: inFile(e, p.name) };
+    }
+  });
 }
 
 /**

@@ -6,7 +6,7 @@ import { isLoaderSensitive, removeIdentity } from '../exec/sensitive-names.js';
 import type { Format } from '../stores/store.js';
 import { setOwn, toEnv, type FlattenOptions } from '../tree/env.js';
 import { readTextFile } from '../io/read.js';
-import { decryptFile, decryptTextSync, type DecryptedFile, type DecryptOptions, type SyncHost } from './decrypt.js';
+import { decryptFile, decryptTextsSync, type DecryptedFile, type DecryptOptions, type SyncHost } from './decrypt.js';
 
 /** Options for {@link load} and {@link config}. */
 export interface LoadOptions extends KeyOptions, FlattenOptions {
@@ -65,14 +65,30 @@ export async function loadDetailed(options: LoadOptions = {}): Promise<Loaded> {
 
 /**
  * {@link loadDetailed} without a promise, for the preloads (see
- * {@link decryptTextSync}).
+ * {@link decryptTextsSync}): the files' keys are found together, so what
+ * they leave to the general path takes one helper process, not one per file.
+ * The first failure in file order is thrown, as file by file.
  */
 export function loadDetailedSync(options: LoadOptions, host: SyncHost): Loaded {
   const opts = shareKeySources(options);
-  return layer(
-    presentPaths(opts).map((file) => [file, decryptTextSync(readOrExplain(file), file, { ...opts, readOnly: true }, host)]),
-    opts,
-  );
+  const paths = presentPaths(opts);
+  type Read = { name: string; text: string } | { name: string; error: unknown };
+  const texts = paths.map((file): Read => {
+    try {
+      return { name: file, text: readOrExplain(file) };
+    } catch (error) {
+      return { name: file, error };
+    }
+  });
+  const readable = texts.flatMap((t) => ('text' in t ? [t] : []));
+  const results = decryptTextsSync(readable, { ...opts, readOnly: true }, host);
+  const files = texts.map((t): [string, DecryptedFile] => {
+    if ('error' in t) throw t.error;
+    const r = results[readable.indexOf(t)]!;
+    if ('error' in r) throw r.error;
+    return [t.name, r.file];
+  });
+  return layer(files, opts);
 }
 
 /** The files to load (default `.env.enc`), less the optional ones that do not exist. */

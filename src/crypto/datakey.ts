@@ -48,10 +48,98 @@ export function recoverDataKeySync(
   openers?: OtherOpeners,
   found?: Map<number, Uint8Array>,
 ): Uint8Array {
-  const search = searchDataKey(md, file, openers ? { ...opts, openers } : opts, found);
-  let step = search.next();
-  while (!step.done) step = search.next(general(step.value));
-  return step.value;
+  const [result] = recoverDataKeysSync([{ md, file, opts, ...(found ? { found } : {}) }], general, openers);
+  if ('error' in result!) throw result.error;
+  return result!.key;
+}
+
+/** One file's key search, for {@link recoverDataKeysSync}. */
+export interface KeySearchJob {
+  md: Metadata;
+  file: string;
+  opts: KeyOptions;
+  /** Receives what each opened group's stanza held (see {@link recoverDataKey}). */
+  found?: Map<number, Uint8Array>;
+}
+
+/** What {@link recoverDataKeysSync} found for one file: its data key, or what its search threw. */
+export type KeySearchResult = { key: Uint8Array } | { error: unknown };
+
+/**
+ * {@link recoverDataKeySync} for several files at once, the layered files of
+ * a preload: their searches run in step, and what they leave to the general
+ * path in the same round with the same identities goes to `general` as one
+ * request. So a preload starts one helper process for all of its files,
+ * not one per file. Each file's search is the one {@link recoverDataKey}
+ * runs, and its result is its own: a file's failure (or a failed `general`
+ * call) is that file's error, for the caller to report in file order.
+ */
+export function recoverDataKeysSync(
+  jobs: readonly KeySearchJob[],
+  general: (req: GeneralUnwrap) => readonly (GeneralOpened | null)[],
+  openers?: OtherOpeners,
+): KeySearchResult[] {
+  const results: KeySearchResult[] = [];
+  const waiting: Waiting[] = [];
+  const advance = (i: number, search: Search<Uint8Array>, answers?: readonly (GeneralOpened | null)[]): void => {
+    try {
+      const step = answers === undefined ? search.next() : search.next(answers);
+      if (step.done) results[i] = { key: step.value };
+      else waiting.push({ i, search, req: step.value });
+    } catch (error) {
+      results[i] = { error };
+    }
+  };
+  for (const [i, job] of jobs.entries()) {
+    let search: Search<Uint8Array>;
+    try {
+      search = searchDataKey(job.md, job.file, openers ? { ...job.opts, openers } : job.opts, job.found);
+    } catch (error) {
+      results[i] = { error };
+      continue;
+    }
+    advance(i, search);
+  }
+  while (waiting.length > 0) {
+    const round = waiting.splice(0);
+    for (const batch of byIdentities(round)) {
+      let answers: readonly (GeneralOpened | null)[];
+      try {
+        answers = general({ ids: batch[0]!.req.ids, groups: batch.flatMap((w) => w.req.groups) });
+      } catch (error) {
+        for (const w of batch) results[w.i] = { error };
+        continue;
+      }
+      let at = 0;
+      for (const w of batch) {
+        advance(w.i, w.search, answers.slice(at, at + w.req.groups.length));
+        at += w.req.groups.length;
+      }
+    }
+  }
+  return results;
+}
+
+/** A search waiting for the general path: its file's index, and its request. */
+interface Waiting {
+  i: number;
+  search: Search<Uint8Array>;
+  req: GeneralUnwrap;
+}
+
+/** The waiting searches in batches that ask with the same identities (the key sources are shared, so the same objects). */
+function byIdentities(round: readonly Waiting[]): Waiting[][] {
+  const batches: Waiting[][] = [];
+  for (const w of round) {
+    const same = (b: Waiting[]): boolean => {
+      const [x, y] = [b[0]!.req.ids.general, w.req.ids.general];
+      return x.length === y.length && x.every((id, k) => id === y[k]);
+    };
+    const batch = batches.find(same);
+    if (batch) batch.push(w);
+    else batches.push([w]);
+  }
+  return batches;
 }
 
 /** What the search yields (everything one source leaves to the general path) and is resumed with. */

@@ -38,9 +38,10 @@ export type SpawnSync = typeof import('node:child_process').spawnSync;
  * asynchronous, and a preload cannot wait for a promise: it is opened by a
  * short-lived envcrypt process (`__unwrap-general`) that gets the request on
  * a stdin pipe and answers on a stdout pipe. One process per identity source
- * whose keys need it, not one per stanza: it gets every stanza of every key
- * group still to open at once. The identities found here are sent along, so
- * a key command never runs twice.
+ * whose keys need it, not one per stanza or file: it gets every stanza of
+ * every key group still to open, in every file the preload loads, at once
+ * (see `decryptTextsSync`). The identities found here are sent along, so a
+ * key command never runs twice.
  */
 export function preloadHost(bin: string, spawn?: SpawnSync): SyncHost {
   return {

@@ -2,12 +2,12 @@
 // stanzas: the request goes on stdin (never argv), and every way the helper
 // can answer or fail becomes a value or an envcrypt error.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EnvcryptError } from '../../src/errors.js';
 import { preloadHost, type SpawnSync } from '../../src/start/sync-host.js';
-import { BIN } from '../helpers/paths.js';
+import { BIN, ROOT } from '../helpers/paths.js';
 import { cleanEnv, put, tempDir } from '../helpers/run-cli.js';
 
 let t: ReturnType<typeof tempDir>;
@@ -134,7 +134,7 @@ describe('envcrypt __unwrap-general (the real helper)', () => {
   });
 });
 
-describe('preloadHost() starts one helper per file, not one per stanza (issue 16)', () => {
+describe('preloadHost() starts one helper per key source, not one per stanza (issue 16)', () => {
   it('a passphrase-protected ssh key whose stanza is last of 10: one helper, handed all 10, which cannot ask (no terminal) and says so', async () => {
     const { decryptTextSync } = await import('../../src/api/decrypt.js');
     const { newIdentity } = await import('../../src/keys/keygen.js');
@@ -159,6 +159,40 @@ describe('preloadHost() starts one helper per file, not one per stanza (issue 16
     })();
     expect(requests.map((r) => r.groups.map((g) => g.length))).toEqual([[10]]);
     expect([e?.code, e?.message]).toEqual(['NO_IDENTITY', `ssh key ${key} is protected by a passphrase, and there is no terminal to ask for it`]);
+  });
+});
+
+describe('preloadHost() starts one helper for all of a preload\'s files (issue 16)', () => {
+  it('two layered files opened by an age plugin: one helper, one plugin run, the values of both', async () => {
+    const { loadDetailedSync } = await import('../../src/api/load.js');
+    const { encryptText } = await import('../../src/api/encrypt.js');
+    const { newIdentity } = await import('../../src/keys/keygen.js');
+    vi.stubEnv('PATH', `${join(ROOT, 'test', 'fixtures', 'bin')}:${process.env.PATH}`);
+    try {
+      const idFile = join(t.dir, 'plugin-identity.txt');
+      copyFileSync(join(ROOT, 'test', 'fixtures', 'plugin', 'identity.txt'), idFile);
+      chmodSync(idFile, 0o600);
+      const recipient = /# recipient: (\S+)/.exec(readFileSync(idFile, 'utf8'))![1]!;
+      const other = await newIdentity(false);
+      for (const [f, plain] of [['a.env.enc', 'A=first\n'], ['b.env.enc', 'B=second\n']] as const) {
+        put(t.dir, f, await encryptText(plain, f.replace('.enc', ''), { recipients: [other.recipient, recipient] }));
+      }
+      const log = join(t.dir, 'plugin-runs.log');
+      vi.stubEnv('ENVCRYPTTEST_PLUGIN_LOG', log);
+      const requests: { groups: unknown[][] }[] = [];
+      const counting = ((cmd: string, args: string[], opts: { input: string }) => {
+        requests.push(JSON.parse(opts.input) as { groups: unknown[][] });
+        return spawnSync(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+      }) as unknown as SpawnSync;
+      const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_KEY_FILE: idFile };
+      const loaded = loadDetailedSync({ path: [join(t.dir, 'a.env.enc'), join(t.dir, 'b.env.enc')], env }, preloadHost(BIN, counting));
+      expect(loaded.values).toEqual({ A: 'first', B: 'second' });
+      // One request: each file's one key group, with both of its stanzas (no key here opens either natively).
+      expect(requests.map((r) => r.groups.map((g) => g.length))).toEqual([[2, 2]]);
+      expect(readFileSync(log, 'utf8')).toBe('--age-plugin=identity-v1\n');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 
