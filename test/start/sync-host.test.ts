@@ -29,6 +29,16 @@ ${body}
   );
 }
 
+/** A spawnSync that runs the real helper and keeps each request it was handed, to count the helpers started. */
+function countingSpawn(): { requests: { groups: unknown[][] }[]; counting: SpawnSync } {
+  const requests: { groups: unknown[][] }[] = [];
+  const counting = ((cmd: string, args: string[], opts: { input: string }) => {
+    requests.push(JSON.parse(opts.input) as { groups: unknown[][] });
+    return spawnSync(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+  }) as unknown as SpawnSync;
+  return { requests, counting };
+}
+
 const SECRET_ID = 'AGE-SECRET-KEY-PQ-1THROWAWAYTESTVALUE';
 // Two key groups, the first with two stanzas to try.
 const req = {
@@ -144,11 +154,7 @@ describe('preloadHost() starts one helper per key source, not one per stanza (is
     const others = await Promise.all(Array.from({ length: 9 }, () => newIdentity(false)));
     const recipients = [...others.map((o) => o.recipient), readFileSync(`${key}.pub`, 'utf8').trim()];
     const text = await encryptText('TOKEN=CANARY-onehelper-3f1\n', 'x.env', { recipients });
-    const requests: { groups: unknown[][] }[] = [];
-    const counting = ((cmd: string, args: string[], opts: { input: string }) => {
-      requests.push(JSON.parse(opts.input) as { groups: unknown[][] });
-      return spawnSync(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
-    }) as unknown as SpawnSync;
+    const { requests, counting } = countingSpawn();
     const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_SSH_PRIVATE_KEY_FILE: key };
     const e = (() => {
       try {
@@ -179,11 +185,7 @@ describe('preloadHost() starts one helper for all of a preload\'s files (issue 1
       }
       const log = join(t.dir, 'plugin-runs.log');
       vi.stubEnv('ENVCRYPTTEST_PLUGIN_LOG', log);
-      const requests: { groups: unknown[][] }[] = [];
-      const counting = ((cmd: string, args: string[], opts: { input: string }) => {
-        requests.push(JSON.parse(opts.input) as { groups: unknown[][] });
-        return spawnSync(cmd, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
-      }) as unknown as SpawnSync;
+      const { requests, counting } = countingSpawn();
       const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_KEY_FILE: idFile };
       const loaded = loadDetailedSync({ path: [join(t.dir, 'a.env.enc'), join(t.dir, 'b.env.enc')], env }, preloadHost(BIN, counting));
       expect(loaded.values).toEqual({ A: 'first', B: 'second' });
