@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config, decryptFile, encryptFile, load, parse, populate } from '../../src/index.js';
 import { EnvcryptError } from '../../src/errors.js';
-import { alreadySet, loadDetailed } from '../../src/api/load.js';
+import { alreadySet, loadDetailed, loadDetailedSync } from '../../src/api/load.js';
+import { preloadHost } from '../../src/start/sync-host.js';
 import { ageKeygen, cleanEnv, put, runCli, tempDir } from '../helpers/run-cli.js';
 import { sopsLike, withPlainValue, withSelector } from '../helpers/sops-like.js';
 
@@ -312,5 +313,35 @@ describe('unauthenticated values', () => {
     // The same file without its record: refused.
     sopsLike(u.dir, 'rec.env.enc', 'norec.env.enc');
     await expect(load({ path: p('norec.env.enc'), env })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(/^NODE_OPTIONS is not authenticated/) });
+  });
+});
+
+describe('loadDetailedSync: the files are parsed, then their keys found together', () => {
+  const host = () => preloadHost(join(t.dir, 'no-such-helper.js'));
+  const errorOf = (paths: string[], env: NodeJS.ProcessEnv): EnvcryptError => {
+    try {
+      loadDetailedSync({ path: paths, env }, host());
+    } catch (e) {
+      return e as EnvcryptError;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('layers the files in order, as loadDetailed does', async () => {
+    const paths = [join(t.dir, 'a.env.enc'), join(t.dir, 'b.enc.json')];
+    expect(loadDetailedSync({ path: paths, env: keyEnv }, host()).values).toEqual((await loadDetailed({ path: paths, env: keyEnv })).values);
+  });
+
+  it('reports the first failure in file order: a damaged first file before a missing second, and a key failure before a later parse error', () => {
+    put(t.dir, 'damaged.env.enc', 'A=ENC[AES256_GCM,data:x\n');
+    put(t.dir, 'garbage.env.enc', 'not sops at all\n');
+    const missing = join(t.dir, 'missing.env.enc');
+    const first = errorOf([join(t.dir, 'damaged.env.enc'), missing], keyEnv);
+    expect(first.file).toBe(join(t.dir, 'damaged.env.enc'));
+    expect(first.code).not.toBe('NOT_FOUND');
+    const noKey = errorOf([join(t.dir, 'a.env.enc'), join(t.dir, 'garbage.env.enc')], cleanEnv());
+    expect([noKey.code, noKey.file]).toEqual(['NO_IDENTITY', join(t.dir, 'a.env.enc')]);
+    const notFound = errorOf([join(t.dir, 'a.env.enc'), missing], keyEnv);
+    expect([notFound.code, notFound.file]).toEqual(['NOT_FOUND', missing]);
   });
 });
