@@ -3,6 +3,7 @@ import type { SyncHost } from '../api/decrypt.js';
 import { EnvcryptError, type ErrorCode } from '../errors.js';
 import { builtin } from '../io/builtin.js';
 import { otherOpeners } from '../keys/age/openers.js';
+import { generalCannotOpen } from '../keys/age/general-filter.js';
 import type { GeneralOpened, GeneralUnwrap } from '../keys/age/unwrap.js';
 import type { FoundIdentity } from '../keys/discovery.js';
 import { dotenvStore } from '../stores/dotenv.js';
@@ -61,6 +62,8 @@ export function preloadHost(bin: string, spawn?: SpawnSync): SyncHost {
       }
     },
     unwrapGeneral(req: GeneralUnwrap): (GeneralOpened | null)[] {
+      // Protected SSH keys none of whose stanzas is in the file: no helper to start.
+      if (generalCannotOpen(req)) return req.groups.map(() => null);
       const request: UnwrapRequest = {
         groups: req.groups.map((stanzas) => stanzas.map((s) => ({ file: Buffer.from(s.file).toString('base64'), recipient: s.recipient }))),
         identities: req.ids.general,

@@ -168,6 +168,29 @@ describe('preloadHost() starts one helper per key source, not one per stanza (is
   });
 });
 
+describe('preloadHost() starts no helper when a protected ssh key has no stanza in the file', () => {
+  it('three X25519 recipients and a protected ssh key: no helper, and "no identity"', async () => {
+    const { decryptTextSync } = await import('../../src/api/decrypt.js');
+    const { newIdentity } = await import('../../src/keys/keygen.js');
+    const { encryptText } = await import('../../src/api/encrypt.js');
+    const key = join(t.dir, 'id_protected_other');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'throwaway passphrase', '-C', 'throwaway@envcrypt-test', '-f', key]);
+    const others = await Promise.all(Array.from({ length: 3 }, () => newIdentity(false)));
+    const text = await encryptText('TOKEN=CANARY-nohelper-8d2\n', 'x.env', { recipients: others.map((o) => o.recipient) });
+    const { requests, counting } = countingSpawn();
+    const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_SSH_PRIVATE_KEY_FILE: key };
+    const e = (() => {
+      try {
+        decryptTextSync(text, 'x.env', { env }, preloadHost(BIN, counting));
+      } catch (x) {
+        return x as EnvcryptError;
+      }
+    })();
+    expect(requests).toEqual([]);
+    expect(e?.code).toBe('NO_IDENTITY');
+  });
+});
+
 describe('preloadHost() starts one helper for all of a preload\'s files (issue 16)', () => {
   it('two layered files opened by an age plugin: one helper, one plugin run, the values of both', async () => {
     const { loadDetailedSync } = await import('../../src/api/load.js');

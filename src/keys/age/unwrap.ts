@@ -5,6 +5,7 @@ import { recipientKey } from '../short-recipient.js';
 import { decodeArmor } from './armor.js';
 import { openWithFileKey, parseX25519Identity, unwrapNative, x25519Recipient, type NativeIdentity } from './native.js';
 import { parseAgeFile } from './header.js';
+import { generalCannotOpen } from './general-filter.js';
 import { loadAgeLib } from './lib.js';
 
 /** Identities prepared once per source, so each stanza is tried without re-parsing keys. */
@@ -165,7 +166,7 @@ export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recip
  */
 export async function unwrapGeneral({ ids, groups }: GeneralUnwrap): Promise<(GeneralOpened | null)[]> {
   const opened: (GeneralOpened | null)[] = groups.map(() => null);
-  if (groups.every((g) => g.length === 0)) return opened;
+  if (groups.every((g) => g.length === 0) || generalCannotOpen({ ids, groups })) return opened;
   const isPlugin = (g: FoundIdentity): g is string => typeof g === 'string' && g.startsWith('AGE-PLUGIN-');
   const others = ids.general.filter((g) => !isPlugin(g));
   if (others.length > 0) {

@@ -354,3 +354,19 @@ export function sshPublicKeyOf(privateKeyText: string, source = '(unnamed)'): st
   }
   return formatSshPublicKey(file.publicKey);
 }
+
+/**
+ * The stanza type and tag of an SSH private key, read from its public half,
+ * so no passphrase is needed: what the key's stanzas carry as `-> TYPE TAG`.
+ * Null when the file does not show its public key (a passphrase-protected
+ * PEM key) or is not a key this module reads.
+ */
+export function sshStanzaTag(privateKeyText: string, source: string): { type: string; tag: string } | null {
+  try {
+    const file = parseSshPrivateKey(privateKeyText, source);
+    const pk = file.encrypted ? file.publicKey : file.key.publicKey;
+    return pk === null ? null : { type: pk.type, tag: tagOf(pk.wire) };
+  } catch {
+    return null;
+  }
+}
