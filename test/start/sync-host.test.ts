@@ -144,25 +144,33 @@ describe('envcrypt __unwrap-general (the real helper)', () => {
   });
 });
 
+/**
+ * decryptTextSync through the preload's host, with a passphrase-protected ssh
+ * key and `others` X25519 recipients (then the key's own, when `ours`): the
+ * helper requests made, and the error.
+ */
+async function withProtectedKey(name: string, others: number, ours: boolean): Promise<{ key: string; requests: { groups: unknown[][] }[]; e: EnvcryptError | undefined }> {
+  const { decryptTextSync } = await import('../../src/api/decrypt.js');
+  const { newIdentity } = await import('../../src/keys/keygen.js');
+  const { encryptText } = await import('../../src/api/encrypt.js');
+  const key = join(t.dir, name);
+  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'throwaway passphrase', '-C', 'throwaway@envcrypt-test', '-f', key]);
+  const ids = await Promise.all(Array.from({ length: others }, () => newIdentity(false)));
+  const recipients = [...ids.map((o) => o.recipient), ...(ours ? [readFileSync(`${key}.pub`, 'utf8').trim()] : [])];
+  const text = await encryptText(`TOKEN=CANARY-${name}\n`, 'x.env', { recipients });
+  const { requests, counting } = countingSpawn();
+  const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_SSH_PRIVATE_KEY_FILE: key };
+  try {
+    decryptTextSync(text, 'x.env', { env }, preloadHost(BIN, counting));
+    return { key, requests, e: undefined };
+  } catch (x) {
+    return { key, requests, e: x as EnvcryptError };
+  }
+}
+
 describe('preloadHost() starts one helper per key source, not one per stanza (issue 16)', () => {
   it('a passphrase-protected ssh key whose stanza is last of 10: one helper, handed all 10, which cannot ask (no terminal) and says so', async () => {
-    const { decryptTextSync } = await import('../../src/api/decrypt.js');
-    const { newIdentity } = await import('../../src/keys/keygen.js');
-    const { encryptText } = await import('../../src/api/encrypt.js');
-    const key = join(t.dir, 'id_protected');
-    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'throwaway passphrase', '-C', 'throwaway@envcrypt-test', '-f', key]);
-    const others = await Promise.all(Array.from({ length: 9 }, () => newIdentity(false)));
-    const recipients = [...others.map((o) => o.recipient), readFileSync(`${key}.pub`, 'utf8').trim()];
-    const text = await encryptText('TOKEN=CANARY-onehelper-3f1\n', 'x.env', { recipients });
-    const { requests, counting } = countingSpawn();
-    const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_SSH_PRIVATE_KEY_FILE: key };
-    const e = (() => {
-      try {
-        decryptTextSync(text, 'x.env', { env }, preloadHost(BIN, counting));
-      } catch (x) {
-        return x as EnvcryptError;
-      }
-    })();
+    const { key, requests, e } = await withProtectedKey('id_protected', 9, true);
     expect(requests.map((r) => r.groups.map((g) => g.length))).toEqual([[10]]);
     expect([e?.code, e?.message]).toEqual(['NO_IDENTITY', `ssh key ${key} is protected by a passphrase, and there is no terminal to ask for it`]);
   });
@@ -170,22 +178,7 @@ describe('preloadHost() starts one helper per key source, not one per stanza (is
 
 describe('preloadHost() starts no helper when a protected ssh key has no stanza in the file', () => {
   it('three X25519 recipients and a protected ssh key: no helper, and "no identity"', async () => {
-    const { decryptTextSync } = await import('../../src/api/decrypt.js');
-    const { newIdentity } = await import('../../src/keys/keygen.js');
-    const { encryptText } = await import('../../src/api/encrypt.js');
-    const key = join(t.dir, 'id_protected_other');
-    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'throwaway passphrase', '-C', 'throwaway@envcrypt-test', '-f', key]);
-    const others = await Promise.all(Array.from({ length: 3 }, () => newIdentity(false)));
-    const text = await encryptText('TOKEN=CANARY-nohelper-8d2\n', 'x.env', { recipients: others.map((o) => o.recipient) });
-    const { requests, counting } = countingSpawn();
-    const env = { HOME: t.dir, XDG_CONFIG_HOME: t.dir, SOPS_AGE_SSH_PRIVATE_KEY_FILE: key };
-    const e = (() => {
-      try {
-        decryptTextSync(text, 'x.env', { env }, preloadHost(BIN, counting));
-      } catch (x) {
-        return x as EnvcryptError;
-      }
-    })();
+    const { requests, e } = await withProtectedKey('id_protected_other', 3, false);
     expect(requests).toEqual([]);
     expect(e?.code).toBe('NO_IDENTITY');
   });
