@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { EnvcryptError } from '../errors.js';
+import { pooledRandomBytes } from '../io/random-pool.js';
 import { otherOpeners } from '../keys/age/openers.js';
 import { byRecipient, prepareIdentities, unwrapAgeEntryNative, unwrapGeneral, type GeneralOpened, type GeneralStanza, type GeneralUnwrap, type OtherOpeners } from '../keys/age/unwrap.js';
 import { safeRecipientText, shareKeySources, type FoundIdentity, type IdentitySource, type KeyOptions } from '../keys/discovery.js';
@@ -9,7 +9,10 @@ import { DATA_KEY_BYTES, dataKeyFrom, groupsNeeded, tooFewGroups } from './key-g
 
 /** A fresh 32-byte data key from the CSPRNG. */
 export function newDataKey(): Uint8Array {
-  return new Uint8Array(randomBytes(32));
+  const bytes = pooledRandomBytes(32);
+  const key = new Uint8Array(bytes);
+  bytes.fill(0);
+  return key;
 }
 
 /**

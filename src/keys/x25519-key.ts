@@ -3,7 +3,8 @@
  * for every stanza that uses X25519: age's X25519 and the post-quantum
  * hybrid (keys/age/), and ssh-ed25519 (keys/ssh/).
  */
-import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { pooledRandomBytes } from '../io/random-pool.js';
 
 // PKCS#8 DER prefix of an RFC 8410 X25519 private key; the raw 32 bytes follow.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -69,7 +70,7 @@ export function x25519Shared(privateKey: KeyObject, peer: Uint8Array | KeyObject
  * export hangs within some 15,000 rounds, this one not in 450,000.
  */
 export function ephemeralX25519(): { privateKey: KeyObject; share: Buffer } {
-  const scalar = randomBytes(32);
+  const scalar = pooledRandomBytes(32);
   const privateKey = importX25519Secret(scalar);
   scalar.fill(0);
   return { privateKey, share: x25519PublicRaw(privateKey) };

@@ -6,7 +6,8 @@
  * CLI reads what this writes.
  */
 
-import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac } from 'node:crypto';
+import { pooledRandomBytes } from '../../io/random-pool.js';
 import { hkdf, streamNonce } from './native.js';
 
 /** One recipient stanza to write: `-> type args…`, then the body. */
@@ -41,7 +42,7 @@ export function chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8A
 
 /** A fresh 16-byte age file key from the CSPRNG. */
 export function newFileKey(): Buffer {
-  return randomBytes(FILE_KEY_SIZE);
+  return pooledRandomBytes(FILE_KEY_SIZE);
 }
 
 /**
@@ -55,7 +56,7 @@ export function newFileKey(): Buffer {
  *   known-answer test reproduces a published file.
  * @returns The binary age file (armor it with `encodeArmor`).
  */
-export function writeAgeFile(fileKey: Uint8Array, stanzas: readonly OutStanza[], plaintext: Uint8Array, nonce: Uint8Array = randomBytes(NONCE_SIZE)): Uint8Array {
+export function writeAgeFile(fileKey: Uint8Array, stanzas: readonly OutStanza[], plaintext: Uint8Array, nonce: Uint8Array = pooledRandomBytes(NONCE_SIZE)): Uint8Array {
   const header = INTRO + stanzas.map(stanzaText).join('') + '---';
   const macKey = hkdf(fileKey, new Uint8Array(0), 'header');
   const mac = createHmac('sha256', macKey).update(header, 'latin1').digest();
