@@ -82,6 +82,7 @@ export async function decryptText(text: string, name: string, opts: DecryptOptio
     const format = opts.format ?? formatFor(name, undefined, undefined, text);
     opts.beforeParse?.(text, format);
     const { branches, md } = parseSops(await storeFor(format), text, name);
+    requireRecord(md, opts);
     opts.beforeDecrypt?.(branches);
     let dataKey = opts.dataKey;
     const shares = new Map<number, Uint8Array>();
@@ -136,6 +137,7 @@ export function decryptTextsSync(files: readonly { text: string; name: string }[
       const format = opts.format ?? formatFor(name, undefined, undefined, text);
       opts.beforeParse?.(text, format);
       const { branches, md } = parseSops(host.storeFor(format), text, name);
+      requireRecord(md, opts);
       opts.beforeDecrypt?.(branches);
       return { name, format, branches, md, keys: opts.dataKey ? undefined : noFallbackFromNamed(opts), shares: new Map<number, Uint8Array>() };
     } catch (error) {
@@ -217,17 +219,26 @@ export function integrityRequired(env: NodeJS.ProcessEnv): boolean {
   return envFlag(env.ENVCRYPT_REQUIRE_INTEGRITY);
 }
 
+/**
+ * Refuse a file without an integrity record when one is required. Checked as
+ * soon as the file is parsed (the metadata says so, no key needed), so such a
+ * file is refused for that, before any key is looked for or any other check
+ * on its contents (an environment `exec` could not pass) can answer first.
+ */
+function requireRecord(md: Metadata, opts: DecryptOptions): void {
+  if (md.integrity !== undefined || opts.ignoreMac || !(opts.requireIntegrity ?? integrityRequired(opts.env ?? process.env))) return;
+  throw new EnvcryptError('MAC_MISMATCH', 'the file has no integrity record, and one is required (ENVCRYPT_REQUIRE_INTEGRITY)', {
+    hints: [
+      'it was written by sops, or someone removed the record; compare it with the last good version in git',
+      'if it is genuine, any envcrypt write adds the record (e.g. "envcrypt rotate FILE")',
+    ],
+  });
+}
+
 // One HMAC over the encrypted tree already in memory.
 function checkIntegrity(branches: Branch[], md: Metadata, dataKey: Uint8Array, opts: DecryptOptions): DecryptedFile['integrity'] {
   if (md.integrity === undefined) {
-    if (!opts.ignoreMac && (opts.requireIntegrity ?? integrityRequired(opts.env ?? process.env))) {
-      throw new EnvcryptError('MAC_MISMATCH', 'the file has no integrity record, and one is required (ENVCRYPT_REQUIRE_INTEGRITY)', {
-        hints: [
-          'it was written by sops, or someone removed the record; compare it with the last good version in git',
-          'if it is genuine, any envcrypt write adds the record (e.g. "envcrypt rotate FILE")',
-        ],
-      });
-    }
+    requireRecord(md, opts);
     return 'absent';
   }
   if (opts.ignoreMac) return 'absent';
