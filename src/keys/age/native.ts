@@ -244,7 +244,7 @@ export function unwrapNative(
   file: Uint8Array,
   identities: readonly NativeIdentity[],
 ): Uint8Array | null | 'unsupported' {
-  const parsed = parseChecked(file);
+  const parsed = refuseMixedScrypt(parseAgeFile(file));
   const fileKey = findFileKey(parsed.stanzas, identities);
   if (fileKey === null) {
     return parsed.stanzas.some((s) => GENERAL_PATH_STANZA_TYPES.has(s.type)) ? 'unsupported' : null;
@@ -253,19 +253,18 @@ export function unwrapNative(
 }
 
 /**
- * Decrypt a binary age file whose file key came from elsewhere (an age
- * plugin): verify the header MAC with it, then decrypt the whole payload,
+ * Decrypt an age file (already parsed) whose file key came from elsewhere (an
+ * age plugin): verify the header MAC with it, then decrypt the whole payload,
  * exactly as {@link unwrapNative} does after unwrapping. The key is zeroed.
  *
  * @throws {@link EnvcryptError} `DECRYPT_FAILED` as {@link unwrapNative}.
  */
-export function openWithFileKey(file: Uint8Array, fileKey: Uint8Array): Uint8Array {
-  return openWithKey(parseChecked(file), fileKey);
+export function openWithFileKey(parsed: AgeFile, fileKey: Uint8Array): Uint8Array {
+  return openWithKey(refuseMixedScrypt(parsed), fileKey);
 }
 
-/** The parsed header, refused (as age refuses it, before trying any key) when it mixes a passphrase with other recipients. */
-function parseChecked(file: Uint8Array): AgeFile {
-  const parsed = parseAgeFile(file);
+/** The parsed file, refused (as age refuses it, before trying any key) when it mixes a passphrase with other recipients. */
+function refuseMixedScrypt(parsed: AgeFile): AgeFile {
   if (parsed.stanzas.some((s) => s.type === 'scrypt') && parsed.stanzas.length !== 1) {
     throw failed('the age header has a scrypt stanza that is not its only stanza');
   }

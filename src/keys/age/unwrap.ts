@@ -191,15 +191,15 @@ export async function unwrapGeneral({ ids, groups }: GeneralUnwrap): Promise<(Ge
 /** Fill the closed groups of `opened` with what the plugins give: each group's first stanza a plugin has the file key of. */
 async function openWithPlugins(plugins: readonly string[], groups: readonly GeneralStanza[][], opened: (GeneralOpened | null)[]): Promise<void> {
   const todo = groups.flatMap((stanzas, g) => (opened[g] === null ? stanzas.map((s, stanza) => ({ g, stanza, ...s })) : []));
-  const headers = todo.map((t) => {
+  const parsed = todo.map((t) => {
     try {
-      return parseAgeFile(t.file).stanzas;
+      return parseAgeFile(t.file);
     } catch (cause) {
       throw new EnvcryptError('DECRYPT_FAILED', `could not open the wrapped data key for ${t.recipient.slice(0, 24)}…`, { cause });
     }
   });
   const { pluginFileKeys } = await import('../plugin/identity.js');
-  const keys = await pluginFileKeys(plugins, headers);
+  const keys = await pluginFileKeys(plugins, parsed.map((p) => p.stanzas));
   for (const [i, t] of todo.entries()) {
     const fileKey = keys[i];
     if (!fileKey) continue;
@@ -207,7 +207,7 @@ async function openWithPlugins(plugins: readonly string[], groups: readonly Gene
       fileKey.fill(0);
       continue;
     }
-    opened[t.g] = { stanza: t.stanza, key: openWithFileKey(t.file, fileKey) };
+    opened[t.g] = { stanza: t.stanza, key: openWithFileKey(parsed[i]!, fileKey) };
   }
 }
 
