@@ -185,7 +185,7 @@ export async function recipientsFromFiles(files: readonly string[]): Promise<str
   const { resolveRecipientsFile } = await import('./recipients.js');
   for (const f of files) {
     assertInputFile(f);
-    for (const r of await resolveRecipientsFile(f)) out.push(r.text);
+    out.push(...(await resolveRecipientsFile(f)));
   }
   return out;
 }

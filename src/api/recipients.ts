@@ -63,17 +63,21 @@ export interface AddOptions extends RekeyOptions {
 const FORMS = 'give age1…, age1pq1…, an age plugin recipient age1<name>1…, "ssh-ed25519 AAAA…", "ssh-rsa AAAA…", or the path of a .pub file or an identity file';
 
 /**
- * The recipients in the text of a file: the public key of an identity file
- * or SSH private key, or else every line that is not blank or a `#`
- * comment, each a recipient, as age reads a recipients file (`age -R`).
+ * The recipients a file names, normalised: the public key of an identity
+ * file or SSH private key, or else every line that is not blank or a `#`
+ * comment, each a recipient, as `age -R` reads a recipients file (`encrypt
+ * -R`, `edit -R`).
+ *
+ * @throws EnvcryptError `NOT_FOUND` for a missing file; `BAD_KEY` with the
+ *   file and line of a line that is not a recipient; `USAGE` for a file with none
  */
-async function recipientsInFile(path: string): Promise<string[]> {
+export async function resolveRecipientsFile(path: string): Promise<string[]> {
   const text = readTextFile(path);
-  if (/^-----BEGIN (OPENSSH|RSA|EC|DSA)? ?PRIVATE KEY-----/m.test(text)) return [sshPublicKeyOf(text, path)];
+  if (/^-----BEGIN (OPENSSH|RSA|EC|DSA)? ?PRIVATE KEY-----/m.test(text)) return [parseRecipient(sshPublicKeyOf(text, path)).text];
   if (/AGE-SECRET-KEY-/i.test(text)) {
     const rs = await publicKeyOf(text, path);
     if (rs.length !== 1) throw new EnvcryptError('USAGE', `${path} holds ${rs.length} identities; name one recipient instead`, { hints: [FORMS] });
-    return rs;
+    return [parseRecipient(rs[0]!).text];
   }
   const out: string[] = [];
   for (const [i, raw] of text.split('\n').entries()) {
@@ -93,26 +97,13 @@ async function recipientsInFile(path: string): Promise<string[]> {
 
 /** The one public key in a file named as KEY (`recipients add`, `remove`). */
 async function recipientFromFile(path: string): Promise<string> {
-  const rs = await recipientsInFile(path);
+  const rs = await resolveRecipientsFile(path);
   if (rs.length !== 1) {
     throw new EnvcryptError('USAGE', `${path} holds ${rs.length} keys; expected exactly one public key or identity`, {
       hints: [FORMS, 'to encrypt to every recipient of a list, use "envcrypt encrypt -R FILE" (or edit -R)'],
     });
   }
   return rs[0]!;
-}
-
-/**
- * The recipients of a `-R FILE` argument (`encrypt`, `edit`), as `age -R`
- * reads a recipients file: one per line, blank lines and `#` comments
- * skipped; or the public key of an identity file or SSH private key.
- *
- * @throws EnvcryptError `NOT_FOUND` for a missing file; `BAD_KEY` with the
- *   file and line of a line that is not a recipient; `USAGE` for a file with none
- */
-export async function resolveRecipientsFile(path: string): Promise<ParsedRecipient[]> {
-  if (!existsSync(path)) throw new EnvcryptError('NOT_FOUND', `no such file: ${path}`, { file: path, hints: [FORMS] });
-  return (await recipientsInFile(path)).map((r) => parseRecipient(r));
 }
 
 /**
