@@ -214,9 +214,11 @@ export async function encryptWithRules(path: string, opts: EncryptWithRulesOptio
     }
   }
   const given = [...(flagged ?? []), ...(await recipientsFromFiles(recipientFiles ?? []))];
+  const fromFiles = (recipientFiles ?? []).map((f) => `-R ${f}`);
   const resolveFor = (target: string) =>
     resolveCreation(target, {
       recipients: given.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean),
+      ...(fromFiles.length > 0 ? { recipientsSource: [...(flagged?.length ? ['-r/--recipient'] : []), ...fromFiles].join(', ') } : {}),
       ...(opts.env ? { env: opts.env } : {}),
       ...(configPath !== undefined ? { configPath } : {}),
       ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),

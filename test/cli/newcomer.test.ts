@@ -301,4 +301,16 @@ describe('10. recipient files (-R), as age takes them', () => {
     expect(add.stderr).toContain('team.txt holds 3 keys');
     expect(add.stderr).toContain('encrypt -R FILE');
   });
+
+  // The attack: team.txt is in the repository, and a pusher appends their own key to it.
+  it('a key added to a committed -R list gets the data key only announced, and named as from that file', () => {
+    put(t.dir, 'mine.env', 'MINE=secret\n');
+    put(t.dir, 'list.txt', `${key.recipient}\n`);
+    expect(run(['encrypt', 'mine.env', '-R', 'list.txt', '-o', 'mine.env.enc']).code).toBe(0);
+    const pusher = ageKeygen(t.dir, 'pusher.txt');
+    put(t.dir, 'list.txt', `${key.recipient}\n${pusher.recipient}\n`);
+    const again = run(['encrypt', 'mine.env', '-R', 'list.txt', '-o', 'mine.env.enc']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`envcrypt: warning: mine.env.enc: adding recipient ${pusher.recipient} (from -R list.txt)`);
+  });
 });

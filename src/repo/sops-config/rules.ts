@@ -46,6 +46,12 @@ export function matchRule(config: SopsConfig, configPath: string, targetPath: st
 export interface ResolveOptions {
   /** `-r/--recipient` values (each may be comma-separated); they replace every other source of keys. */
   recipients?: readonly string[];
+  /**
+   * Where `recipients` came from, as announcements name it (default
+   * `-r/--recipient`): `encrypt -R team.txt` reads them from a file that may
+   * be in the repository, and a grant announced must say so.
+   */
+  recipientsSource?: string;
   /** Where `ENVCRYPT_*` / `SOPS_*` variables are read (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** `--config PATH`; see {@link findConfig}. */
@@ -90,7 +96,7 @@ export function ruleSource(configPath: string, rule: MatchedRule, detail?: strin
 /** Recipients from `-r` or an environment variable: the first source that is set wins. */
 function givenRecipients(opts: ResolveOptions, env: NodeJS.ProcessEnv): { recipients: string[]; source: string } | null {
   const sources: Array<[string, readonly string[] | undefined]> = [
-    ['-r/--recipient', opts.recipients],
+    [opts.recipientsSource ?? '-r/--recipient', opts.recipients],
     ['ENVCRYPT_AGE_RECIPIENTS', env.ENVCRYPT_AGE_RECIPIENTS === undefined ? undefined : [env.ENVCRYPT_AGE_RECIPIENTS]],
     ['SOPS_AGE_RECIPIENTS', env.SOPS_AGE_RECIPIENTS === undefined ? undefined : [env.SOPS_AGE_RECIPIENTS]],
   ];
