@@ -44,3 +44,30 @@ export function decodeCanonicalBase64(s: string, padded: boolean): Buffer | null
   if (rem === 1 || (rem === 2 && (last & 0b1111) !== 0) || (rem === 3 && (last & 0b11) !== 0)) return null;
   return Buffer.from(s, 'base64');
 }
+
+/**
+ * Decode canonical unpadded base64 (age's header arguments, bodies and MAC),
+ * or return null: {@link decodeCanonicalBase64} with `padded` false, as a
+ * plain `Uint8Array` view of the bytes.
+ *
+ * @param s - The encoded text.
+ * @returns The bytes, or null if `s` has padding, whitespace, a CR, a bad
+ *   length or non-zero spare bits (all of which age rejects as malleable).
+ */
+export function decodeBase64NoPad(s: string): Uint8Array | null {
+  const bytes = decodeCanonicalBase64(s, false);
+  return bytes && new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * Standard base64 without its `=` padding, as age writes header arguments,
+ * bodies and the MAC: the one spelling {@link decodeBase64NoPad} accepts.
+ *
+ * @param bytes - The bytes to encode.
+ */
+export function encodeBase64NoPad(bytes: Uint8Array): string {
+  const s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === EQ) end--;
+  return s.slice(0, end);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeCanonicalBase64 } from '../../src/io/base64.js';
+import { decodeBase64NoPad, decodeCanonicalBase64, encodeBase64NoPad } from '../../src/io/base64.js';
 
 // The oracle is Node's encoder: a string is canonical exactly when encoding
 // the bytes Node's lenient decoder makes of it gives the string back.
@@ -43,5 +43,49 @@ describe('decodeCanonicalBase64', () => {
     ['the URL-safe alphabet', 'QU-_', false],
   ])('rejects %s', (_what, s, padded) => {
     expect(decodeCanonicalBase64(s, padded)).toBeNull();
+  });
+});
+
+describe('decodeBase64NoPad', () => {
+  it('decodes canonical unpadded base64 of every length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
+        expect(decodeBase64NoPad(Buffer.from(bytes).toString('base64').replace(/=+$/, ''))).toEqual(bytes);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  const rejected: [string, string][] = [
+    ['padding', 'QUE='],
+    ['spare bits set', 'QUF'],
+    ['an impossible length', 'QUFBQ'],
+    ['an LF', 'QUFB\nQUFB'],
+    ['a CR', 'QUFB\rQUFB'],
+    ['a space', 'QUFB QUFB'],
+    ['the URL-safe alphabet', 'QU-_'],
+  ];
+  for (const [what, s] of rejected) {
+    it(`rejects ${what}`, () => {
+      expect(decodeBase64NoPad(s)).toBeNull();
+    });
+  }
+});
+
+describe('encodeBase64NoPad', () => {
+  it("is Node's encoder without the padding, and decodeBase64NoPad reads it back", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(8), (bytes, offset) => {
+        // A view into a larger buffer: only its own bytes are encoded.
+        const backing = new Uint8Array(offset + bytes.length + 3).fill(0xff);
+        backing.set(bytes, offset);
+        const view = backing.subarray(offset, offset + bytes.length);
+        const s = encodeBase64NoPad(view);
+        expect(s).toBe(Buffer.from(bytes).toString('base64').replace(/=+$/, ''));
+        expect(canonicalUnpadded(s)).toBe(true);
+        expect(decodeBase64NoPad(s)).toEqual(bytes);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -8,7 +8,7 @@
  */
 
 import { EnvcryptError } from '../../errors.js';
-import { decodeCanonicalBase64 } from '../../io/base64.js';
+import { decodeBase64NoPad } from '../../io/base64.js';
 
 /** One recipient stanza of an age header. */
 export interface AgeStanza {
@@ -37,18 +37,6 @@ const COLUMNS_PER_LINE = 64;
 const BYTES_PER_LINE = 48;
 const MAC_SIZE = 32;
 const LF = 0x0a;
-
-/**
- * Decode canonical unpadded standard base64, as age writes it in headers.
- *
- * @param s - The encoded text.
- * @returns The bytes, or null if `s` has padding, whitespace, a CR, a bad
- *   length or non-zero spare bits (all of which age rejects as malleable).
- */
-export function decodeBase64NoPad(s: string): Uint8Array | null {
-  const bytes = decodeCanonicalBase64(s, false);
-  return bytes && new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-}
 
 function headerError(fact: string): EnvcryptError {
   // Header lines can be quoted by no message: keep to line numbers and facts.

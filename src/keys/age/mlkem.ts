@@ -15,9 +15,11 @@ import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
 import { importX25519Secret, x25519PublicRaw, x25519Shared } from '../x25519-key.js';
 import { builtin } from '../../io/builtin.js';
-import { decodeBase64NoPad, type AgeStanza } from './header.js';
+import { decodeBase64NoPad } from '../../io/base64.js';
+import type { AgeStanza } from './header.js';
 import type { FoundIdentity } from '../discovery.js';
-import { chachaOpen, type StanzaOpener } from './native.js';
+import { chachaOpen } from '../age-aead.js';
+import type { StanzaOpener } from './native.js';
 import type { OtherOpeners, PreparedIdentity } from './unwrap.js';
 
 

@@ -11,17 +11,13 @@
  * MAC", "Payload"). Behaviour is pinned by the C2SP CCTV age vectors.
  */
 
-import {
-  createDecipheriv,
-  createHmac,
-  hkdfSync,
-  timingSafeEqual,
-  type KeyObject,
-} from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { bech32 } from '@scure/base';
 import { EnvcryptError } from '../../errors.js';
 import { importX25519Secret, x25519PublicRaw, x25519Shared } from '../x25519-key.js';
-import { decodeBase64NoPad, parseAgeFile, type AgeFile, type AgeStanza } from './header.js';
+import { decodeBase64NoPad } from '../../io/base64.js';
+import { chachaOpen, hkdf } from '../age-aead.js';
+import { parseAgeFile, type AgeFile, type AgeStanza } from './header.js';
 
 /** A parsed `AGE-SECRET-KEY-1…` identity. The secret never leaves the `KeyObject`. */
 export interface X25519Identity {
@@ -131,25 +127,6 @@ export function parseX25519Identity(line: string): X25519Identity {
  */
 export function x25519Recipient(identity: X25519Identity): string {
   return bech32.encode('age', bech32.toWords(identity.publicKey));
-}
-
-/** HKDF-SHA256 to 32 bytes, as age derives every key. */
-export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
-  return Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
-}
-
-/** ChaCha20-Poly1305 open; null when the tag does not verify. */
-export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
-  if (sealed.length < TAG_SIZE) return null;
-  const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_SIZE });
-  d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
-  const head = d.update(sealed.subarray(0, sealed.length - TAG_SIZE));
-  try {
-    return Buffer.concat([head, d.final()]);
-  } catch {
-    head.fill(0);
-    return null;
-  }
 }
 
 /**

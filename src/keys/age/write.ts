@@ -6,9 +6,11 @@
  * CLI reads what this writes.
  */
 
-import { createCipheriv, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { encodeBase64NoPad } from '../../io/base64.js';
 import { pooledRandomBytes } from '../../io/random-pool.js';
-import { hkdf, streamNonce } from './native.js';
+import { chachaSeal, hkdf } from '../age-aead.js';
+import { streamNonce } from './native.js';
 
 /** One recipient stanza to write: `-> type args…`, then the body. */
 export interface OutStanza {
@@ -23,21 +25,13 @@ const CHUNK_SIZE = 64 * 1024;
 const NONCE_SIZE = 16;
 const FILE_KEY_SIZE = 16;
 
-const base64NoPad = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64').replace(/=+$/, '');
-
 /** A stanza in age's text form: the body in 64-column lines, the last one short (empty when the body fills its last line). */
 function stanzaText(s: OutStanza): string {
-  const b64 = base64NoPad(s.body);
+  const b64 = encodeBase64NoPad(s.body);
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += COLUMNS_PER_LINE) lines.push(b64.slice(i, i + COLUMNS_PER_LINE));
   if (b64.length % COLUMNS_PER_LINE === 0) lines.push('');
   return `-> ${[s.type, ...s.args].join(' ')}\n${lines.join('\n')}\n`;
-}
-
-/** ChaCha20-Poly1305 seal: ciphertext then the 16-byte tag. */
-export function chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Buffer {
-  const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-  return Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
 }
 
 /** A fresh 16-byte age file key from the CSPRNG. */
@@ -62,7 +56,7 @@ export function writeAgeFile(fileKey: Uint8Array, stanzas: readonly OutStanza[],
   const mac = createHmac('sha256', macKey).update(header, 'latin1').digest();
   macKey.fill(0);
   const streamKey = hkdf(fileKey, nonce, 'payload');
-  const parts: Buffer[] = [Buffer.from(`${header} ${base64NoPad(mac)}\n`, 'latin1'), Buffer.from(nonce)];
+  const parts: Buffer[] = [Buffer.from(`${header} ${encodeBase64NoPad(mac)}\n`, 'latin1'), Buffer.from(nonce)];
   // An empty payload is one empty final chunk; a full last chunk is final itself.
   for (let off = 0, index = 0; ; index++) {
     const last = plaintext.length - off <= CHUNK_SIZE;

@@ -9,8 +9,9 @@ import type { KeyObject } from 'node:crypto';
 import { EnvcryptError } from '../../errors.js';
 import { decodeBech32Recipient } from '../bech32-recipient.js';
 import { ephemeralX25519, importX25519Public, x25519Shared } from '../x25519-key.js';
-import { hkdf } from './native.js';
-import { chachaSeal, type OutStanza } from './write.js';
+import { encodeBase64NoPad } from '../../io/base64.js';
+import { chachaSeal, hkdf } from '../age-aead.js';
+import type { OutStanza } from './write.js';
 
 const X25519_LABEL = 'age-encryption.org/v1/X25519';
 const KEY_SIZE = 32;
@@ -50,5 +51,5 @@ export function x25519Stanza(fileKey: Uint8Array, recipient: { raw: Uint8Array; 
   secret.fill(0);
   const body = chachaSeal(wrapKey, ZERO_NONCE, fileKey);
   wrapKey.fill(0);
-  return { type: 'X25519', args: [share.toString('base64').replace(/=+$/, '')], body };
+  return { type: 'X25519', args: [encodeBase64NoPad(share)], body };
 }

@@ -18,7 +18,7 @@ import { EnvcryptError, type ErrorCode } from '../../errors.js';
 import { escapeControls } from '../../io/escape.js';
 import { childProcess } from '../../io/builtin.js';
 import { searchPath } from '../../io/path-search.js';
-import { decodeBase64NoPad } from '../age/header.js';
+import { decodeBase64NoPad } from '../../io/base64.js';
 import { pluginBinary, validPluginName } from './name.js';
 import { encodeStanza, greaseStanza, ProtocolError, StanzaReader, type WireStanza } from './protocol.js';
 import { pluginUi } from './ui.js';

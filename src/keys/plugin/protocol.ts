@@ -6,7 +6,7 @@
  * from the plugin's stdout. It knows nothing of processes or phases.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { decodeBase64NoPad } from '../age/header.js';
+import { decodeBase64NoPad } from '../../io/base64.js';
 
 /** One protocol stanza: a command, its arguments and its (decoded) body. */
 export interface WireStanza {

@@ -13,19 +13,11 @@
  * module loads without typage's start-up cost.
  */
 
-import {
-  constants,
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  hkdfSync,
-  privateDecrypt,
-  publicEncrypt,
-  type KeyObject,
-} from 'node:crypto';
-import { base64nopad } from '@scure/base';
+import { constants, createHash, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import type { Identity, Recipient, Stanza } from 'age-encryption';
 import { EnvcryptError } from '../../errors.js';
+import { decodeBase64NoPad, encodeBase64NoPad } from '../../io/base64.js';
+import { chachaOpen, chachaSeal, hkdf } from '../age-aead.js';
 import {
   formatSshPublicKey,
   parseSshPrivateKey,
@@ -51,12 +43,14 @@ export interface SshIdentityOptions {
 const ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
 const RSA_LABEL = 'age-encryption.org/v1/ssh-rsa';
 const FILE_KEY_SIZE = 16;
+// A zero nonce is safe: every wrapping key is fresh, derived from an ephemeral share.
+const ZERO_NONCE = Buffer.alloc(12);
 // 2^255 - 19, the field of Curve25519 and Ed25519.
 const P = (1n << 255n) - 19n;
 
 /** The stanza tag: base64 of the first 4 bytes of SHA-256 of the public key blob. */
 function tagOf(wire: Uint8Array): string {
-  return base64nopad.encode(createHash('sha256').update(wire).digest().subarray(0, 4));
+  return encodeBase64NoPad(createHash('sha256').update(wire).digest().subarray(0, 4));
 }
 
 /** X25519(scalar, point). Throws for a point that is not usable (low-order: an all-zero result); callers say which stanza or key. */
@@ -64,10 +58,6 @@ function x25519(scalar: KeyObject, point: Uint8Array): Uint8Array {
   const shared = x25519Shared(scalar, point);
   if (shared === null) throw new Error('not a usable X25519 point');
   return new Uint8Array(shared);
-}
-
-function hkdf(ikm: Uint8Array, salt: Uint8Array, info: string): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, 32));
 }
 
 /** The tweak scalar that binds the shared secret to this exact SSH key. */
@@ -90,18 +80,6 @@ function ed25519ToX25519(edKey: Uint8Array): Uint8Array | null {
   if (denominator === 0n) return null;
   const u = ((1n + y) * modPow(denominator, P - 2n)) % P;
   return Buffer.from(u.toString(16).padStart(64, '0'), 'hex').reverse();
-}
-
-function seal(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  // A zero nonce is safe: every wrapping key is fresh, derived from an ephemeral share.
-  const c = createCipheriv('chacha20-poly1305', key, Buffer.alloc(12), { authTagLength: 16 });
-  return new Uint8Array(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]));
-}
-
-function open(key: Uint8Array, sealed: Uint8Array): Uint8Array {
-  const d = createDecipheriv('chacha20-poly1305', key, Buffer.alloc(12), { authTagLength: 16 });
-  d.setAuthTag(sealed.subarray(sealed.length - 16));
-  return new Uint8Array(Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]));
 }
 
 const oaep = (key: KeyObject) => ({
@@ -140,8 +118,8 @@ export function sshRecipient(publicKeyLine: string): Recipient {
     wrapFileKey(fileKey: Uint8Array): Stanza[] {
       const { privateKey: eph, share } = ephemeralX25519();
       const shared = x25519(tweak, x25519(eph, theirs));
-      const body = seal(hkdf(shared, Buffer.concat([share, theirs]), ED25519_LABEL), fileKey);
-      return [{ args: ['ssh-ed25519', tag, base64nopad.encode(share)], body }];
+      const body = chachaSeal(hkdf(shared, Buffer.concat([share, theirs]), ED25519_LABEL), ZERO_NONCE, fileKey);
+      return [{ args: ['ssh-ed25519', tag, encodeBase64NoPad(share)], body }];
     },
   };
 }
@@ -175,14 +153,8 @@ function ed25519Unwrap(key: Extract<SshPrivateKey, { type: 'ssh-ed25519' }>, sou
   const ourPublic = x25519PublicRaw(ours);
   const tweak = tweakFor(key.publicKey.wire);
   return (stanza) => {
-    let share: Uint8Array;
-    try {
-      if (stanza.args.length !== 3) throw new Error('wrong argument count');
-      share = base64nopad.decode(stanza.args[2]!);
-      if (share.length !== 32) throw new Error('wrong share length');
-    } catch (cause) {
-      throw broken(source, 'its ssh-ed25519 stanza is malformed', cause);
-    }
+    const share = stanza.args.length === 3 ? decodeBase64NoPad(stanza.args[2]!) : null;
+    if (share === null || share.length !== 32) throw broken(source, 'its ssh-ed25519 stanza is malformed');
     if (stanza.body.length !== FILE_KEY_SIZE + 16) throw broken(source, 'its ssh-ed25519 stanza body has the wrong length');
     let shared: Uint8Array;
     try {
@@ -190,11 +162,9 @@ function ed25519Unwrap(key: Extract<SshPrivateKey, { type: 'ssh-ed25519' }>, sou
     } catch (cause) {
       throw broken(source, 'its ssh-ed25519 stanza has an invalid ephemeral share', cause);
     }
-    try {
-      return open(hkdf(shared, Buffer.concat([share, ourPublic]), ED25519_LABEL), stanza.body);
-    } catch (cause) {
-      throw broken(source, 'the ssh-ed25519 stanza does not decrypt; it was altered, or another key shares its tag', cause);
-    }
+    const fileKey = chachaOpen(hkdf(shared, Buffer.concat([share, ourPublic]), ED25519_LABEL), ZERO_NONCE, stanza.body);
+    if (fileKey === null) throw broken(source, 'the ssh-ed25519 stanza does not decrypt; it was altered, or another key shares its tag');
+    return new Uint8Array(fileKey);
   };
 }
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { EnvcryptError } from '../../../src/errors.js';
 import { decodeArmor } from '../../../src/keys/age/armor.js';
-import { decodeBase64NoPad, parseAgeFile, type AgeStanza } from '../../../src/keys/age/header.js';
+import { parseAgeFile, type AgeStanza } from '../../../src/keys/age/header.js';
 import { cctvVectors } from '../../helpers/cctv.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
@@ -188,32 +188,6 @@ describe('parseAgeFile (examples)', () => {
       expect(e.code).toBe('DECRYPT_FAILED');
       expect(e.message).toMatch(why);
       expect([e.message, ...e.hints].join('\n')).not.toMatch(/CANARY|X25519 |QUF/);
-    });
-  }
-});
-
-describe('decodeBase64NoPad', () => {
-  it('decodes canonical unpadded base64 of every length', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
-        expect(decodeBase64NoPad(b64(bytes))).toEqual(bytes);
-      }),
-      { numRuns: RUNS },
-    );
-  });
-
-  const rejected: [string, string][] = [
-    ['padding', 'QUE='],
-    ['spare bits set', 'QUF'],
-    ['an impossible length', 'QUFBQ'],
-    ['an LF', 'QUFB\nQUFB'],
-    ['a CR', 'QUFB\rQUFB'],
-    ['a space', 'QUFB QUFB'],
-    ['the URL-safe alphabet', 'QU-_'],
-  ];
-  for (const [what, s] of rejected) {
-    it(`rejects ${what}`, () => {
-      expect(decodeBase64NoPad(s)).toBeNull();
     });
   }
 });
