@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Decrypter, Encrypter, armor, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import type { Identity, Recipient, Stanza } from 'age-encryption';
-import { EnvcryptError } from '../../../src/errors.js';
 import { sshIdentity, sshPublicKeyOf, sshRecipient } from '../../../src/keys/ssh/key.js';
 import { setSshPassphrasePrompt } from '../../../src/keys/ssh/prompt.js';
 import { cctvVectors } from '../../helpers/cctv.js';
 import { caught, rejected } from '../../helpers/errors.js';
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 
@@ -156,6 +157,9 @@ describe('unwrapFileKey contract', () => {
     const k = keys.ed25519!;
     const id = sshIdentity(k.privateText, k.privateFile);
     const [ours] = sshRecipient(k.publicLine).wrapFileKey(fileKey()) as Stanza[];
+    const share = ours!.args[2]!;
+    // 32 bytes take 43 characters, whose last two bits are spare: canonical has them zero.
+    expect(B64.indexOf(share.at(-1)!) % 4).toBe(0);
     const cases: Stanza[] = [
       { args: ours!.args.slice(0, 2), body: ours!.body },
       { args: [...ours!.args.slice(0, 2), 'not-base64!'], body: ours!.body },
@@ -163,8 +167,16 @@ describe('unwrapFileKey contract', () => {
       { args: ours!.args, body: ours!.body.subarray(1) },
       // An all-zero share is a low-order point: X25519 refuses it.
       { args: [...ours!.args.slice(0, 2), 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], body: ours!.body },
+      // The share in another spelling of the same bytes: age accepts only canonical unpadded base64.
+      { args: [...ours!.args.slice(0, 2), `${share}=`], body: ours!.body },
+      { args: [...ours!.args.slice(0, 2), share.slice(0, -1) + B64[B64.indexOf(share.at(-1)!) + 1]!], body: ours!.body },
     ];
-    for (const s of cases) expect(() => id.unwrapFileKey([s])).toThrow(EnvcryptError);
+    for (const s of cases) expect(() => id.unwrapFileKey([s])).toThrow(/malformed|length|invalid/);
+    // Well-formed, but the body does not authenticate under the derived key.
+    const body = Buffer.from(ours!.body);
+    body[0]! ^= 1;
+    expect(() => id.unwrapFileKey([{ args: ours!.args, body }])).toThrow(/does not decrypt/);
+    expect(Buffer.from(id.unwrapFileKey([ours!]) as Uint8Array)).toHaveLength(16);
   });
 
   it('rsa: a stanza with our tag but extra arguments or a short body throws', () => {
