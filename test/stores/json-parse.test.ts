@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { parseDocument } from 'yaml';
 import { EnvcryptError } from '../../src/errors.js';
 import { MAX_JSON_DEPTH, parseJsonObject, positionAt } from '../../src/stores/json-parse.js';
 import type { MapNode, Node } from '../../src/tree/types.js';
@@ -334,7 +335,10 @@ describe('bad input', () => {
     );
   });
 
-  it('accepts exactly the JSON texts that JSON.parse accepts, when the top level is an object', () => {
+  // JSON.parse keeps the last of two equal keys; envcrypt refuses them (README
+  // Decisions: no silent loss). The yaml library, which also refuses them,
+  // says independently which texts have one.
+  it('accepts exactly the JSON texts that JSON.parse accepts, when the top level is an object and no key repeats', () => {
     const text = fc.oneof(
       fc.json({ stringUnit: 'binary' }),
       fc.json().map((s) => s.slice(0, -1)),
@@ -349,10 +353,12 @@ describe('bad input', () => {
           expected = undefined;
         }
         const isObject = typeof expected === 'object' && expected !== null && !Array.isArray(expected);
-        if (isObject) expect(() => parseJsonObject(s, { trailing: 'error' })).not.toThrow();
-        else expect(() => parseJsonObject(s, { trailing: 'error' })).toThrow(EnvcryptError);
+        const repeats = isObject && parseDocument(s, { uniqueKeys: true }).errors.some((e) => e.code === 'DUPLICATE_KEY');
+        if (isObject && !repeats) expect(() => parseJsonObject(s, { trailing: 'error' })).not.toThrow();
+        else expect(() => parseJsonObject(s, { trailing: 'error' })).toThrow(repeats ? /^duplicate key / : EnvcryptError);
       }),
-      { numRuns: RUNS },
+      // The case test:long found, and a nested repeat spelled with an escape.
+      { numRuns: RUNS, examples: [['{"":"","":[]}'], ['{"a":{"b":1,"\\u0062":2}}']] },
     );
   });
 });
