@@ -3,8 +3,9 @@
  * (https://age-encryption.org/v1, "Conventions"): HKDF-SHA-256 to a 32-byte
  * key, and ChaCha20-Poly1305 with a 16-byte tag and no associated data. The
  * X25519, ssh-ed25519 and post-quantum stanzas, the header MAC key and the
- * STREAM payload all use them, so keys/age and keys/ssh share this one
- * definition (it sits above neither, as x25519-key.ts does).
+ * STREAM payload all use them. keys/age and keys/ssh share this one
+ * definition, which lives beside x25519-key.ts so that neither folder
+ * imports the other.
  */
 
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';

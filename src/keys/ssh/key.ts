@@ -118,7 +118,10 @@ export function sshRecipient(publicKeyLine: string): Recipient {
     wrapFileKey(fileKey: Uint8Array): Stanza[] {
       const { privateKey: eph, share } = ephemeralX25519();
       const shared = x25519(tweak, x25519(eph, theirs));
-      const body = chachaSeal(hkdf(shared, Buffer.concat([share, theirs]), ED25519_LABEL), ZERO_NONCE, fileKey);
+      const wrapKey = hkdf(shared, Buffer.concat([share, theirs]), ED25519_LABEL);
+      shared.fill(0);
+      const body = chachaSeal(wrapKey, ZERO_NONCE, fileKey);
+      wrapKey.fill(0);
       return [{ args: ['ssh-ed25519', tag, encodeBase64NoPad(share)], body }];
     },
   };
@@ -162,9 +165,12 @@ function ed25519Unwrap(key: Extract<SshPrivateKey, { type: 'ssh-ed25519' }>, sou
     } catch (cause) {
       throw broken(source, 'its ssh-ed25519 stanza has an invalid ephemeral share', cause);
     }
-    const fileKey = chachaOpen(hkdf(shared, Buffer.concat([share, ourPublic]), ED25519_LABEL), ZERO_NONCE, stanza.body);
+    const wrapKey = hkdf(shared, Buffer.concat([share, ourPublic]), ED25519_LABEL);
+    shared.fill(0);
+    const fileKey = chachaOpen(wrapKey, ZERO_NONCE, stanza.body);
+    wrapKey.fill(0);
     if (fileKey === null) throw broken(source, 'the ssh-ed25519 stanza does not decrypt; it was altered, or another key shares its tag');
-    return new Uint8Array(fileKey);
+    return fileKey;
   };
 }
 
