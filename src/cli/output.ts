@@ -1,5 +1,15 @@
-/** Writers for the CLI's one voice: `envcrypt: error|hint|warning: …` on stderr. */
+/**
+ * Writers for the CLI's one voice: `envcrypt: error|hint|warning: …` on
+ * stderr, and human-readable reports on stdout. Both show names a pusher
+ * wrote (recipients from a file's metadata, file names, rule paths), so
+ * every line goes out with its control characters escaped: one writer here,
+ * rather than a guard at each message that quotes such a name.
+ */
+import { escapeControls } from '../io/escape.js';
 import { isTerminal } from '../io/terminal.js';
+
+/** One-line escaping of a name read from a file, for a report's item (command handlers reach io/ only through here). */
+export { escapeLine } from '../io/escape.js';
 
 /** Where CLI text goes; injected so tests and the library can capture it. */
 export interface Io {
@@ -30,20 +40,29 @@ export function processIo(): Io {
 
 /** Print an error line. */
 export function error(io: Io, msg: string): void {
-  io.stderr(`envcrypt: error: ${msg}\n`);
+  io.stderr(`envcrypt: error: ${escapeControls(msg)}\n`);
 }
 
 /** Print a hint line. */
 export function hint(io: Io, msg: string): void {
-  io.stderr(`envcrypt: hint: ${msg}\n`);
+  io.stderr(`envcrypt: hint: ${escapeControls(msg)}\n`);
 }
 
 /** Print a warning line. */
 export function warning(io: Io, msg: string): void {
-  io.stderr(`envcrypt: warning: ${msg}\n`);
+  io.stderr(`envcrypt: warning: ${escapeControls(msg)}\n`);
 }
 
 /** Print a neutral note (progress, "file has not changed"). */
 export function note(io: Io, msg: string): void {
-  io.stderr(`envcrypt: ${msg}\n`);
+  io.stderr(`envcrypt: ${escapeControls(msg)}\n`);
+}
+
+/**
+ * Print a human-readable report (`status`, `recipients list`, `check`) on
+ * stdout, its control characters escaped whether or not stdout is a
+ * terminal: a report is read, not processed (`--json` gives the exact text).
+ */
+export function report(io: Io, text: string): void {
+  io.stdout(escapeControls(text));
 }

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { builtin } from '../io/builtin.js';
+import { escapeControls } from '../io/escape.js';
 import { join } from 'node:path';
 import { EnvcryptError } from '../errors.js';
 import { parseIdentityText } from './identity-text.js';
@@ -94,7 +95,7 @@ type Warn = (message: string) => void;
 
 /** The default warning sink, in the CLI's voice. */
 export const stderrWarning: Warn = (m) => {
-  process.stderr.write(`envcrypt: warning: ${m}\n`);
+  process.stderr.write(`envcrypt: warning: ${escapeControls(m)}\n`);
 };
 
 /**

@@ -6,9 +6,6 @@
  * Markdown escapes its own syntax.
  */
 import { escapeLine } from '../../io/escape.js';
-
-/** One-line escaping of names read from the repository, for the CLI's own audit lines. */
-export { escapeLine };
 import { shortRecipient } from '../../keys/short-recipient.js';
 import { compareValues } from './report.js';
 import type { AuditReport, EventRef, Exposure, FileReport, ValueReport, Violation } from './types.js';

@@ -1,10 +1,10 @@
 import { runAudit } from '../../api/audit.js';
 import { fixGenerated } from '../../api/audit-fix.js';
-import { escapeLine, renderJson, renderMarkdown, renderTable } from '../../api/audit/render.js';
+import { renderJson, renderMarkdown, renderTable } from '../../api/audit/render.js';
 import { EnvcryptError, ExitCode } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
-import { hint, note, warning } from '../output.js';
+import { escapeLine, hint, note, warning } from '../output.js';
 
 const FORMATS = ['table', 'json', 'markdown'] as const;
 

@@ -3,7 +3,7 @@ import { runCheck } from '../../check/scan.js';
 import { ExitCode } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
-import { error, hint, note, warning, type Io } from '../output.js';
+import { error, escapeLine, hint, note, report, warning, type Io } from '../output.js';
 
 /** What to do about each kind of finding; printed once per kind found. */
 const HINTS: Partial<Record<GuardRule, string>> = {
@@ -43,7 +43,7 @@ export function plainEnvHints(findings: readonly Finding[]): string[] {
 }
 
 function line(f: Finding): string {
-  return `${f.file}${f.line !== undefined ? `:${f.line}` : ''}: ${f.severity}: ${f.message} [${f.rule}]\n`;
+  return `${escapeLine(f.file)}${f.line !== undefined ? `:${f.line}` : ''}: ${f.severity}: ${f.message} [${f.rule}]\n`;
 }
 
 function plural(n: number, word: string): string {
@@ -51,7 +51,7 @@ function plural(n: number, word: string): string {
 }
 
 function printText(findings: readonly Finding[], checked: number, quiet: boolean, io: Io): void {
-  for (const f of findings) io.stdout(line(f));
+  for (const f of findings) report(io, line(f));
   const errors = findings.filter((f) => f.severity === 'error');
   const warnings = findings.length - errors.length;
   const kinds = new Set(findings.map((f) => f.rule));

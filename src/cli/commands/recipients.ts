@@ -3,7 +3,7 @@ import { changedFiles, commitPlan, planGrants, type ChangePlan, type RekeyOption
 import { EnvcryptError } from '../../errors.js';
 import { optString, strings, type Args, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
-import { note, warning, type Io } from '../output.js';
+import { escapeLine, note, report, warning, type Io } from '../output.js';
 
 const ACTIONS = ['list', 'add', 'remove'] as const;
 
@@ -43,8 +43,9 @@ async function list(files: string[], args: Args, io: Io): Promise<number> {
   }
   if (entries.length === 0) note(io, 'no encrypted files found');
   for (const e of entries) {
-    if (!e.groups) io.stdout(`${e.file}\n${e.recipients.map((r) => `  ${r}\n`).join('')}`);
-    else io.stdout(`${e.file} (${e.shamirThreshold} of ${e.groups.length} key groups)\n${e.groups.map((g, i) => `  group ${i + 1}:\n${g.map((r) => `    ${r}\n`).join('')}`).join('')}`);
+    // One line per recipient: one read from the file may hold a line feed.
+    if (!e.groups) report(io, `${escapeLine(e.file)}\n${e.recipients.map((r) => `  ${escapeLine(r)}\n`).join('')}`);
+    else report(io, `${escapeLine(e.file)} (${e.shamirThreshold} of ${e.groups.length} key groups)\n${e.groups.map((g, i) => `  group ${i + 1}:\n${g.map((r) => `    ${escapeLine(r)}\n`).join('')}`).join('')}`);
   }
   return 0;
 }

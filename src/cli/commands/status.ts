@@ -3,7 +3,7 @@ import { fileStatus, type FileStatus } from '../../api/status.js';
 import { ExitCode } from '../../errors.js';
 import { optString, strings, type Command } from '../command.js';
 import { withIdentity } from '../shared-options.js';
-import { hint, warning, type Io } from '../output.js';
+import { escapeLine, hint, report, warning, type Io } from '../output.js';
 
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);
@@ -12,6 +12,11 @@ function shown(path: string): string {
 
 function row(label: string, value: string): string {
   return `${`${label}:`.padEnd(15)}${value}\n`;
+}
+
+/** Items under one label, one per line: each kept to its line (a recipient read from the file may hold a line feed). */
+function column(items: readonly string[]): string {
+  return items.map(escapeLine).join(`\n${' '.repeat(15)}`);
 }
 
 function macText(s: FileStatus): string {
@@ -38,10 +43,7 @@ function driftText(s: FileStatus): string | null {
   if (!s.drift) return null;
   const { missing, extra } = s.drift;
   if (missing.length === 0 && extra.length === 0) return 'the file has the rule\'s recipients';
-  return [
-    ...missing.map((r) => `missing ${r} (in the rule, not in the file)`),
-    ...extra.map((r) => `extra ${r} (in the file, not in the rule)`),
-  ].join(`\n${' '.repeat(15)}`);
+  return column([...missing.map((r) => `missing ${r} (in the rule, not in the file)`), ...extra.map((r) => `extra ${r} (in the file, not in the rule)`)]);
 }
 
 function printText(s: FileStatus, io: Io): void {
@@ -50,21 +52,21 @@ function printText(s: FileStatus, io: Io): void {
   if (s.encrypted) {
     if (s.groups) {
       out += row('key groups', `${s.groups.length}, any ${s.shamirThreshold} of them rebuild the data key (shamir_threshold)`);
-      s.groups.forEach((g, i) => (out += row(`  group ${i + 1}`, g.length ? g.join(`\n${' '.repeat(15)}`) : 'no age keys')));
-    } else out += row('recipients', s.recipients.length ? s.recipients.join(`\n${' '.repeat(15)}`) : 'none (no age keys)');
+      s.groups.forEach((g, i) => (out += row(`  group ${i + 1}`, g.length ? column(g) : 'no age keys')));
+    } else out += row('recipients', s.recipients.length ? column(s.recipients) : 'none (no age keys)');
     if (s.otherKeyTypes.length) out += row('other keys', `${s.otherKeyTypes.join(', ')} (envcrypt cannot use these)`);
     out += row('last modified', s.lastmodified ?? '');
     out += row('MAC', macText(s));
     out += row('integrity', integrityText(s));
     // `shamir_threshold` in the list is the key-group threshold, not a recipient (api/key-layout.ts).
-    if (s.unverified?.length) out += row('unverified', s.unverified.map((u) => (u === 'shamir_threshold' ? 'shamir_threshold (the key-group threshold)' : u)).join(`\n${' '.repeat(15)}`));
+    if (s.unverified?.length) out += row('unverified', column(s.unverified.map((u) => (u === 'shamir_threshold' ? 'shamir_threshold (the key-group threshold)' : u))));
     if (s.selectorDrift) out += row('selector', `drift: ${s.selectorDrift}`);
   }
   const rule = s.rule;
   out += row('rule', rule ? `creation rule ${rule.index} of ${shown(rule.config)}${rule.pathRegex === undefined ? ' (no path_regex: matches every file)' : ` (path_regex ${rule.pathRegex})`}` : 'no .sops.yaml creation rule matches');
   const drift = driftText(s);
   if (drift) out += row('vs rule', drift);
-  io.stdout(out);
+  report(io, out);
   if (s.drift?.missing.length) hint(io, `"envcrypt recipients add KEY ${s.file}" gives a missing recipient access`);
   if (s.drift?.extra.length) hint(io, `"envcrypt recipients remove KEY ${s.file}" takes an extra recipient's access away (new data key)`);
   if (s.encrypted && s.integrity === 'absent') hint(io, `any envcrypt write adds the record, e.g. "envcrypt rotate ${s.file}"; ENVCRYPT_REQUIRE_INTEGRITY=1 refuses files without one`);

@@ -1,7 +1,7 @@
 import type { Identity } from 'age-encryption';
 import { EnvcryptError } from '../../errors.js';
 import type { FoundIdentity, SshKeyText } from '../discovery.js';
-import { recipientKey } from '../short-recipient.js';
+import { recipientKey, shortRecipient } from '../short-recipient.js';
 import { decodeArmor } from './armor.js';
 import { openWithFileKey, parseX25519Identity, unwrapNative, x25519Recipient, type NativeIdentity } from './native.js';
 import { parseAgeFile } from './header.js';
@@ -144,7 +144,7 @@ export function unwrapAgeEntryNative(enc: string, ids: PreparedIdentities, recip
   try {
     file = decodeArmor(enc);
   } catch (cause) {
-    throw new EnvcryptError('DECRYPT_FAILED', `the wrapped data key for ${recipient.slice(0, 24)}… is not a valid armored age file`, { cause });
+    throw new EnvcryptError('DECRYPT_FAILED', `the wrapped data key for ${shortRecipient(recipient)} is not a valid armored age file`, { cause });
   }
   if (ids.native.length > 0) {
     const r = unwrapNative(file, ids.native);
@@ -195,7 +195,7 @@ async function openWithPlugins(plugins: readonly string[], groups: readonly Gene
     try {
       return parseAgeFile(t.file);
     } catch (cause) {
-      throw new EnvcryptError('DECRYPT_FAILED', `could not open the wrapped data key for ${t.recipient.slice(0, 24)}…`, { cause });
+      throw new EnvcryptError('DECRYPT_FAILED', `could not open the wrapped data key for ${shortRecipient(t.recipient)}`, { cause });
     }
   });
   const { pluginFileKeys } = await import('../plugin/identity.js');
@@ -217,6 +217,6 @@ async function decryptOne(d: { decrypt(file: Uint8Array): Promise<Uint8Array> },
   } catch (cause) {
     if (cause instanceof EnvcryptError) throw cause;
     if (/no identity matched/i.test(String((cause as Error)?.message))) return null;
-    throw new EnvcryptError('DECRYPT_FAILED', `could not open the wrapped data key for ${recipient.slice(0, 24)}…`, { cause });
+    throw new EnvcryptError('DECRYPT_FAILED', `could not open the wrapped data key for ${shortRecipient(recipient)}`, { cause });
   }
 }
