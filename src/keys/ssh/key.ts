@@ -54,10 +54,10 @@ function tagOf(wire: Uint8Array): string {
 }
 
 /** X25519(scalar, point). Throws for a point that is not usable (low-order: an all-zero result); callers say which stanza or key. */
-function x25519(scalar: KeyObject, point: Uint8Array): Uint8Array {
+function x25519(scalar: KeyObject, point: Uint8Array): Buffer {
   const shared = x25519Shared(scalar, point);
   if (shared === null) throw new Error('not a usable X25519 point');
-  return new Uint8Array(shared);
+  return shared;
 }
 
 /** The tweak scalar that binds the shared secret to this exact SSH key. */
